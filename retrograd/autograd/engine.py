@@ -1,0 +1,174 @@
+"""The backward pass: one iterative topological order and one gradient walk.
+
+No recursion anywhere, so a chain of 100,000 ops backpropagates at Python's
+default recursion limit. Broadcast gradients are reduced to each input's
+shape in exactly one place (`sum_to`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retrograd.autograd.graph import FREED, Node, ShapeError
+
+if TYPE_CHECKING:
+    from retrograd.autograd.tensor import Tensor
+
+
+def topological_order(roots: Iterable[Tensor]) -> list[Node]:
+    """Every node that the roots depend on, each after all of its parents."""
+    order: list[Node] = []
+    visited: set[Node] = set()
+    stack: list[tuple[Node, bool]] = [(t._node, False) for t in roots if t._node is not None]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for parent in node.parents:
+            parent_node = parent._node
+            if parent_node is not None and parent_node not in visited:
+                stack.append((parent_node, False))
+    return order
+
+
+def sum_to(grad: np.ndarray, shape: tuple[int, ...], op: str = "") -> np.ndarray:
+    """Sum a broadcast gradient back down to `shape` (the input's shape)."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0 or any(s != 1 and s != g for s, g in zip(shape, grad.shape[lead:])):
+        raise ShapeError(f"{op}: gradient of shape {grad.shape} cannot be reduced to {shape}")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+class _Accumulator:
+    """Gradients collected per node output and per leaf during one backward pass.
+
+    Accumulation is out of place the first time a slot is summed into (the
+    incoming array may alias another slot's gradient, e.g. `a + a` hands the
+    same array to both parents); after that the slot owns its buffer and
+    later sums may go in place.
+    """
+
+    __slots__ = ("by_node", "leaves", "owned")
+
+    def __init__(self) -> None:
+        self.by_node: dict[Node, object] = {}
+        self.leaves: dict[int, list] = {}
+        self.owned: set[int] = set()
+
+    def add(self, tensor: Tensor, grad: np.ndarray) -> None:
+        node = tensor._node
+        if node is None:
+            entry = self.leaves.get(id(tensor))
+            if entry is None:
+                self.leaves[id(tensor)] = [tensor, grad, False]
+            elif entry[2]:
+                np.add(entry[1], grad, out=entry[1])
+            else:
+                entry[1] = entry[1] + grad
+                entry[2] = True
+            return
+        if node.n_outputs == 1:
+            self.by_node[node] = self._sum(self.by_node.get(node), grad)
+        else:
+            slots = self.by_node.get(node)
+            if slots is None:
+                slots = self.by_node[node] = [None] * node.n_outputs
+            slots[tensor._index] = self._sum(slots[tensor._index], grad)
+
+    def take(self, node: Node) -> object:
+        """Remove and return a node's finished gradient (a list for several outputs)."""
+        grad = self.by_node.pop(node, None)
+        # An id is only meaningful while its array is alive: forget it on hand-over.
+        for g in grad if isinstance(grad, list) else (grad,):
+            self.owned.discard(id(g))
+        return grad
+
+    def _sum(self, current: np.ndarray | None, grad: np.ndarray) -> np.ndarray:
+        if current is None:
+            return grad
+        if id(current) in self.owned:
+            return np.add(current, grad, out=current)
+        total = current + grad
+        self.owned.add(id(total))
+        return total
+
+
+def _deposit(tensor: Tensor, grad: np.ndarray, owned: bool) -> None:
+    """Store a finished gradient in `tensor.grad`, accumulating as PyTorch does."""
+    if tensor.grad is None:
+        tensor.grad = grad if owned else grad.copy()
+    else:
+        tensor.grad = tensor.grad + grad
+
+
+def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) into the `.grad` of every leaf that requires grad."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward(): this tensor does not require grad and has no graph; "
+            "create its inputs with requires_grad=True (and not under no_grad)"
+        )
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward(): grad can be created implicitly only for a scalar output, "
+                f"got shape {root.shape}; pass gradient= of that shape"
+            )
+        grad = np.ones_like(root.data)
+    else:
+        grad = np.asarray(grad.data if hasattr(grad, "_node") else grad)
+        if grad.shape != root.shape:
+            raise ShapeError(
+                f"backward(): gradient has shape {grad.shape}, tensor has shape {root.shape}"
+            )
+        grad = grad.astype(root.data.dtype, copy=True)
+
+    acc = _Accumulator()
+    acc.add(root, grad)
+    retained: dict[Node, list[Tensor]] = {}
+    if root._retains_grad and root._node is not None:
+        retained[root._node] = [root]
+    for node in reversed(topological_order([root])):
+        node_grad = acc.take(node)
+        if node_grad is None:
+            continue
+        if node.saved is FREED:
+            raise RuntimeError(
+                f"backward(): the graph through op {node.op.name!r} was already freed by an "
+                "earlier backward; pass retain_graph=True to the first backward to go twice"
+            )
+        for t in retained.pop(node, ()):
+            g = node_grad if node.n_outputs == 1 else node_grad[t._index]
+            if g is not None:
+                _deposit(t, g, False)
+        input_grads = node.op.backward(node, node_grad)
+        if not retain_graph:
+            node.saved = FREED
+        for parent, parent_grad in zip(node.parents, input_grads):
+            if parent_grad is None or not parent.requires_grad:
+                continue
+            data = parent.data
+            if parent_grad.shape != data.shape:
+                parent_grad = sum_to(parent_grad, data.shape, node.op.name)
+            if parent_grad.dtype != data.dtype:
+                parent_grad = parent_grad.astype(data.dtype)
+            if parent._retains_grad and parent._node is not None:
+                group = retained.setdefault(parent._node, [])
+                if all(t is not parent for t in group):
+                    group.append(parent)
+            acc.add(parent, parent_grad)
+    for leaf, leaf_grad, owned in acc.leaves.values():
+        _deposit(leaf, leaf_grad, owned)

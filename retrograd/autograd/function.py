@@ -1,0 +1,74 @@
+"""The op contract: `Function`, whose forward and backward stand side by side.
+
+An op is a `Function` subclass: `forward` takes arrays and returns an array,
+`backward` takes the upstream gradient and returns one gradient per input.
+`Function.apply` runs the forward and, only when some input needs a gradient
+and grad mode is on, records a `Node` that the engine walks later.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from retrograd.autograd.graph import Node, ShapeError, grad_mode
+from retrograd.autograd.tensor import Tensor
+
+
+class Function:
+    """Base class of every op. Subclasses register themselves under `name`.
+
+    `forward(ctx, *arrays, **params)` returns an array (or a tuple of arrays
+    when `multiple_outputs`); it may store what backward needs in
+    `ctx.saved`. `backward(ctx, grad)` returns one gradient (or None) per
+    input array; for multiple outputs, `grad` is a list with None for outputs
+    that received no gradient. Gradients may have the broadcast shape: the
+    engine reduces them to each input's shape in one place.
+    """
+
+    name: ClassVar[str]
+    differentiable: ClassVar[bool] = True
+    multiple_outputs: ClassVar[bool] = False
+    registry: ClassVar[dict[str, type[Function]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.__dict__.get("name", cls.__name__.lower())
+        if cls.name in Function.registry:
+            raise TypeError(f"op name {cls.name!r} is registered twice")
+        Function.registry[cls.name] = cls
+
+    @staticmethod
+    def forward(ctx: Node, *arrays: np.ndarray, **params: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Node, grad: Any) -> tuple[np.ndarray | None, ...]:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Any:
+        """Run the op on tensors; record a node when a gradient will be needed."""
+        ctx = Node(cls, inputs, params)
+        try:
+            out = cls.forward(ctx, *[t.data for t in inputs], **params)
+        except ValueError as err:
+            if isinstance(err, ShapeError):
+                raise
+            shapes = ", ".join(str(t.shape) for t in inputs)
+            raise ShapeError(
+                f"{cls.name}: operands with shapes {shapes} do not fit: {err}"
+            ) from None
+        record = grad_mode.enabled and cls.differentiable
+        if record:
+            for t in inputs:
+                if t.requires_grad:
+                    break
+            else:
+                record = False
+        node = ctx if record else None
+        if cls.multiple_outputs:
+            ctx.n_outputs = len(out)
+            return tuple(Tensor._make(o, node, i) for i, o in enumerate(out))
+        return Tensor._make(out, node, 0)

@@ -1,0 +1,131 @@
+"""Free functions over tensors that are not methods: joins, selection, gathers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from retrograd.autograd import ops
+from retrograd.autograd.graph import ShapeError
+from retrograd.autograd.tensor import Tensor, as_array
+
+
+def _tensors(values: Sequence[Any], op: str) -> list[Tensor]:
+    if len(values) == 0:
+        raise ValueError(f"{op}(): needs at least one tensor")
+    return [v if isinstance(v, Tensor) else Tensor(v) for v in values]
+
+
+def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    parts = _tensors(tensors, "concat")
+    ndims = {t.ndim for t in parts}
+    if len(ndims) != 1 or any(
+        a.shape[:axis] + a.shape[axis + 1 :] != parts[0].shape[:axis] + parts[0].shape[axis + 1 :]
+        for a in parts
+        if a.ndim
+    ):
+        raise ShapeError(f"concat: shapes {[t.shape for t in parts]} differ outside axis {axis}")
+    return ops.Concat.apply(*parts, axis=axis)
+
+
+cat = concat
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis."""
+    parts = _tensors(tensors, "stack")
+    if len({t.shape for t in parts}) != 1:
+        raise ShapeError(f"stack: all shapes must be equal, got {[t.shape for t in parts]}")
+    return ops.Stack.apply(*parts, axis=axis)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """Elements of x where condition holds, else of y; gradients flow to x and y."""
+    cond = condition if isinstance(condition, Tensor) else Tensor(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where(): condition must be boolean, got dtype {cond.dtype}")
+    x, y = _pair(x, y)
+    return ops.Where.apply(cond, x, y)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum; ties split the gradient in half (as PyTorch)."""
+    return ops.Maximum.apply(*_pair(a, b))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum; ties split the gradient in half (as PyTorch)."""
+    return ops.Minimum.apply(*_pair(a, b))
+
+
+def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Two operands as tensors, a Python scalar taking the other's float dtype."""
+    if isinstance(a, Tensor):
+        return a, a._operand(b)
+    if isinstance(b, Tensor):
+        return b._operand(a), b
+    return Tensor(a), Tensor(b)
+
+
+def take(weight: Tensor, indices: Any) -> Tensor:
+    """Rows of `weight` at integer `indices` (any shape): the embedding lookup."""
+    index = indices if isinstance(indices, Tensor) else Tensor._make(as_array(indices), None, 0)
+    return ops.Take.apply(weight, index)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias in one op, weight shaped (out_features, in_features)."""
+    if bias is None:
+        return ops.Linear.apply(x, weight)
+    return ops.Linear.apply(x, weight, bias)
+
+
+def cross_entropy(
+    logits: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer targets.
+
+    `reduction` is "mean" (over targets that are not `ignore_index`), "sum" or
+    "none" (one loss per target, shaped like the target).
+    """
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy(): reduction must be mean, sum or none, got {reduction!r}")
+    target_t = target if isinstance(target, Tensor) else Tensor._make(as_array(target), None, 0)
+    if target_t.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy(): target must hold integers, got dtype {target_t.dtype}")
+    if logits.ndim < 2 or target_t.shape != (logits.shape[0], *logits.shape[2:]):
+        raise ShapeError(
+            f"cross_entropy: logits {logits.shape} need target of shape "
+            f"{(logits.shape[0], *logits.shape[2:]) if logits.ndim >= 2 else '(N,)'}, "
+            f"got {target_t.shape}"
+        )
+    if logits.ndim > 2:
+        classes = logits.shape[1]
+        logits = logits.permute(0, *range(2, logits.ndim), 1).reshape(-1, classes)
+        flat_target = Tensor._make(target_t.data.reshape(-1), None, 0)
+        out = ops.CrossEntropy.apply(
+            logits, flat_target, ignore_index=ignore_index, reduction=reduction
+        )
+        return out.reshape(target_t.shape) if reduction == "none" else out
+    return ops.CrossEntropy.apply(logits, target_t, ignore_index=ignore_index, reduction=reduction)
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with NumPy's rules (1-d, 2-d and batched)."""
+    return a @ b
+
+
+def one_hot(indices: Any, num_classes: int, dtype: Any = np.float32) -> Tensor:
+    """A float tensor with a one at each index along a new last axis (no gradient)."""
+    index = as_array(indices.data if isinstance(indices, Tensor) else indices)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"one_hot(): indices must be integers, got dtype {index.dtype}")
+    if index.size and (index.min() < 0 or index.max() >= num_classes):
+        bad = index[(index < 0) | (index >= num_classes)].flat[0]
+        raise IndexError(f"one_hot(): index {bad} is out of range for {num_classes} classes")
+    out = np.zeros((*index.shape, num_classes), dtype=dtype)
+    np.put_along_axis(out, index[..., None], 1, axis=-1)
+    return Tensor._make(out, None, 0)

@@ -1,0 +1,106 @@
+"""Graph records and recording state: `Node`, grad mode, `no_grad`, scopes."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from retrograd.autograd.function import Function
+    from retrograd.autograd.tensor import Tensor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ShapeError(ValueError):
+    """Operands whose shapes do not fit the op; the message names op and shapes."""
+
+
+class _GradMode:
+    """Process-wide recording state: is the graph being recorded, and under which scope."""
+
+    __slots__ = ("enabled", "scope")
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.scope: str | None = None
+
+
+grad_mode = _GradMode()
+
+# Marks a node whose saved arrays were released by a backward pass.
+FREED = object()
+
+
+class Node:
+    """The record of one op application: the op, its ordered parents, what it saved.
+
+    Nodes never reference the tensors they produced, so a graph has no
+    reference cycles and is freed as soon as its output goes out of scope.
+    """
+
+    __slots__ = ("op", "parents", "saved", "params", "scope", "n_outputs")
+
+    def __init__(self, op: type[Function], parents: tuple[Tensor, ...], params: dict) -> None:
+        self.op = op
+        self.parents = parents
+        self.params = params
+        self.saved: Any = None
+        self.scope = grad_mode.scope
+        self.n_outputs = 1
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(p.shape) for p in self.parents)
+        scope = f" scope={self.scope!r}" if self.scope else ""
+        return f"<Node {self.op.name}({shapes}){scope}>"
+
+
+class no_grad:
+    """Context manager and decorator that records no graph inside it.
+
+    The previous mode is restored on exit, also when an exception escapes.
+    """
+
+    _enable = False
+
+    def __enter__(self) -> None:
+        self._previous = grad_mode.enabled
+        grad_mode.enabled = self._enable
+
+    def __exit__(self, *exc: object) -> None:
+        grad_mode.enabled = self._previous
+
+    def __call__(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class enable_grad(no_grad):
+    """Context manager and decorator that turns recording back on inside `no_grad`."""
+
+    _enable = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops currently record a graph."""
+    return grad_mode.enabled
+
+
+@contextmanager
+def scope(label: str) -> Iterator[None]:
+    """Tag every node recorded inside with `label`; nested scopes join with '/'.
+
+    Graph drawings group nodes by scope, e.g. the time steps of an RNN.
+    """
+    previous = grad_mode.scope
+    grad_mode.scope = label if previous is None else f"{previous}/{label}"
+    try:
+        yield
+    finally:
+        grad_mode.scope = previous

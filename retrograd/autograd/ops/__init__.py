@@ -1,0 +1,68 @@
+"""Every primitive op, each a `Function` with its forward and gradient side by side."""
+
+from retrograd.autograd.ops.elementwise import (
+    Abs,
+    Add,
+    Cast,
+    Clip,
+    Div,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    Relu,
+    Sigmoid,
+    Sub,
+    Tanh,
+    Where,
+)
+from retrograd.autograd.ops.linalg import Linear, Matmul
+from retrograd.autograd.ops.loss import CrossEntropy
+from retrograd.autograd.ops.reduce import LogSumExp, Max, Sum
+from retrograd.autograd.ops.shape import (
+    BroadcastTo,
+    Concat,
+    GetItem,
+    Permute,
+    Reshape,
+    Split,
+    Stack,
+    Take,
+)
+
+__all__ = [
+    "Abs",
+    "Add",
+    "BroadcastTo",
+    "Cast",
+    "Clip",
+    "Concat",
+    "CrossEntropy",
+    "Div",
+    "Exp",
+    "GetItem",
+    "Linear",
+    "Log",
+    "LogSumExp",
+    "Matmul",
+    "Max",
+    "Maximum",
+    "Minimum",
+    "Mul",
+    "Neg",
+    "Permute",
+    "Pow",
+    "Relu",
+    "Reshape",
+    "Sigmoid",
+    "Split",
+    "Stack",
+    "Sub",
+    "Sum",
+    "Take",
+    "Tanh",
+    "Where",
+]

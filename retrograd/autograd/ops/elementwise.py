@@ -1,0 +1,265 @@
+"""Elementwise ops. Binary ops broadcast; the engine reduces their gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from retrograd.autograd.function import Function
+from retrograd.autograd.graph import Node
+
+
+class Add(Function):
+    """d(a + b) = da + db"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a + b
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return grad, grad
+
+
+class Sub(Function):
+    """d(a - b) = da - db"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a - b
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return grad, (-grad if ctx.parents[1].requires_grad else None)
+
+
+class Mul(Function):
+    """d(a * b) = b da + a db"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.saved = (a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        a, b = ctx.saved
+        pa, pb = ctx.parents
+        return (grad * b if pa.requires_grad else None), (grad * a if pb.requires_grad else None)
+
+
+class Div(Function):
+    """d(a / b) = da / b - a db / b^2"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.saved = (a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        a, b = ctx.saved
+        grad_a = grad / b
+        grad_b = -grad_a * a / b if ctx.parents[1].requires_grad else None
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """d(-a) = -da"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
+        return -a
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return (-grad,)
+
+
+class Pow(Function):
+    """d(a ** b) = b a^(b-1) da + a^b log(a) db"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = np.power(a, b)
+        ctx.saved = (a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        a, b, out = ctx.saved
+        pa, pb = ctx.parents
+        grad_a = grad_b = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if pa.requires_grad:
+                grad_a = grad * b * np.power(a, b - 1)
+            if pb.requires_grad:
+                # Where a == 0 the limit of a^b log(a) is 0 for b > 0.
+                grad_b = grad * np.where(a == 0, 0, out * np.log(np.where(a == 0, 1, a)))
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """d exp(a) = exp(a) da"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
+        out = np.exp(a)
+        ctx.saved = out
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return (grad * ctx.saved,)
+
+
+class Log(Function):
+    """d log(a) = da / a"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
+        ctx.saved = a
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return (grad / ctx.saved,)
+
+
+class Tanh(Function):
+    """d tanh(a) = (1 - tanh(a)^2) da"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
+        out = np.tanh(a)
+        ctx.saved = out
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        out = ctx.saved
+        return (grad * (1 - out * out),)
+
+
+class Sigmoid(Function):
+    """d sigmoid(a) = s (1 - s) da"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
+        # exp(-|a|) <= 1 never overflows; both branches are exact in their half.
+        e = np.exp(-np.abs(a))
+        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.saved = out
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        out = ctx.saved
+        return (grad * out * (1 - out),)
+
+
+class Relu(Function):
+    """d relu(a) = [a > 0] da"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
+        out = np.maximum(a, 0)
+        ctx.saved = out
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return (grad * (ctx.saved > 0),)
+
+
+class Abs(Function):
+    """d |a| = sign(a) da"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
+        ctx.saved = a
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return (grad * np.sign(ctx.saved),)
+
+
+class Clip(Function):
+    """d clip(a, low, high) = [low <= a <= high] da"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
+        ctx.saved = a
+        return np.clip(a, low, high)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        a = ctx.saved
+        inside = np.ones(a.shape, dtype=bool)
+        if ctx.params["low"] is not None:
+            inside &= a >= ctx.params["low"]
+        if ctx.params["high"] is not None:
+            inside &= a <= ctx.params["high"]
+        return (grad * inside,)
+
+
+def _select_larger(grad: np.ndarray, a: np.ndarray, b: np.ndarray, larger: bool) -> tuple:
+    """Gradient of max/min of two arrays: to the chosen side, split in half on ties."""
+    chosen = (a > b) if larger else (a < b)
+    tie = (a == b) * 0.5
+    weight_a = (chosen + tie).astype(grad.dtype)
+    weight_b = (1 - chosen - tie).astype(grad.dtype)
+    return grad * weight_a, grad * weight_b
+
+
+class Maximum(Function):
+    """d max(a, b) = [a > b] da + [b > a] db, halves on ties"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.saved = (a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return _select_larger(grad, *ctx.saved, larger=True)
+
+
+class Minimum(Function):
+    """d min(a, b) = [a < b] da + [b < a] db, halves on ties"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.saved = (a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return _select_larger(grad, *ctx.saved, larger=False)
+
+
+class Where(Function):
+    """d where(c, a, b) = [c] da + [not c] db (no gradient for the condition)"""
+
+    @staticmethod
+    def forward(ctx: Node, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.saved = cond
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        cond = ctx.saved
+        zero = np.zeros((), dtype=grad.dtype)
+        return None, np.where(cond, grad, zero), np.where(cond, zero, grad)
+
+
+class Cast(Function):
+    """d cast(a) = cast back(da)"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return (grad.astype(ctx.parents[0].data.dtype),)

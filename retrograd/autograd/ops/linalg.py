@@ -1,0 +1,85 @@
+"""Matrix products: `matmul` (1-D, 2-D, batched) and the fused affine `linear`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from retrograd.autograd.function import Function
+from retrograd.autograd.graph import Node, ShapeError
+
+
+def _check_inner(op: str, a: np.ndarray, b: np.ndarray) -> None:
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"{op}: operands must be at least 1-d, got shapes {a.shape} and {b.shape}")
+    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if a.shape[-1] != inner_b:
+        raise ShapeError(
+            f"{op}: shapes {a.shape} and {b.shape} do not fit: "
+            f"inner dimensions {a.shape[-1]} and {inner_b} differ"
+        )
+
+
+class Matmul(Function):
+    """d(a @ b) = d out @ b^T for a, a^T @ d out for b (1-d operands get a unit axis)"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        _check_inner("matmul", a, b)
+        ctx.saved = (a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        a, b = ctx.saved
+        pa, pb = ctx.parents
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if a.ndim == 1:
+            grad = np.expand_dims(grad, -2)
+        if b.ndim == 1:
+            grad = np.expand_dims(grad, -1)
+        grad_a = grad_b = None
+        if pa.requires_grad:
+            grad_a = np.matmul(grad, np.swapaxes(b2, -1, -2))
+            if a.ndim == 1:
+                grad_a = grad_a[..., 0, :]
+        if pb.requires_grad:
+            grad_b = np.matmul(np.swapaxes(a2, -1, -2), grad)
+            if b.ndim == 1:
+                grad_b = grad_b[..., 0]
+        return grad_a, grad_b
+
+
+class Linear(Function):
+    """y = x @ w^T + b; dx = dy @ w, dw = dy^T @ x, db = sum(dy) (w is (out, in))"""
+
+    @staticmethod
+    def forward(
+        ctx: Node, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
+    ) -> np.ndarray:
+        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ShapeError(
+                f"linear: input of shape {x.shape} does not fit weight of shape "
+                f"{weight.shape} (expected (..., {weight.shape[-1]}) input and 2-d weight)"
+            )
+        if bias is not None and bias.shape != (weight.shape[0],):
+            raise ShapeError(
+                f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
+            )
+        ctx.saved = (x, weight)
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        x, weight = ctx.saved
+        parents = ctx.parents
+        grad_x = grad @ weight if parents[0].requires_grad else None
+        flat_grad = grad.reshape(-1, grad.shape[-1])
+        grad_w = flat_grad.T @ x.reshape(-1, x.shape[-1]) if parents[1].requires_grad else None
+        if len(parents) == 2:
+            return grad_x, grad_w
+        grad_b = flat_grad.sum(axis=0) if parents[2].requires_grad else None
+        return grad_x, grad_w, grad_b

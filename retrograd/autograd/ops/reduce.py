@@ -1,0 +1,66 @@
+"""Reductions over axes. Axes arrive normalised: a sorted tuple of non-negative ints."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from retrograd.autograd.function import Function
+from retrograd.autograd.graph import Node
+
+
+def _keep_axes(grad: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+    """Reinsert reduced axes as size 1 so the gradient broadcasts against the input."""
+    return grad if keepdims else np.expand_dims(grad, axis)
+
+
+class Sum(Function):
+    """d sum(a) = broadcast(d out) over the reduced axes"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+        return np.sum(a, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        shape = ctx.parents[0].data.shape
+        grad = _keep_axes(grad, ctx.params["axis"], ctx.params["keepdims"])
+        return (np.broadcast_to(grad, shape),)
+
+
+class Max(Function):
+    """d max(a) = d out shared equally among the positions that hold the maximum"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+        if a.size == 0:
+            raise ValueError("max of an empty tensor is undefined")
+        out = np.max(a, axis=axis, keepdims=True)
+        ctx.saved = (a, out)
+        return out if keepdims else np.squeeze(out, axis)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        a, out = ctx.saved
+        grad = _keep_axes(grad, ctx.params["axis"], ctx.params["keepdims"])
+        mask = (a == out).astype(grad.dtype)
+        return (mask * (grad / mask.sum(axis=ctx.params["axis"], keepdims=True)),)
+
+
+class LogSumExp(Function):
+    """d logsumexp(a) = softmax(a) d out"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+        # Shift by the maximum so exp never overflows; an infinite maximum is not shifted.
+        shift = np.max(a, axis=axis, keepdims=True) if a.size else np.zeros((1,) * a.ndim)
+        shift = np.where(np.isfinite(shift), shift, 0).astype(a.dtype)
+        with np.errstate(divide="ignore"):
+            out = np.log(np.sum(np.exp(a - shift), axis=axis, keepdims=True)) + shift
+        ctx.saved = (a, out)
+        return out if keepdims else np.squeeze(out, axis)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        a, out = ctx.saved
+        grad = _keep_axes(grad, ctx.params["axis"], ctx.params["keepdims"])
+        return (grad * np.exp(a - out),)

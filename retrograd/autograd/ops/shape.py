@@ -1,0 +1,169 @@
+"""Ops that move values around: reshape, permute, broadcast, index, gather, join, split."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from retrograd.autograd.function import Function
+from retrograd.autograd.graph import Node, ShapeError
+
+
+class Reshape(Function):
+    """d reshape(a) = reshape(d out) back to a's shape"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ShapeError(
+                f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} elements) "
+                f"into shape {shape}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return (grad.reshape(ctx.parents[0].data.shape),)
+
+
+class Permute(Function):
+    """d permute(a, axes) = permute(d out, inverse of axes)"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        if sorted(ax % max(a.ndim, 1) for ax in axes) != list(range(a.ndim)):
+            raise ShapeError(f"permute: axes {axes} are not a permutation of {a.ndim} axes")
+        return np.transpose(a, axes)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return (np.transpose(grad, np.argsort(ctx.params["axes"])),)
+
+
+class BroadcastTo(Function):
+    """d broadcast_to(a) = d out summed back to a's shape (done by the engine)"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        shape = tuple(
+            a.shape[i - len(shape) + a.ndim] if s == -1 else s for i, s in enumerate(shape)
+        )
+        return np.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return (grad,)
+
+
+def _is_basic(index: Any) -> bool:
+    """True for indices made only of ints, slices, None and Ellipsis (no repeats possible)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, int | np.integer | slice) or i is None or i is Ellipsis for i in items)
+
+
+class GetItem(Function):
+    """d a[index] = scatter-add of d out into zeros of a's shape"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, index: Any) -> np.ndarray:
+        try:
+            return np.asarray(a[index])
+        except IndexError as err:
+            raise IndexError(f"getitem: index {index!r} into shape {a.shape}: {err}") from None
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        index = ctx.params["index"]
+        source = ctx.parents[0].data
+        out = np.zeros(source.shape, dtype=grad.dtype)
+        if _is_basic(index):
+            out[index] = grad
+        else:
+            # Integer-array indices may repeat; np.add.at sums repeats where `+=` keeps one.
+            np.add.at(out, index, grad)
+        return (out,)
+
+
+class Take(Function):
+    """d weight[rows] = rows of d out summed into the rows they came from"""
+
+    @staticmethod
+    def forward(ctx: Node, weight: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        if indices.dtype.kind not in "iu":
+            raise TypeError(f"take: indices must be integers, got dtype {indices.dtype}")
+        bad = (indices < -weight.shape[0]) | (indices >= weight.shape[0])
+        if bad.any():
+            raise IndexError(
+                f"take: index {int(indices[bad].flat[0])} is out of range for "
+                f"{weight.shape[0]} rows"
+            )
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        weight, indices = (p.data for p in ctx.parents)
+        rows = indices.reshape(-1) % weight.shape[0]
+        flat = grad.reshape(rows.size, -1)
+        # Sort the rows once and sum each run with reduceat: much faster than np.add.at.
+        order = np.argsort(rows, kind="stable")
+        sorted_rows = rows[order]
+        starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
+        out = np.zeros((weight.shape[0], flat.shape[1]), dtype=grad.dtype)
+        if rows.size:
+            out[sorted_rows[starts]] = np.add.reduceat(flat[order], starts, axis=0)
+        return out.reshape(weight.shape), None
+
+
+class Concat(Function):
+    """d concat(a, b, ...) = the matching slices of d out"""
+
+    @staticmethod
+    def forward(ctx: Node, *arrays: np.ndarray, axis: int) -> np.ndarray:
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        axis = ctx.params["axis"]
+        bounds = np.cumsum([p.data.shape[axis] for p in ctx.parents])[:-1]
+        return tuple(np.split(grad, bounds, axis=axis))
+
+
+class Stack(Function):
+    """d stack(a, b, ...) = the matching slices of d out"""
+
+    @staticmethod
+    def forward(ctx: Node, *arrays: np.ndarray, axis: int) -> np.ndarray:
+        return np.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        return tuple(np.moveaxis(grad, ctx.params["axis"], 0))
+
+
+class Split(Function):
+    """d split(a) = concat of the pieces' gradients (zeros for pieces that got none)"""
+
+    multiple_outputs = True
+
+    @staticmethod
+    def forward(
+        ctx: Node, a: np.ndarray, sizes: tuple[int, ...], axis: int, squeeze: bool
+    ) -> tuple[np.ndarray, ...]:
+        pieces = np.split(a, np.cumsum(sizes)[:-1], axis=axis)
+        if squeeze:
+            return tuple(np.squeeze(p, axis) for p in pieces)
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx: Node, grads: list) -> tuple:
+        source = ctx.parents[0].data
+        axis, sizes = ctx.params["axis"], ctx.params["sizes"]
+        # One buffer for the whole input, not one full-size zero array per piece.
+        out = np.zeros(source.shape, dtype=next(g for g in grads if g is not None).dtype)
+        views = np.split(out, np.cumsum(sizes)[:-1], axis=axis)
+        for view, grad in zip(views, grads):
+            if grad is not None:
+                view[...] = np.expand_dims(grad, axis) if ctx.params["squeeze"] else grad
+        return (out,)

@@ -1,0 +1,427 @@
+"""`Tensor`: an array, its gradient, and the node of the op that made it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from retrograd.autograd import engine
+from retrograd.autograd.graph import Node
+
+DEFAULT_FLOAT = np.dtype(np.float32)
+
+Axis = int | tuple[int, ...] | None
+
+
+def as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert user data to an array; Python floats become float32 as in PyTorch."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        array = np.array(data, dtype=dtype)
+    elif isinstance(data, np.ndarray | np.generic):
+        array = np.array(data)
+    else:
+        array = np.array(data)
+        if array.dtype == np.float64:
+            array = array.astype(DEFAULT_FLOAT)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"tensor data must be numeric, got dtype {array.dtype}")
+    return array
+
+
+def _check_grad_dtype(dtype: np.dtype) -> None:
+    if dtype.kind != "f":
+        raise TypeError(
+            f"requires_grad=True needs a floating dtype, got {dtype}; "
+            "convert first, e.g. tensor(data, dtype='float32')"
+        )
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    A leaf tensor (made by the user) has no node; a tensor made by an op that
+    needed a gradient holds the `Node` of that op. `backward()` fills `.grad`
+    of every leaf with `requires_grad=True`.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_node", "_index", "_retains_grad")
+    __slots__ += ("__weakref__",)
+    # Make NumPy defer to our reflected operators (np.float64(2) * t stays a Tensor).
+    __array_ufunc__ = None
+
+    def __init__(
+        self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
+    ) -> None:
+        self.data = as_array(data, dtype)
+        if requires_grad:
+            _check_grad_dtype(self.data.dtype)
+        self.grad: np.ndarray | None = None
+        self.requires_grad = requires_grad
+        self.name = name
+        self._node: Node | None = None
+        self._index = 0
+        self._retains_grad = False
+
+    @staticmethod
+    def _make(data: np.ndarray, node: Node | None, index: int) -> Tensor:
+        """Wrap an op's output without conversion (the hot path of every op)."""
+        t = _new_tensor(Tensor)
+        t.data = data
+        t.grad = None
+        t.requires_grad = node is not None
+        t.name = None
+        t._node = node
+        t._index = index
+        t._retains_grad = False
+        return t
+
+    # ----- properties and conversion -----
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its axes reversed."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Node | None:
+        """The node of the op that made this tensor (None for leaves)."""
+        return self._node
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied); refuse if it is part of a graph."""
+        if self.requires_grad:
+            raise RuntimeError("numpy(): tensor requires grad; call .detach().numpy() instead")
+        return self.data
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors convert, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype != DEFAULT_FLOAT and self.data.dtype.kind == "f":
+            extras.append(f"dtype={self.data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn={self._node.op.name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    __hash__ = object.__hash__
+
+    # ----- autograd -----
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into every leaf that requires grad."""
+        engine.backward(self, gradient, retain_graph)
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory, like PyTorch)."""
+        return Tensor._make(self.data, None, 0)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark a leaf as needing a gradient; returns self."""
+        if self._node is not None and not requires_grad:
+            raise RuntimeError("requires_grad_(False) on a non-leaf; use detach() instead")
+        if requires_grad:
+            _check_grad_dtype(self.data.dtype)
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> Tensor:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy in another dtype; differentiable between floating dtypes."""
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        return ops.Cast.apply(self, dtype=dtype)
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    # ----- arithmetic -----
+    def _operand(self, other: Any) -> Tensor:
+        """Wrap a Python or NumPy value as a constant in this tensor's float dtype."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, int | float) and self.data.dtype.kind == "f":
+            return Tensor._make(np.asarray(other, dtype=self.data.dtype), None, 0)
+        return Tensor._make(as_array(other), None, 0)
+
+    def __add__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self, self._operand(other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self._operand(other), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self, self._operand(other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self._operand(other), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self, self._operand(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self._operand(other), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        if isinstance(other, int | float) and self.data.dtype.kind == "f":
+            return self * (1.0 / other)
+        return ops.Div.apply(self, self._operand(other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(self._operand(other), self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return ops.Pow.apply(self, self._operand(exponent))
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return ops.Pow.apply(self._operand(base), self)
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.Matmul.apply(self, self._operand(other))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.Matmul.apply(self._operand(other), self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.GetItem.apply(self, index=_plain_index(index))
+
+    # Comparisons give tensors without gradient.
+    def _compare(self, other: Any, fn: Any) -> Tensor:
+        return Tensor._make(fn(self.data, self._operand(other).data), None, 0)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    # ----- elementwise functions -----
+    def exp(self) -> Tensor:
+        return ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return self**0.5
+
+    def tanh(self) -> Tensor:
+        return ops.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return ops.Relu.apply(self)
+
+    def abs(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Limit values to [min, max]; the gradient flows where the input was inside."""
+        if min is None and max is None:
+            raise ValueError("clip(): give at least one of min and max")
+        return ops.Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    # ----- reductions -----
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return ops.Sum.apply(self, axis=_axes(axis, self.ndim, "sum"), keepdims=keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        axes = _axes(axis, self.ndim, "mean")
+        count = int(np.prod([self.shape[a] for a in axes])) if axes else 1
+        return self.sum(axes, keepdims) * (1.0 / max(count, 1))
+
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """Variance as NumPy computes it (`ddof=1` for PyTorch's default, unbiased)."""
+        axes = _axes(axis, self.ndim, "var")
+        count = int(np.prod([self.shape[a] for a in axes])) if axes else 1
+        centred = self - self.mean(axes, keepdims=True)
+        return (centred * centred).sum(axes, keepdims) * (1.0 / max(count - ddof, 1))
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Largest value; ties share the gradient equally (as torch.amax)."""
+        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return -((-self).max(axis, keepdims))
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(x))) without overflow."""
+        return ops.LogSumExp.apply(
+            self, axis=_axes(axis, self.ndim, "logsumexp"), keepdims=keepdims
+        )
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return self - self.logsumexp(axis, keepdims=True)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return self.log_softmax(axis).exp()
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the largest value (no gradient)."""
+        out = np.argmax(self.data, axis=axis, keepdims=keepdims)
+        return Tensor._make(np.asarray(out), None, 0)
+
+    # ----- shape -----
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        return ops.Reshape.apply(self, shape=_shape_arg(shape))
+
+    view = reshape
+
+    def flatten(self) -> Tensor:
+        return self.reshape(-1)
+
+    def permute(self, *axes: int | Sequence[int]) -> Tensor:
+        return ops.Permute.apply(self, axes=_shape_arg(axes))
+
+    def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
+        """Swap two axes (the last two by default)."""
+        axes = list(range(self.ndim))
+        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
+        return self.permute(*axes)
+
+    def expand(self, *shape: int | Sequence[int]) -> Tensor:
+        return ops.BroadcastTo.apply(self, shape=_shape_arg(shape))
+
+    broadcast_to = expand
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return self.reshape(np.expand_dims(self.data, axis).shape)
+
+    def squeeze(self, axis: int | None = None) -> Tensor:
+        return self.reshape(np.squeeze(self.data, axis).shape)
+
+    def unbind(self, axis: int = 0) -> tuple[Tensor, ...]:
+        """The slices along `axis`, with that axis removed (one op, one node)."""
+        return ops.Split.apply(self, sizes=(1,) * self.shape[axis], axis=axis, squeeze=True)
+
+    def split(self, split_size: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
+        """Pieces of `split_size` along `axis` (the last may be smaller), or of the given sizes."""
+        length = self.shape[axis]
+        if isinstance(split_size, int):
+            if split_size <= 0:
+                raise ValueError(f"split(): split_size must be positive, got {split_size}")
+            sizes = [split_size] * (length // split_size)
+            if length % split_size:
+                sizes.append(length % split_size)
+        else:
+            sizes = list(split_size)
+            if sum(sizes) != length:
+                raise ValueError(f"split(): sizes {sizes} do not add up to axis length {length}")
+        return ops.Split.apply(self, sizes=tuple(sizes), axis=axis, squeeze=False)
+
+
+def _shape_arg(args: tuple) -> tuple[int, ...]:
+    """Accept both f(2, 3) and f((2, 3))."""
+    if len(args) == 1 and not isinstance(args[0], int | np.integer):
+        return tuple(int(a) for a in args[0])
+    return tuple(int(a) for a in args)
+
+
+def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
+    """Normalise an axis argument to a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    normalised = []
+    for a in axes:
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"{op}(): axis {a} is out of range for a {ndim}-d tensor")
+        normalised.append(int(a) % max(ndim, 1))
+    return tuple(sorted(set(normalised)))
+
+
+def _plain_index(index: Any) -> Any:
+    """Replace tensors inside an index by their integer or boolean arrays."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+_new_tensor = object.__new__
+
+from retrograd.autograd import ops  # noqa: E402  (ops need Tensor defined first)

@@ -1,0 +1,105 @@
+"""Hypothesis strategies and a one-call gradient assertion for users' own functions.
+
+    from retrograd.testing import assert_gradients
+    assert_gradients(lambda x, w: (x @ w).tanh().sum(), shapes=[(3, 4), (4, 2)])
+
+Needs the `hypothesis` package (`pip install retrograd[testing]`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as err:  # pragma: no cover - exercised only without hypothesis
+    raise ImportError(
+        "retrograd.testing needs hypothesis: pip install 'retrograd[testing]'"
+    ) from err
+
+from retrograd.autograd.gradcheck import gradcheck
+from retrograd.autograd.tensor import Tensor
+
+Interval = tuple[float, float]
+
+
+def values(domain: Interval | Sequence[Interval] = (-2.0, 2.0)) -> st.SearchStrategy[float]:
+    """Finite floats in one interval or a union of intervals (to keep away from kinks)."""
+    intervals = [domain] if isinstance(domain[0], int | float) else list(domain)
+    parts = [
+        st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+        for lo, hi in intervals
+    ]
+    return st.one_of(*parts)
+
+
+def shapes(min_dims: int = 0, max_dims: int = 3, max_side: int = 4) -> st.SearchStrategy:
+    """Array shapes, including 0-d and size-1 axes."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side)
+
+
+def broadcastable_shapes(
+    num_shapes: int, min_dims: int = 0, max_dims: int = 3, max_side: int = 4
+) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
+    """Tuples of `num_shapes` shapes that broadcast together (size-1 axes included)."""
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side
+    ).map(lambda result: result.input_shapes)
+
+
+def arrays(
+    shape: tuple[int, ...] | st.SearchStrategy,
+    domain: Interval | Sequence[Interval] = (-2.0, 2.0),
+    dtype: Any = np.float64,
+) -> st.SearchStrategy[np.ndarray]:
+    """Arrays of bounded, well-conditioned values."""
+    return hnp.arrays(np.dtype(dtype), shape, elements=values(domain))
+
+
+def tensors(
+    shape: tuple[int, ...] | st.SearchStrategy | None = None,
+    domain: Interval | Sequence[Interval] = (-2.0, 2.0),
+    dtype: Any = np.float64,
+    requires_grad: bool = True,
+) -> st.SearchStrategy[Tensor]:
+    """Leaf tensors of the given (or generated) shape with values in `domain`."""
+    shape = shapes() if shape is None else shape
+    return arrays(shape, domain, dtype).map(lambda a: Tensor(a, requires_grad=requires_grad))
+
+
+def assert_gradients(
+    fn: Callable[..., Tensor],
+    shapes: Sequence[tuple[int, ...]] | st.SearchStrategy | None = None,
+    domain: Interval | Sequence[Interval] = (-2.0, 2.0),
+    num_inputs: int | None = None,
+    max_examples: int | None = None,
+    **gradcheck_kwargs: Any,
+) -> None:
+    """Assert that `fn`'s gradients match central differences over generated inputs.
+
+    `shapes` fixes the input shapes; leave it out to draw mutually broadcastable
+    shapes for `num_inputs` inputs. Failures are shrunk by hypothesis to a
+    small example and reported with gradcheck's message.
+    """
+    if shapes is None:
+        if num_inputs is None:
+            raise ValueError("assert_gradients(): give shapes or num_inputs")
+        shapes = broadcastable_shapes(num_inputs)
+    shape_strategy = shapes if isinstance(shapes, st.SearchStrategy) else st.just(tuple(shapes))
+
+    @st.composite
+    def inputs(draw: Any) -> list[Tensor]:
+        return [draw(tensors(tuple(s), domain)) for s in draw(shape_strategy)]
+
+    @given(inputs())
+    def check(xs: list[Tensor]) -> None:
+        gradcheck(fn, xs, **gradcheck_kwargs)
+
+    if max_examples is not None:
+        check = settings(max_examples=max_examples)(check)
+    check()
