@@ -1,0 +1,133 @@
+"""The table of every differentiable op: how to call it and over which inputs.
+
+Adding an op means adding one line here; `test_op_table_covers_every_op`
+fails until it is there. Each entry draws its inputs from hypothesis, so
+shapes include 0-d tensors and size-1 axes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import strategies as st
+
+import retrograd as rg
+from retrograd.autograd import functional as F
+from retrograd.testing import arrays, broadcastable_shapes, shapes
+
+AWAY_FROM_ZERO = [(-2.0, -0.1), (0.1, 2.0)]
+POSITIVE = (0.2, 3.0)
+
+
+@dataclass
+class OpCase:
+    """How to test one op: a function of tensors and a strategy for its input arrays."""
+
+    fn: Callable[..., rg.Tensor]
+    inputs: st.SearchStrategy = field(repr=False)
+    tolerance: dict = field(default_factory=dict)
+
+
+def broadcast(*domains) -> st.SearchStrategy:
+    """Arrays of mutually broadcastable shapes, one per domain."""
+    return broadcastable_shapes(len(domains)).flatmap(
+        lambda shps: st.tuples(*(arrays(s, d) for s, d in zip(shps, domains)))
+    )
+
+
+def one(domain=(-2.0, 2.0), min_dims: int = 0) -> st.SearchStrategy:
+    return shapes(min_dims=min_dims).flatmap(lambda s: st.tuples(arrays(s, domain)))
+
+
+def distinct(min_dims: int = 0) -> st.SearchStrategy:
+    """One array of well-separated values (no ties for max/min)."""
+
+    def build(shape_and_seed):
+        shape, seed = shape_and_seed
+        size = int(np.prod(shape))
+        values = np.random.default_rng(seed).permutation(size) * 0.3 - size * 0.15
+        return (values.reshape(shape).astype(np.float64),)
+
+    return st.tuples(shapes(min_dims=min_dims), st.integers(0, 2**16)).map(build)
+
+
+def fixed(*shape_list, domain=(-2.0, 2.0)) -> st.SearchStrategy:
+    return st.tuples(*(arrays(s, domain) for s in shape_list))
+
+
+def _matmul_shapes() -> st.SearchStrategy:
+    n, k, m = (st.integers(1, 4) for _ in range(3))
+    batch = st.sampled_from([(), (2,), (3, 1), (1, 2)])
+    return st.tuples(n, k, m, batch, st.sampled_from(["2d", "vec_left", "vec_right"])).flatmap(
+        lambda c: fixed(
+            (c[1],) if c[4] == "vec_left" else (*c[3], c[0], c[1]),
+            (c[1],) if c[4] == "vec_right" else (*c[3][-1:], c[1], c[2]),
+        )
+    )
+
+
+def _split_case(x: rg.Tensor) -> rg.Tensor:
+    first, _, third = x.split([1, 2, 1], axis=1)
+    return rg.concat([third * 2, first], axis=1)
+
+
+def _unbind_case(x: rg.Tensor) -> rg.Tensor:
+    pieces = x.unbind(0)
+    return pieces[0] * pieces[-1] + pieces[0]
+
+
+def _expand_case(a: rg.Tensor) -> rg.Tensor:
+    weights = rg.tensor(np.array([1.0, -2.0]).reshape((2,) + (1,) * a.ndim))
+    return a.expand(2, *a.shape) * weights
+
+
+ROWS = np.array([[0, 2, 2], [1, 0, 2]])
+
+OPS: dict[str, OpCase] = {
+    "add": OpCase(lambda a, b: a + b, broadcast((-2, 2), (-2, 2))),
+    "sub": OpCase(lambda a, b: a - b, broadcast((-2, 2), (-2, 2))),
+    "mul": OpCase(lambda a, b: a * b, broadcast((-2, 2), (-2, 2))),
+    "div": OpCase(lambda a, b: a / b, broadcast((-2, 2), AWAY_FROM_ZERO)),
+    "neg": OpCase(lambda a: -a, one()),
+    "pow": OpCase(lambda a, b: a**b, broadcast(POSITIVE, (-2, 2))),
+    "exp": OpCase(lambda a: a.exp(), one()),
+    "log": OpCase(lambda a: a.log(), one(POSITIVE)),
+    "tanh": OpCase(lambda a: a.tanh(), one()),
+    "sigmoid": OpCase(lambda a: a.sigmoid(), one((-6, 6))),
+    "relu": OpCase(lambda a: a.relu(), one(AWAY_FROM_ZERO)),
+    "abs": OpCase(lambda a: a.abs(), one(AWAY_FROM_ZERO)),
+    "clip": OpCase(lambda a: a.clip(-1.0, 1.0), one([(-2, -1.1), (-0.9, 0.9), (1.1, 2)])),
+    "maximum": OpCase(rg.maximum, broadcast(AWAY_FROM_ZERO, (-0.05, 0.05))),
+    "minimum": OpCase(rg.minimum, broadcast(AWAY_FROM_ZERO, (-0.05, 0.05))),
+    "where": OpCase(lambda a, b: rg.where(a > 0, a, b), broadcast(AWAY_FROM_ZERO, (-2, 2))),
+    "cast": OpCase(
+        lambda a: a.astype(np.float32) * 1.0, one(), {"eps": 1e-2, "atol": 1e-3, "rtol": 1e-2}
+    ),
+    "sum": OpCase(lambda a: a.sum(axis=-1 if a.ndim else None), one()),
+    "max": OpCase(lambda a: a.max(axis=0 if a.ndim else None), distinct()),
+    "logsumexp": OpCase(lambda a: a.logsumexp(axis=-1 if a.ndim else None, keepdims=True), one()),
+    "matmul": OpCase(lambda a, b: a @ b, _matmul_shapes()),
+    "linear": OpCase(rg.linear, fixed((2, 3, 4), (5, 4), (5,))),
+    "crossentropy": OpCase(
+        lambda z: F.cross_entropy(z, np.array([2, -100, 0, 4]), reduction="mean"),
+        fixed((4, 5), domain=(-4, 4)),
+    ),
+    "reshape": OpCase(lambda a: a.reshape(-1), one()),
+    "permute": OpCase(lambda a: a.permute(2, 0, 1), one(min_dims=3)),
+    "broadcastto": OpCase(_expand_case, one()),
+    "getitem": OpCase(lambda a: a[np.array([0, 2, 2, 0])] * a[1:, ::2].sum(), fixed((3, 2))),
+    "take": OpCase(lambda w: rg.take(w, ROWS) * 1.5, fixed((3, 4))),
+    "concat": OpCase(lambda a, b: rg.concat([a, b, a], axis=1), fixed((2, 3), (2, 1))),
+    "stack": OpCase(lambda a, b: rg.stack([a, b * b], axis=-1), fixed((2, 3), (2, 3))),
+    "split": OpCase(_split_case, fixed((3, 4))),
+}
+
+# The split op also implements unbind; this extra entry covers the squeezed pieces.
+EXTRA_CASES: dict[str, OpCase] = {
+    "unbind": OpCase(_unbind_case, fixed((3, 2))),
+    "getitem_mask": OpCase(lambda a: a[a.data > 0] * 3.0, one(AWAY_FROM_ZERO, min_dims=1)),
+    "max_keepdims": OpCase(lambda a: a.max(axis=(0, -1), keepdims=True), distinct(min_dims=2)),
+    "sum_all_keepdims": OpCase(lambda a: a.sum(keepdims=True) * a, one()),
+}
