@@ -8,6 +8,7 @@ and grad mode is on, records a `Node` that the engine walks later.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any, ClassVar
 
 import numpy as np
@@ -49,10 +50,19 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Any:
-        """Run the op on tensors; record a node when a gradient will be needed."""
-        ctx = Node(cls, inputs, params)
+        """Run the op on tensors; record a node when a gradient will be needed.
+
+        This is the hot path of every op, hence the inlined node and tensor setup.
+        """
+        ctx = _new(Node)
+        ctx.op = cls
+        ctx.parents = inputs
+        ctx.params = params
+        ctx.saved = None
+        ctx.scope = grad_mode.scope
+        ctx.n_outputs = 1
         try:
-            out = cls.forward(ctx, *[t.data for t in inputs], **params)
+            out = cls.forward(ctx, *map(_data, inputs), **params)
         except ValueError as err:
             if isinstance(err, ShapeError):
                 raise
@@ -60,15 +70,27 @@ class Function:
             raise ShapeError(
                 f"{cls.name}: operands with shapes {shapes} do not fit: {err}"
             ) from None
-        record = grad_mode.enabled and cls.differentiable
-        if record:
+        node = None
+        if grad_mode.enabled and cls.differentiable:
             for t in inputs:
                 if t.requires_grad:
+                    node = ctx
                     break
-            else:
-                record = False
-        node = ctx if record else None
         if cls.multiple_outputs:
             ctx.n_outputs = len(out)
-            return tuple(Tensor._make(o, node, i) for i, o in enumerate(out))
-        return Tensor._make(out, node, 0)
+            return tuple(Tensor._make(np.asarray(o), node, i) for i, o in enumerate(out))
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)  # NumPy reductions to 0-d return scalars, not arrays
+        t = _new(Tensor)
+        t.data = out
+        t.grad = None
+        t.requires_grad = node is not None
+        t.name = None
+        t._node = node
+        t._index = 0
+        t._retains_grad = False
+        return t
+
+
+_new = object.__new__
+_data = attrgetter("data")

@@ -207,19 +207,19 @@ class Tensor:
         return Tensor._make(as_array(other), None, 0)
 
     def __add__(self, other: Any) -> Tensor:
-        return ops.Add.apply(self, self._operand(other))
+        return ops.Add.apply(self, other if type(other) is Tensor else self._operand(other))
 
     def __radd__(self, other: Any) -> Tensor:
         return ops.Add.apply(self._operand(other), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(self, self._operand(other))
+        return ops.Sub.apply(self, other if type(other) is Tensor else self._operand(other))
 
     def __rsub__(self, other: Any) -> Tensor:
         return ops.Sub.apply(self._operand(other), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(self, self._operand(other))
+        return ops.Mul.apply(self, other if type(other) is Tensor else self._operand(other))
 
     def __rmul__(self, other: Any) -> Tensor:
         return ops.Mul.apply(self._operand(other), self)

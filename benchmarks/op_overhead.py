@@ -1,0 +1,80 @@
+"""Per-op overhead: forward + backward of a chain of 1,000 additions on 1-element arrays.
+
+Run: python benchmarks/op_overhead.py
+Compares retrograd with PyTorch and micrograd when they are installed
+(`pip install torch==2.13.0 micrograd`), and with a bare NumPy forward.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from benchmarks.common import alternate, print_table
+
+import retrograd as rg
+
+CHAIN = 1_000
+
+
+def retrograd_chain() -> None:
+    x = rg.tensor(np.ones(1), requires_grad=True)
+    one = rg.tensor(np.ones(1))
+    y = x
+    for _ in range(CHAIN):
+        y = y + one
+    y.sum().backward()
+
+
+def numpy_forward() -> None:
+    y = np.ones(1)
+    one = np.ones(1)
+    for _ in range(CHAIN):
+        y = y + one
+
+
+def competitors() -> dict:
+    runs = {}
+    try:
+        import torch
+
+        def torch_chain() -> None:
+            x = torch.ones(1, requires_grad=True)
+            one = torch.ones(1)
+            y = x
+            for _ in range(CHAIN):
+                y = y + one
+            y.sum().backward()
+
+        runs["pytorch"] = torch_chain
+    except ImportError:
+        print("(torch not installed: pip install torch==2.13.0)")
+    try:
+        from micrograd.engine import Value
+
+        def micrograd_chain() -> None:
+            y = Value(1.0)
+            for _ in range(CHAIN):
+                y = y + 1.0
+            y.backward()
+
+        runs["micrograd"] = micrograd_chain
+    except ImportError:
+        print("(micrograd not installed: pip install micrograd)")
+    return runs
+
+
+def main() -> None:
+    # micrograd's recursive topological sort needs more than the default limit at depth 1,000.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10 * CHAIN))
+    runs = {"retrograd": retrograd_chain, **competitors(), "numpy forward only": numpy_forward}
+    times = alternate(runs, rounds=9, repeat=5)
+    ours = times["retrograd"]
+    rows = [[name, f"{t / CHAIN * 1e6:.2f}", f"{t / ours:.2f}"] for name, t in times.items()]
+    print(f"chain of {CHAIN} additions on 1-element arrays, forward + backward, median of 9")
+    print_table(["engine", "us/op", "time / retrograd"], rows)
+
+
+if __name__ == "__main__":
+    main()
