@@ -11,9 +11,8 @@ import sys
 
 import numpy as np
 
-from benchmarks.common import alternate, print_table
-
 import retrograd as rg
+from benchmarks.common import alternate, print_table
 
 CHAIN = 1_000
 
