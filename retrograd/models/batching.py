@@ -1,0 +1,123 @@
+"""Minibatches of token indices for language modelling.
+
+Two schemes from the d2l chapter: sequential partitioning (batch i+1 continues
+batch i row by row, so the hidden state carries over and is detached between
+batches: truncated BPTT) and random sampling (independent subsequences, state
+reset per batch). Plus padded sentence batches for the word-level setup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from retrograd.models.corpus import CorpusError
+
+SCHEMES = ("sequential", "random")
+
+
+def split_train_valid(corpus: np.ndarray, valid_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hold out the last `valid_fraction` of the corpus for validation."""
+    if not 0 <= valid_fraction < 1:
+        raise ValueError(f"valid_fraction must be in [0, 1), got {valid_fraction}")
+    cut = len(corpus) - int(len(corpus) * valid_fraction)
+    return corpus[:cut], corpus[cut:]
+
+
+class LanguageModelBatches:
+    """An epoch's (X, Y) batches of shape (batch_size, num_steps), Y shifted by one token.
+
+    Every epoch starts at a fresh random offset drawn from `rng`, as in d2l.
+    """
+
+    def __init__(
+        self,
+        corpus: Sequence[int] | np.ndarray,
+        batch_size: int,
+        num_steps: int,
+        scheme: str = "sequential",
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        if scheme not in SCHEMES:
+            raise ValueError(f"sampling scheme must be one of {SCHEMES}, got {scheme!r}")
+        if batch_size < 1 or num_steps < 1:
+            raise ValueError(
+                f"batch_size and num_steps must be positive, got {batch_size} and {num_steps}"
+            )
+        self.corpus = np.asarray(corpus, dtype=np.int64)
+        needed = batch_size * num_steps + num_steps + 1
+        if len(self.corpus) < needed:
+            raise CorpusError(
+                f"corpus of {len(self.corpus)} tokens is shorter than one batch: "
+                f"batch_size {batch_size} x num_steps {num_steps} needs at least {needed}"
+            )
+        self.batch_size = batch_size
+        self.num_steps = num_steps
+        self.scheme = scheme
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+
+    @property
+    def carries_state(self) -> bool:
+        """Whether the hidden state should flow (detached) from one batch to the next."""
+        return self.scheme == "sequential"
+
+    def __len__(self) -> int:
+        """Batches per epoch (the smallest count over all possible offsets)."""
+        usable = len(self.corpus) - self.num_steps - 1
+        if self.scheme == "sequential":
+            return (usable // self.batch_size) // self.num_steps
+        return (usable // self.num_steps) // self.batch_size
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if self.scheme == "sequential":
+            yield from self._sequential()
+        else:
+            yield from self._random()
+
+    def _sequential(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        offset = int(self.rng.integers(0, self.num_steps, endpoint=True))
+        count = (len(self.corpus) - offset - 1) // self.batch_size * self.batch_size
+        xs = self.corpus[offset : offset + count].reshape(self.batch_size, -1)
+        ys = self.corpus[offset + 1 : offset + 1 + count].reshape(self.batch_size, -1)
+        for i in range(len(self)):
+            cols = slice(i * self.num_steps, (i + 1) * self.num_steps)
+            yield xs[:, cols], ys[:, cols]
+
+    def _random(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        offset = int(self.rng.integers(0, self.num_steps))
+        corpus = self.corpus[offset:]
+        starts = np.arange(0, (len(corpus) - 1) // self.num_steps * self.num_steps, self.num_steps)
+        starts = self.rng.permutation(starts)
+        steps = np.arange(self.num_steps)
+        for i in range(len(self)):
+            chosen = starts[i * self.batch_size : (i + 1) * self.batch_size, None] + steps
+            yield corpus[chosen], corpus[chosen + 1]
+
+
+def sentence_batches(
+    sentences: Sequence[Sequence[int]],
+    batch_size: int,
+    pad_index: int,
+    ignore_index: int = -100,
+    rng: np.random.Generator | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Batches of whole sentences padded to the longest in the batch.
+
+    Each sentence (already wrapped in <bos> ... <eos>) gives input s[:-1] and
+    target s[1:]; padded target positions hold `ignore_index` so the loss skips
+    them. Sentence order is shuffled by `rng` when given.
+    """
+    usable = [s for s in sentences if len(s) >= 2]
+    if not usable:
+        raise CorpusError("no sentence has at least two tokens")
+    order = rng.permutation(len(usable)) if rng is not None else np.arange(len(usable))
+    for start in range(0, len(order), batch_size):
+        chunk = [usable[i] for i in order[start : start + batch_size]]
+        length = max(len(s) for s in chunk) - 1
+        x = np.full((len(chunk), length), pad_index, dtype=np.int64)
+        y = np.full((len(chunk), length), ignore_index, dtype=np.int64)
+        for row, s in enumerate(chunk):
+            x[row, : len(s) - 1] = s[:-1]
+            y[row, : len(s) - 1] = s[1:]
+        yield x, y

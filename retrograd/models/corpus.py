@@ -1,0 +1,85 @@
+"""Reading a text corpus and turning it into tokens, at character or word level.
+
+The built-in corpus is The Time Machine, shipped compressed with the package,
+so the main job runs without a download.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+from importlib import resources
+from pathlib import Path
+
+TIME_MACHINE_SHA1 = "090b5e7e70c295757f55df93cb0a180b9691891a"
+LEVELS = ("char", "word")
+WORD = re.compile(r"[\w']+|[^\w\s]")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+PREPROCESSING = ("d2l", "raw")
+
+
+class CorpusError(ValueError):
+    """A corpus that cannot be used; the message names the file and the problem."""
+
+
+def load_text(path: str | Path | None = None) -> str:
+    """The text of a UTF-8 file, or of the built-in Time Machine when `path` is None."""
+    if path is None:
+        raw = gzip.decompress(
+            resources.files("retrograd.models").joinpath("corpora/timemachine.txt.gz").read_bytes()
+        )
+        if hashlib.sha1(raw).hexdigest() != TIME_MACHINE_SHA1:
+            raise CorpusError("built-in corpus timemachine.txt.gz is damaged (SHA-1 mismatch)")
+        return raw.decode("ascii")
+    path = Path(path)
+    if path.is_dir():
+        raise CorpusError(f"corpus {path} is a directory, not a text file")
+    if not path.exists():
+        raise CorpusError(f"corpus {path} does not exist")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise CorpusError(f"corpus {path} is empty")
+    if b"\x00" in raw:
+        raise CorpusError(f"corpus {path} looks binary (it contains NUL bytes), not text")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise CorpusError(
+            f"corpus {path} is not UTF-8 text (bad byte at offset {err.start})"
+        ) from None
+
+
+def preprocess(text: str, mode: str = "d2l") -> list[str]:
+    """The corpus as lines.
+
+    "d2l" reproduces the Dive into Deep Learning chapter: every run of
+    non-letters becomes one space, lines are stripped and lowercased.
+    "raw" keeps case and punctuation and only drops empty lines.
+    """
+    if mode not in PREPROCESSING:
+        raise ValueError(f"preprocessing must be one of {PREPROCESSING}, got {mode!r}")
+    lines = text.splitlines()
+    if mode == "d2l":
+        return [re.sub("[^A-Za-z]+", " ", line).strip().lower() for line in lines]
+    return [line for line in lines if line.strip()]
+
+
+def tokenize(lines: list[str], level: str = "char") -> list[list[str]]:
+    """Split each line into characters, or into words with punctuation marks as their own tokens."""
+    if level == "char":
+        return [list(line) for line in lines]
+    if level == "word":
+        return [WORD.findall(line) for line in lines]
+    raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+
+
+def sentences(text: str) -> list[str]:
+    """The text split into sentences at '.', '!' or '?' followed by white space."""
+    flat = " ".join(text.split())
+    return [s for s in SENTENCE_END.split(flat) if s]
+
+
+def join_tokens(tokens: list[str], level: str) -> str:
+    """The inverse of tokenization for display: characters join directly, words with spaces."""
+    return "".join(tokens) if level == "char" else " ".join(tokens)

@@ -1,0 +1,115 @@
+"""`Vocab`: tokens <-> indices, most frequent first, with `<unk>` and reserved tokens."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+UNK = "<unk>"
+
+
+class Vocab:
+    """A token vocabulary ordered by frequency (ties by first appearance).
+
+    Index 0 is `<unk>`, then the reserved tokens (e.g. `<pad>`, `<bos>`,
+    `<eos>`) in the order given, then the corpus tokens seen at least
+    `min_freq` times, at most `max_size` tokens in all.
+    """
+
+    def __init__(
+        self,
+        tokens: Iterable[str] | Iterable[Sequence[str]] = (),
+        min_freq: int = 1,
+        max_size: int | None = None,
+        reserved_tokens: Sequence[str] = (),
+    ) -> None:
+        if min_freq < 1:
+            raise ValueError(f"min_freq must be >= 1, got {min_freq}")
+        if max_size is not None and max_size < 1 + len(reserved_tokens):
+            raise ValueError(
+                f"max_size={max_size} leaves no room beyond <unk> and {len(reserved_tokens)} "
+                "reserved tokens"
+            )
+        counts = Counter(_flatten(tokens))
+        self.itos: list[str] = [UNK, *[t for t in reserved_tokens if t != UNK]]
+        self.reserved = tuple(self.itos[1:])
+        taken = set(self.itos)
+        for token, count in sorted(counts.items(), key=lambda kv: kv[1], reverse=True):
+            if count < min_freq or (max_size is not None and len(self.itos) >= max_size):
+                break
+            if token not in taken:
+                self.itos.append(token)
+                taken.add(token)
+        self.stoi = {token: i for i, token in enumerate(self.itos)}
+        self.counts = dict(counts)
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def __contains__(self, token: str) -> bool:
+        return token in self.stoi
+
+    def __getitem__(self, token: str) -> int:
+        return self.stoi.get(token, 0)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(repr(t) for t in self.itos[:8])
+        return f"Vocab(size={len(self)}, tokens=[{shown}{', ...' if len(self) > 8 else ''}])"
+
+    @property
+    def unk(self) -> int:
+        return 0
+
+    def encode(self, tokens: Sequence[str], warn_unknown: bool = False) -> list[int]:
+        """Indices of the tokens; unknown tokens map to `<unk>` (with a warning if asked)."""
+        unknown = sorted({t for t in tokens if t not in self.stoi})
+        if unknown and warn_unknown:
+            shown = ", ".join(repr(t) for t in unknown[:10])
+            warnings.warn(
+                f"{len(unknown)} token(s) not in the vocabulary map to <unk>: {shown}",
+                stacklevel=2,
+            )
+        return [self.stoi.get(t, 0) for t in tokens]
+
+    def decode(self, indices: Iterable[int]) -> list[str]:
+        """Tokens of the indices; an index out of range raises IndexError naming it."""
+        out = []
+        for i in indices:
+            if not 0 <= int(i) < len(self.itos):
+                raise IndexError(f"index {int(i)} is out of range for a vocabulary of {len(self)}")
+            out.append(self.itos[int(i)])
+        return out
+
+    def to_dict(self) -> dict:
+        """A JSON-able description that `from_dict` restores exactly."""
+        return {"itos": list(self.itos), "reserved": list(self.reserved)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Vocab:
+        itos = list(data["itos"])
+        if not itos or itos[0] != UNK or len(set(itos)) != len(itos):
+            raise ValueError("vocabulary data must start with <unk> and hold unique tokens")
+        vocab = cls.__new__(cls)
+        vocab.itos = itos
+        vocab.reserved = tuple(data.get("reserved", ()))
+        vocab.stoi = {t: i for i, t in enumerate(itos)}
+        vocab.counts = {}
+        return vocab
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Vocab:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _flatten(tokens: Iterable) -> Iterable[str]:
+    for item in tokens:
+        if isinstance(item, str):
+            yield item
+        else:
+            yield from item
