@@ -1,5 +1,7 @@
 """Corpus loading, tokenization, vocabulary and batching for the language models."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -95,7 +97,7 @@ def test_sequential_batches_continue_row_by_row_and_shift_targets():
     corpus = np.arange(200)
     batches = list(LanguageModelBatches(corpus, 4, 7, "sequential", np.random.default_rng(3)))
     assert len(batches) == len(LanguageModelBatches(corpus, 4, 7))
-    for (x, y), (next_x, _) in zip(batches, batches[1:]):
+    for (x, y), (next_x, _) in itertools.pairwise(batches):
         assert x.shape == (4, 7)
         np.testing.assert_array_equal(y, x + 1)
         np.testing.assert_array_equal(next_x[:, 0], x[:, -1] + 1)
