@@ -21,13 +21,17 @@ def _tensors(values: Sequence[Any], op: str) -> list[Tensor]:
 def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     parts = _tensors(tensors, "concat")
-    ndims = {t.ndim for t in parts}
-    if len(ndims) != 1 or any(
-        a.shape[:axis] + a.shape[axis + 1 :] != parts[0].shape[:axis] + parts[0].shape[axis + 1 :]
-        for a in parts
-        if a.ndim
+    shapes = [t.shape for t in parts]
+    ndim = parts[0].ndim
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"concat: axis {axis} is out of range for shapes {shapes}")
+    # A negative axis must be made positive before slicing shapes around it.
+    pos = axis % ndim
+    if any(
+        len(s) != ndim or s[:pos] + s[pos + 1 :] != shapes[0][:pos] + shapes[0][pos + 1 :]
+        for s in shapes
     ):
-        raise ShapeError(f"concat: shapes {[t.shape for t in parts]} differ outside axis {axis}")
+        raise ShapeError(f"concat: shapes {shapes} differ outside axis {axis}")
     return ops.Concat.apply(*parts, axis=axis)
 
 

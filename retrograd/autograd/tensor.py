@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import engine
-from retrograd.autograd.graph import Node
+from retrograd.autograd.graph import Node, ShapeError
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 
@@ -366,17 +366,26 @@ class Tensor:
     broadcast_to = expand
 
     def unsqueeze(self, axis: int) -> Tensor:
+        (axis,) = _axes(axis, self.ndim + 1, "unsqueeze")
         return self.reshape(np.expand_dims(self.data, axis).shape)
 
     def squeeze(self, axis: int | None = None) -> Tensor:
+        if axis is not None:
+            (axis,) = _axes(axis, self.ndim, "squeeze")
+            if self.shape[axis] != 1:
+                raise ShapeError(
+                    f"squeeze: axis {axis} of shape {self.shape} has size {self.shape[axis]}, not 1"
+                )
         return self.reshape(np.squeeze(self.data, axis).shape)
 
     def unbind(self, axis: int = 0) -> tuple[Tensor, ...]:
         """The slices along `axis`, with that axis removed (one op, one node)."""
+        (axis,) = _axes(axis, self.ndim, "unbind")
         return ops.Split.apply(self, sizes=(1,) * self.shape[axis], axis=axis, squeeze=True)
 
     def split(self, split_size: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
         """Pieces of `split_size` along `axis` (the last may be smaller), or of the given sizes."""
+        (axis,) = _axes(axis, self.ndim, "split")
         length = self.shape[axis]
         if isinstance(split_size, int):
             if split_size <= 0:

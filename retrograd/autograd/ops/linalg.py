@@ -34,10 +34,11 @@ class Matmul(Function):
         pa, pb = ctx.parents
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        if a.ndim == 1:
-            grad = np.expand_dims(grad, -2)
+        # Column axis first: for 1-d @ 1-d the gradient is 0-d and needs both.
         if b.ndim == 1:
             grad = np.expand_dims(grad, -1)
+        if a.ndim == 1:
+            grad = np.expand_dims(grad, -2)
         grad_a = grad_b = None
         if pa.requires_grad:
             grad_a = np.matmul(grad, np.swapaxes(b2, -1, -2))

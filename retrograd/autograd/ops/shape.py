@@ -39,7 +39,9 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
-        return (np.transpose(grad, np.argsort(ctx.params["axes"])),)
+        # Negative axes must be made positive, or argsort gives the wrong inverse.
+        axes = [ax % grad.ndim for ax in ctx.params["axes"]]
+        return (np.transpose(grad, np.argsort(axes)),)
 
 
 class BroadcastTo(Function):
@@ -105,7 +107,7 @@ class Take(Function):
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         weight, indices = (p.data for p in ctx.parents)
         rows = indices.reshape(-1) % weight.shape[0]
-        flat = grad.reshape(rows.size, -1)
+        flat = grad.reshape(rows.size, int(np.prod(weight.shape[1:])))
         # Sort the rows once and sum each run with reduceat: much faster than np.add.at.
         order = np.argsort(rows, kind="stable")
         sorted_rows = rows[order]
