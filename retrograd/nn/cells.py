@@ -1,0 +1,218 @@
+"""Recurrent cells: one time step of a vanilla RNN, an LSTM and a GRU, with PyTorch's weights.
+
+Each step is written once, as a function of the input projection
+`W_ih x + b_ih` (computed by the caller) and the previous state, so the
+multi-step modules in `recurrent.py` can project all time steps in one
+matrix product and reuse the same step. Gate orders are PyTorch's: LSTM
+rows are (i, f, g, o), GRU rows (r, z, n).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from retrograd.autograd import Tensor, as_generator, linear
+from retrograd.autograd.graph import ShapeError
+from retrograd.nn import init
+from retrograd.nn.layers import Seed, check_dtype
+from retrograd.nn.module import Module, Parameter
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+NONLINEARITIES = ("tanh", "relu")
+
+
+def rnn_step(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
+    """h' = act(x_proj + W_hh h + b_hh) with act = tanh (or relu)."""
+    pre = x_proj + linear(h, w_hh, b_hh)
+    return pre.relu() if relu else pre.tanh()
+
+
+def lstm_step(
+    x_proj: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None
+) -> tuple[Tensor, Tensor]:
+    """(h', c') of an LSTM from gates i, f, g, o: c' = f c + i g, h' = o tanh(c')."""
+    gates = x_proj + linear(h, w_hh, b_hh)
+    i, f, g, o = gates.split(h.shape[1], axis=1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c.tanh(), c
+
+
+def gru_step(x_rz: Tensor, x_n: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    """h' of a GRU with PyTorch's formula, the reset gate multiplying W_hn h + b_hn.
+
+    r, z = sigmoid(x_rz + W_h{r,z} h + b_h{r,z}); n = tanh(x_n + r (W_hn h + b_hn));
+    h' = (1 - z) n + z h, computed as n + z (h - n).
+    """
+    hidden = h.shape[1]
+    h_rz, h_n = linear(h, w_hh, b_hh).split((2 * hidden, hidden), axis=1)
+    r, z = (x_rz + h_rz).sigmoid().split(hidden, axis=1)
+    n = (x_n + r * h_n).tanh()
+    return n + z * (h - n)
+
+
+def make_weights(
+    module: Module,
+    suffix: str,
+    input_size: int,
+    hidden_size: int,
+    gates: int,
+    bias: bool,
+    rng: np.random.Generator,
+    dtype: Any,
+) -> None:
+    """Register weight_ih{suffix}, weight_hh{suffix} (and the biases) in PyTorch's order.
+
+    All start uniform(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch's.
+    """
+    shapes = {
+        "weight_ih": (gates * hidden_size, input_size),
+        "weight_hh": (gates * hidden_size, hidden_size),
+    }
+    if bias:
+        shapes.update(bias_ih=(gates * hidden_size,), bias_hh=(gates * hidden_size,))
+    for name, shape in shapes.items():
+        param = Parameter(np.empty(shape, dtype=dtype))
+        init.rnn_uniform_(param, hidden_size, generator=rng)
+        module.register_parameter(name + suffix, param)
+    if not bias:
+        module.register_parameter("bias_ih" + suffix, None)
+        module.register_parameter("bias_hh" + suffix, None)
+
+
+def check_sizes(kind: str, input_size: int, hidden_size: int) -> None:
+    if input_size <= 0 or hidden_size <= 0:
+        raise ValueError(
+            f"{kind}: sizes must be positive, got input_size={input_size}, "
+            f"hidden_size={hidden_size}"
+        )
+
+
+def as_input(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def check_state(state: Any, shape: tuple[int, ...], like: Tensor, what: str, kind: str) -> Tensor:
+    """The given state as a tensor of `shape` in the parameters' dtype, or a clear error."""
+    state = as_input(state)
+    if state.shape != shape:
+        raise ShapeError(f"{kind}: {what} must have shape {shape}, got {state.shape}")
+    check_dtype(state, like, kind)
+    return state
+
+
+class _Cell(Module):
+    """Shared construction and input checks of the three cells."""
+
+    kind = "rnn"
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool, generator: Seed, dtype: Any
+    ) -> None:
+        super().__init__()
+        check_sizes(type(self).__name__, input_size, hidden_size)
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        rng = as_generator(generator)
+        make_weights(self, "", input_size, hidden_size, GATES[self.kind], bias, rng, dtype)
+
+    def _project(self, x: Any) -> Tensor:
+        """W_ih x + b_ih for a batch x of shape (B, input_size)."""
+        x = as_input(x)
+        name = type(self).__name__
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ShapeError(f"{name}: input must be (batch, {self.input_size}), got {x.shape}")
+        check_dtype(x, self.weight_ih, name)
+        return linear(x, self.weight_ih, self.bias_ih)
+
+    def _state(self, state: Any, batch: int, like: Tensor, what: str) -> Tensor:
+        if state is None:
+            return Tensor(np.zeros((batch, self.hidden_size), dtype=like.dtype))
+        return check_state(state, (batch, self.hidden_size), like, what, type(self).__name__)
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        return text if self.bias else text + ", bias=False"
+
+
+class RNNCell(_Cell):
+    """One step of a vanilla RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu)."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        generator: Seed = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(
+                f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
+            )
+        super().__init__(input_size, hidden_size, bias, generator, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, x: Any, h: Any = None) -> Tensor:
+        """The next hidden state (B, H) from input (B, D) and state h (zeros if None)."""
+        x_proj = self._project(x)
+        h = self._state(h, x_proj.shape[0], x_proj, "h")
+        return rnn_step(x_proj, h, self.weight_hh, self.bias_hh, self.nonlinearity == "relu")
+
+    def extra_repr(self) -> str:
+        text = super().extra_repr()
+        return text if self.nonlinearity == "tanh" else f"{text}, nonlinearity='relu'"
+
+
+class LSTMCell(_Cell):
+    """One LSTM step; weights stack the gates (i, f, g, o) along the rows, as PyTorch's."""
+
+    kind = "lstm"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        generator: Seed = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, generator, dtype)
+
+    def forward(self, x: Any, state: tuple[Any, Any] | None = None) -> tuple[Tensor, Tensor]:
+        """(h', c') from input (B, D) and state (h, c) (zeros if None)."""
+        x_proj = self._project(x)
+        batch = x_proj.shape[0]
+        if state is None:
+            h = c = self._state(None, batch, x_proj, "h")
+        elif isinstance(state, tuple | list) and len(state) == 2:
+            h, c = (self._state(s, batch, x_proj, what) for s, what in zip(state, "hc"))
+        else:
+            raise TypeError("LSTMCell: state must be a pair (h, c) or None")
+        return lstm_step(x_proj, h, c, self.weight_hh, self.bias_hh)
+
+
+class GRUCell(_Cell):
+    """One GRU step; weights stack the gates (r, z, n) along the rows, as PyTorch's."""
+
+    kind = "gru"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        generator: Seed = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, generator, dtype)
+
+    def forward(self, x: Any, h: Any = None) -> Tensor:
+        """The next hidden state (B, H) from input (B, D) and state h (zeros if None)."""
+        x_proj = self._project(x)
+        h = self._state(h, x_proj.shape[0], x_proj, "h")
+        x_rz, x_n = x_proj.split((2 * self.hidden_size, self.hidden_size), axis=1)
+        return gru_step(x_rz, x_n, h, self.weight_hh, self.bias_hh)

@@ -1,0 +1,165 @@
+"""Functional forms of the layers and losses: plain functions of tensors, no parameters held.
+
+`import retrograd.nn.functional as F` gives the same vocabulary as
+`torch.nn.functional` (with NumPy's `axis` instead of `dim`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from retrograd.autograd import Tensor, as_generator, from_numpy, maximum, one_hot, take
+from retrograd.autograd import cross_entropy as _cross_entropy
+from retrograd.autograd import linear as _linear
+from retrograd.autograd.graph import ShapeError
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "one_hot",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _as_tensor(value: Any, like: Tensor) -> Tensor:
+    """A constant tensor in `like`'s dtype (targets given as arrays or lists)."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(np.asarray(value, dtype=like.dtype))
+
+
+def check_reduction(reduction: str, fn: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{fn}(): reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias with weight shaped (out_features, in_features), in one op."""
+    return _linear(x, weight, bias)
+
+
+def check_indices(indices: Any, num_embeddings: int, fn: str) -> np.ndarray:
+    """The integer index array, refused with the offending index when out of [0, n)."""
+    array = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: indices must be integers, got dtype {array.dtype}")
+    if array.size:
+        low, high = array.min(), array.max()
+        if low < 0 or high >= num_embeddings:
+            bad = low if low < 0 else high
+            where = tuple(int(i) for i in np.argwhere(array == bad)[0])
+            raise IndexError(
+                f"{fn}: index {int(bad)} at position {where} is out of range for "
+                f"{num_embeddings} embeddings (valid: 0 to {num_embeddings - 1})"
+            )
+    return array
+
+
+def embedding(indices: Any, weight: Tensor) -> Tensor:
+    """Rows of `weight` (num_embeddings, dim) at integer `indices` of any shape.
+
+    The gradient sums the rows of repeated indices (sort-based, faster than np.add.at).
+    """
+    return take(weight, check_indices(indices, weight.shape[0], "embedding"))
+
+
+def dropout(
+    x: Tensor, p: float = 0.5, training: bool = True, *, generator: np.random.Generator | int
+) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p); identity if not training.
+
+    The mask is drawn from `generator`, so a seeded run drops the same units every time.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout(): p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    keep = as_generator(generator).random(x.shape) >= p
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    return x * from_numpy((keep * scale).astype(x.dtype))
+
+
+def tanh(x: Tensor) -> Tensor:
+    return x.tanh()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return x.sigmoid()
+
+
+def relu(x: Tensor) -> Tensor:
+    return x.relu()
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x) normalised along `axis`, computed through log_softmax (no overflow)."""
+    return x.softmax(axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along `axis`."""
+    return x.log_softmax(axis)
+
+
+def cross_entropy(
+    logits: Tensor, target: Any, reduction: str = "mean", ignore_index: int = -100
+) -> Tensor:
+    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer class targets.
+
+    One fused op: stable for large logits, and targets equal to `ignore_index`
+    (padding) contribute nothing; "mean" averages over the other targets.
+    """
+    return _cross_entropy(logits, target, ignore_index=ignore_index, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(
+    logits: Tensor, target: Any, reduction: str = "mean"
+) -> Tensor:
+    """-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], stable for any logit x.
+
+    Written as max(x, 0) - x y + log(1 + exp(-|x|)): exp never overflows. The
+    maximum splits its gradient in half at x = 0, so the gradient there is
+    exactly sigmoid(0) - y = 0.5 - y.
+    """
+    check_reduction(reduction, "binary_cross_entropy_with_logits")
+    target_t = _as_tensor(target, logits)
+    if target_t.shape != logits.shape:
+        raise ShapeError(
+            f"binary_cross_entropy_with_logits: target shape {target_t.shape} differs from "
+            f"logits shape {logits.shape}"
+        )
+    softplus_tail = (1.0 + (-logits.abs()).exp()).log()
+    losses = maximum(logits, 0.0) - logits * target_t + softplus_tail
+    return _reduce(losses, reduction)
+
+
+def mse_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error (x - target)^2, averaged, summed, or per element."""
+    check_reduction(reduction, "mse_loss")
+    target_t = _as_tensor(target, x)
+    if target_t.shape != x.shape:
+        raise ShapeError(
+            f"mse_loss: target shape {target_t.shape} differs from input shape {x.shape}"
+        )
+    diff = x - target_t
+    return _reduce(diff * diff, reduction)

@@ -1,0 +1,151 @@
+"""Basic layers: Linear, Embedding, the activations, Dropout and Identity.
+
+Layers with parameters or randomness take `generator=` (a
+`numpy.random.Generator` or an int seed; None draws a fresh seed from the
+operating system) and `dtype=` (float32 by default). Initialisation follows
+PyTorch, so a state dict trained here behaves the same there.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from retrograd.autograd import Tensor, as_generator
+from retrograd.nn import functional as F
+from retrograd.nn import init
+from retrograd.nn.module import Module, Parameter
+
+Seed = np.random.Generator | int | None
+
+
+def check_dtype(x: Tensor, weight: Tensor, layer: str) -> None:
+    """Refuse an input whose dtype differs from the parameters' (no silent float64 promotion)."""
+    if x.dtype != weight.dtype:
+        raise TypeError(
+            f"{layer}: input dtype {x.dtype} does not match parameter dtype {weight.dtype}; "
+            f"convert the input with .astype({weight.dtype.name!r}) or the module with .to()"
+        )
+
+
+class Linear(Module):
+    """y = x W^T + b with W shaped (out_features, in_features), as torch.nn.Linear.
+
+    Weight and bias start uniform(-1/sqrt(in_features), 1/sqrt(in_features)).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        generator: Seed = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(
+                f"Linear: sizes must be positive, got in={in_features}, out={out_features}"
+            )
+        self.in_features = in_features
+        self.out_features = out_features
+        rng = as_generator(generator)
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        bound = 1.0 / math.sqrt(in_features)
+        init.uniform_(self.weight, -bound, bound, generator=rng)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound, generator=rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_dtype(x, self.weight, "Linear")
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Embedding(Module):
+    """A lookup table: integer indices of any shape -> rows of `weight` (num, dim).
+
+    Rows start normal(0, 1) as PyTorch's. An index outside [0, num) raises an
+    IndexError naming it.
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        generator: Seed = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__()
+        if num_embeddings <= 0 or embedding_dim <= 0:
+            raise ValueError(
+                f"Embedding: sizes must be positive, got num_embeddings={num_embeddings}, "
+                f"embedding_dim={embedding_dim}"
+            )
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
+        init.normal_(self.weight, 0.0, 1.0, generator=as_generator(generator))
+
+    def forward(self, indices: Any) -> Tensor:
+        return F.embedding(indices, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class Tanh(Module):
+    """Elementwise tanh."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.tanh()
+
+
+class Sigmoid(Module):
+    """Elementwise logistic sigmoid (stable for large inputs)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.sigmoid()
+
+
+class ReLU(Module):
+    """Elementwise max(x, 0)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.relu()
+
+
+class Identity(Module):
+    """Returns its input (a placeholder where a layer is optional)."""
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class Dropout(Module):
+    """In training, zero each element with probability p and scale the rest by 1/(1-p).
+
+    Masks come from the layer's own generator, so a seeded model drops the
+    same units on every run; in eval mode the layer is the identity.
+    """
+
+    def __init__(self, p: float = 0.5, generator: Seed = None) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
+        self.generator = as_generator(generator)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training, generator=self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

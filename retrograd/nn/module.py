@@ -1,0 +1,402 @@
+"""`Module` and `Parameter`: the containers every layer is built from, with PyTorch's conventions.
+
+A module registers the `Parameter`s and sub-modules assigned to its
+attributes, names them with dotted paths (`rnn.weight_ih_l0`), switches
+between training and evaluation, and saves or loads its parameters as a
+state dict of plain NumPy arrays.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from retrograd.autograd import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf tensor that a `Module` owns and trains: always floating, always requires grad.
+
+    Modules set its `name` to its dotted path in the model, so graph drawings
+    can label it.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, dtype: Any = None) -> None:
+        array = data.data if isinstance(data, Tensor) else data
+        super().__init__(array, requires_grad=True, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `Module.load_state_dict` could not match: keys the model has that the dict lacks,
+    and keys the dict has that the model lacks."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class StateDictError(RuntimeError):
+    """A state dict does not fit the module; the message lists every problem at once."""
+
+
+def _is_subpath(short: str | None, full: str) -> bool:
+    """True if `full` is `short` or `short` with a dotted prefix (names only ever grow)."""
+    return short is None or full == short or full.endswith("." + short)
+
+
+class Module:
+    """Base class of layers and models.
+
+    Subclasses call `super().__init__()`, assign `Parameter`s and modules to
+    attributes, and define `forward`; calling the module runs `forward`.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    # ----- registration -----
+    def __setattr__(self, name: str, value: Any) -> None:
+        registry = self.__dict__.get("_parameters")
+        if registry is None and isinstance(value, Parameter | Module):
+            raise AttributeError(
+                f"cannot assign {type(value).__name__} {name!r} before "
+                f"{type(self).__name__}.__init__() calls super().__init__()"
+            )
+        if isinstance(value, Parameter):
+            self._forget(name)
+            registry[name] = value
+            if value.name is None:
+                value.name = name
+        elif isinstance(value, Module):
+            self._forget(name)
+            self._modules[name] = value
+            value._prefix_names(name)
+        elif registry is not None and name in registry:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to parameter {name!r} of "
+                    f"{type(self).__name__} (a Parameter or None is expected)"
+                )
+            registry[name] = None
+        elif registry is not None and name in self._modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to sub-module {name!r} of "
+                    f"{type(self).__name__} (a Module or None is expected)"
+                )
+            self._modules[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: parameters and modules live in registries.
+        state = self.__dict__
+        if "_parameters" in state:
+            if name in state["_parameters"]:
+                return state["_parameters"][name]
+            if name in state["_modules"]:
+                return state["_modules"][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    def _forget(self, name: str) -> None:
+        """Drop `name` from every registry and the instance dict before it is re-registered."""
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        self.__dict__.pop(name, None)
+
+    def _prefix_names(self, prefix: str) -> None:
+        """Give this module's parameters the dotted names they have under `prefix`."""
+        for key, param in self.named_parameters(rename=False):
+            if _is_subpath(param.name, key):
+                param.name = f"{prefix}.{key}"
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register `param` (or an absent one, None) under `name`, as attribute assignment does."""
+        if param is None:
+            self._forget(name)
+            self._parameters[name] = None
+        else:
+            setattr(self, name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register a sub-module under `name` (which need not be an identifier, e.g. '0')."""
+        if module is None:
+            self._forget(name)
+            self._modules[name] = None
+        else:
+            setattr(self, name, module)
+
+    # ----- calling -----
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ----- traversal -----
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct sub-modules with their attribute names."""
+        for name, module in self._modules.items():
+            if module is not None:
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (name `prefix`) and every descendant, each once, with dotted names."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            kids = [
+                (f"{name}.{child_name}" if name else child_name, child)
+                for child_name, child in module.named_children()
+            ]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, rename: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter once (shared ones under their first name), with dotted names.
+
+        Each parameter's `name` is updated to its key here when the key extends
+        the name it had (e.g. after the module was placed inside a larger one).
+        """
+        seen: set[int] = set()
+        for prefix, module in self.named_modules():
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                key = f"{prefix}.{name}" if prefix else name
+                if rename and _is_subpath(param.name, key):
+                    param.name = key
+                yield key, param
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, param in self.named_parameters():
+            yield param
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call `fn` on every sub-module and then on this one (e.g. to initialise weights)."""
+        for module in list(self.modules())[::-1]:
+            fn(module)
+        return self
+
+    # ----- modes and gradients -----
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (Dropout active) on this module and every descendant."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (Dropout is the identity)."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (set it to None, as PyTorch's default)."""
+        for param in self.parameters():
+            param.grad = None
+
+    def to(self, dtype: Any) -> Module:
+        """Convert every floating parameter to `dtype` in place; returns self."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"to(): parameters must stay floating, got dtype {dtype}")
+        for param in self.parameters():
+            param.data = param.data.astype(dtype)
+            param.grad = None if param.grad is None else param.grad.astype(dtype)
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # ----- state -----
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """A copy of every parameter as a NumPy array, keyed by dotted name."""
+        return OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays from `state` into the parameters of the same name.
+
+        Shape or dtype mismatches always refuse the load; with `strict`, so do
+        missing or unexpected keys. Every problem is listed in one
+        `StateDictError`, and on error no parameter is changed.
+        """
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state]
+        unexpected = [name for name in state if name not in params]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        arrays = {}
+        for name, param in params.items():
+            if name not in state:
+                continue
+            value = state[name]
+            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if array.shape != param.shape:
+                problems.append(
+                    f"{name}: shape {array.shape} in the state dict, {param.shape} in the model"
+                )
+            elif array.dtype != param.dtype:
+                problems.append(
+                    f"{name}: dtype {array.dtype} in the state dict, {param.dtype} in the model"
+                )
+            else:
+                arrays[name] = array
+        if problems:
+            raise StateDictError(
+                f"cannot load state dict into {type(self).__name__}:\n  " + "\n  ".join(problems)
+            )
+        for name, array in arrays.items():
+            params[name].data = array.copy()
+        return IncompatibleKeys(missing, unexpected)
+
+    # ----- printing -----
+    def extra_repr(self) -> str:
+        """The constructor arguments shown inside the parentheses of `repr`."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [
+            f"({name}): " + repr(module).replace("\n", "\n  ")
+            for name, module in self._modules.items()
+        ]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        body = "\n  ".join(lines)
+        return f"{head}\n  {body}\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after another; built from arguments or an ordered mapping."""
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for index, module in enumerate(modules):
+                self.add_module(str(index), module)
+        for name, module in self._modules.items():
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: item {name!r} is a {type(module).__name__}")
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, index: int | slice) -> Module:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return items[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+
+class ModuleList(Module):
+    """A list of modules, registered under '0', '1', ... (layers of a stack, for example)."""
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: expected a Module, got {type(module).__name__}")
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, index: int) -> Module:
+        return list(self._modules.values())[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+
+@contextmanager
+def _swapped(module: Module, tensors: Mapping[str, Tensor]) -> Iterator[None]:
+    """Temporarily replace parameters by dotted name with the given tensors."""
+    owners = dict(module.named_modules())
+    saved = []
+    try:
+        for key, tensor in tensors.items():
+            path, _, leaf = key.rpartition(".")
+            owner = owners.get(path)
+            if owner is None or leaf not in owner._parameters:
+                raise KeyError(
+                    f"functional_call(): {type(module).__name__} has no parameter {key!r}"
+                )
+            saved.append((owner, leaf, owner._parameters[leaf]))
+            owner._parameters[leaf] = tensor
+        yield
+    finally:
+        for owner, leaf, original in reversed(saved):
+            owner._parameters[leaf] = original
+
+
+def functional_call(
+    module: Module, tensors: Mapping[str, Tensor], *args: Any, **kwargs: Any
+) -> Any:
+    """Run `module(*args, **kwargs)` with some parameters replaced by other tensors.
+
+    The module's own parameters are restored afterwards. This makes a whole
+    model a function of its weights, e.g. to `gradcheck` it in float64.
+    """
+    with _swapped(module, tensors):
+        return module(*args, **kwargs)

@@ -1,0 +1,298 @@
+"""Multi-layer RNN, LSTM and GRU: Python loops over time steps, recorded on the graph.
+
+Backpropagation through time is not written anywhere: it falls out of
+`loss.backward()` over the unrolled loop. Three choices keep the unrolled
+graph cheap:
+
+- the input projection `W_ih x + b_ih` of all T steps is one matrix product
+  over (T*B, D), split into time steps by one `unbind` (a single node whose
+  backward fills one (T, B, G*H) buffer, instead of T slicing nodes that
+  each allocate a full-size zero gradient: an O(T^2) trap);
+- each step is one `linear(h, W_hh, b_hh)`, one add and the nonlinearity
+  (plus the gate arithmetic for LSTM and GRU);
+- the outputs are joined by one `stack`.
+
+Every step's ops are recorded under the scope `t=<step>`; with several
+layers each layer's ops sit under `layer<k>`, so steps read `layer1/t=3`.
+Parameter names, shapes, gate orders and initialisation are PyTorch's.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from typing import Any
+
+import numpy as np
+
+from retrograd.autograd import Tensor, as_generator, linear, scope, stack
+from retrograd.autograd.graph import ShapeError
+from retrograd.nn.cells import (
+    GATES,
+    NONLINEARITIES,
+    as_input,
+    check_sizes,
+    check_state,
+    gru_step,
+    lstm_step,
+    make_weights,
+    rnn_step,
+)
+from retrograd.nn.layers import Seed, check_dtype
+from retrograd.nn.module import Module
+
+State = Any
+
+
+class _Recurrent(Module):
+    """Shared layers, checks and the layer loop of RNN, LSTM and GRU."""
+
+    kind = "rnn"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int,
+        bias: bool,
+        batch_first: bool,
+        retain_hidden_grads: bool,
+        generator: Seed,
+        dtype: Any,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        check_sizes(name, input_size, hidden_size)
+        if num_layers < 1:
+            raise ValueError(f"{name}: num_layers must be at least 1, got {num_layers}")
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.retain_hidden_grads = retain_hidden_grads
+        self.hidden_states: list[list[Tensor]] = []
+        rng = as_generator(generator)
+        for k in range(num_layers):
+            size = input_size if k == 0 else hidden_size
+            make_weights(self, f"_l{k}", size, hidden_size, GATES[self.kind], bias, rng, dtype)
+
+    def forward(self, x: Any, state: State = None) -> tuple[Tensor, State]:
+        """Run all time steps; return (outputs (T, B, H), final state) (B first if batch_first).
+
+        `state` is h0 of shape (num_layers, B, H) (for LSTM the pair (h0, c0));
+        None starts from zeros. Gradients reach x and the given state.
+        """
+        x = self._check_input(x)
+        steps, batch = x.shape[:2]
+        initial = self._initial(state, batch, x)
+        finals = []
+        kept = []
+        layer_input = x
+        for k in range(self.num_layers):
+            w_ih, w_hh, b_ih, b_hh = (
+                self._parameters[f"{name}_l{k}"]
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            )
+            with scope(f"layer{k}") if self.num_layers > 1 else nullcontext():
+                flat = layer_input.reshape(steps * batch, layer_input.shape[2])
+                proj = linear(flat, w_ih, b_ih).reshape(steps, batch, w_ih.shape[0])
+                outputs, final = self._layer(proj, initial[k], w_hh, b_hh)
+                layer_input = stack(outputs)
+            finals.append(final)
+            if self.retain_hidden_grads:
+                for t, h in enumerate(outputs):
+                    h.retain_grad()
+                    h.name = f"h_l{k}[t={t}]"
+                kept.append(outputs)
+        if self.retain_hidden_grads:
+            self.hidden_states = kept
+        output = layer_input.transpose(0, 1) if self.batch_first else layer_input
+        return output, self._final(finals)
+
+    def _check_input(self, x: Any) -> Tensor:
+        x = as_input(x)
+        name = type(self).__name__
+        layout = "(batch, steps, features)" if self.batch_first else "(steps, batch, features)"
+        if x.ndim != 3 or x.shape[2] != self.input_size:
+            raise ShapeError(
+                f"{name}: input must be {layout} with {self.input_size} features, got {x.shape}"
+            )
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise ShapeError(f"{name}: input {layout} must have at least one step and one row")
+        check_dtype(x, self._parameters["weight_ih_l0"], name)
+        return x.transpose(0, 1) if self.batch_first else x
+
+    def _layer_states(self, state: Any, batch: int, like: Tensor, what: str) -> list[Tensor]:
+        """One (B, H) state per layer, from a (num_layers, B, H) tensor or zeros."""
+        if state is None:
+            zeros = np.zeros((batch, self.hidden_size), dtype=like.dtype)
+            return [Tensor(zeros) for _ in range(self.num_layers)]
+        shape = (self.num_layers, batch, self.hidden_size)
+        return list(check_state(state, shape, like, what, type(self).__name__).unbind(0))
+
+    def _initial(self, state: State, batch: int, like: Tensor) -> list:
+        if isinstance(state, tuple | list):
+            raise TypeError(
+                f"{type(self).__name__}: the initial state is one tensor h0, not a pair"
+            )
+        return self._layer_states(state, batch, like, "h0")
+
+    def _final(self, finals: list) -> State:
+        return stack(finals)
+
+    def _layer(self, proj: Tensor, state: Any, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        parts = [f"{self.input_size}, {self.hidden_size}"]
+        if self.num_layers != 1:
+            parts.append(f"num_layers={self.num_layers}")
+        if not self.bias:
+            parts.append("bias=False")
+        if self.batch_first:
+            parts.append("batch_first=True")
+        return ", ".join(parts)
+
+
+class RNN(_Recurrent):
+    """Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu), stacked.
+
+    Parameters weight_ih_l{k} (H, D_k), weight_hh_l{k} (H, H), bias_ih_l{k},
+    bias_hh_l{k}. With `retain_hidden_grads=True` every step's hidden state
+    keeps its gradient after backward; they are listed per layer in
+    `hidden_states` (which then holds the graph until the next forward).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        retain_hidden_grads: bool = False,
+        generator: Seed = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            retain_hidden_grads,
+            generator,
+            dtype,
+        )
+        self.nonlinearity = nonlinearity
+
+    def _layer(self, proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
+        relu = self.nonlinearity == "relu"
+        outputs = []
+        for t, x_proj in enumerate(proj.unbind(0)):
+            with scope(f"t={t}"):
+                h = rnn_step(x_proj, h, w_hh, b_hh, relu)
+            outputs.append(h)
+        return outputs, h
+
+    def extra_repr(self) -> str:
+        text = super().extra_repr()
+        return text if self.nonlinearity == "tanh" else f"{text}, nonlinearity='relu'"
+
+
+class LSTM(_Recurrent):
+    """LSTM with PyTorch's gates (i, f, g, o) stacked in weight_ih_l{k} (4H, D_k) and the rest.
+
+    The state is the pair (h, c), each (num_layers, B, H); forward returns
+    (outputs, (h_n, c_n)). `retain_hidden_grads` works as for `RNN`.
+    """
+
+    kind = "lstm"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        retain_hidden_grads: bool = False,
+        generator: Seed = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            retain_hidden_grads,
+            generator,
+            dtype,
+        )
+
+    def _initial(self, state: State, batch: int, like: Tensor) -> list:
+        if state is None:
+            return list(zip(*(self._layer_states(None, batch, like, w) for w in ("h0", "c0"))))
+        if not isinstance(state, tuple | list) or len(state) != 2:
+            raise TypeError("LSTM: the initial state must be a pair (h0, c0) or None")
+        h0 = self._layer_states(state[0], batch, like, "h0")
+        c0 = self._layer_states(state[1], batch, like, "c0")
+        return list(zip(h0, c0))
+
+    def _final(self, finals: list) -> State:
+        return stack([h for h, _ in finals]), stack([c for _, c in finals])
+
+    def _layer(self, proj: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
+        h, c = state
+        outputs = []
+        for t, x_proj in enumerate(proj.unbind(0)):
+            with scope(f"t={t}"):
+                h, c = lstm_step(x_proj, h, c, w_hh, b_hh)
+            outputs.append(h)
+        return outputs, (h, c)
+
+
+class GRU(_Recurrent):
+    """GRU with PyTorch's gates (r, z, n) and formula n = tanh(W_in x + b_in + r (W_hn h + b_hn)).
+
+    Parameters weight_ih_l{k} (3H, D_k) and the rest, as PyTorch's;
+    `retain_hidden_grads` works as for `RNN`.
+    """
+
+    kind = "gru"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        retain_hidden_grads: bool = False,
+        generator: Seed = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            retain_hidden_grads,
+            generator,
+            dtype,
+        )
+
+    def _layer(self, proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
+        hidden = self.hidden_size
+        x_rz, x_n = proj.split((2 * hidden, hidden), axis=2)
+        outputs = []
+        for t, (xt_rz, xt_n) in enumerate(zip(x_rz.unbind(0), x_n.unbind(0))):
+            with scope(f"t={t}"):
+                h = gru_step(xt_rz, xt_n, h, w_hh, b_hh)
+            outputs.append(h)
+        return outputs, h
