@@ -14,6 +14,7 @@ from retrograd.autograd.creation import (
     zeros,
     zeros_like,
 )
+from retrograd.autograd.drawing import to_dot
 from retrograd.autograd.engine import sum_to, topological_order
 from retrograd.autograd.function import Function
 from retrograd.autograd.functional import (
@@ -30,6 +31,7 @@ from retrograd.autograd.functional import (
     where,
 )
 from retrograd.autograd.gradcheck import GradcheckError, gradcheck
+from retrograd.autograd.gradient_flow import gradient_norms, plot_gradient_norms
 from retrograd.autograd.graph import (
     Node,
     ShapeError,
@@ -38,6 +40,7 @@ from retrograd.autograd.graph import (
     no_grad,
     scope,
 )
+from retrograd.autograd.rendering import render
 
 __all__ = [
     "Function",
@@ -54,6 +57,7 @@ __all__ = [
     "from_numpy",
     "full",
     "gradcheck",
+    "gradient_norms",
     "is_grad_enabled",
     "linear",
     "matmul",
@@ -63,13 +67,16 @@ __all__ = [
     "one_hot",
     "ones",
     "ones_like",
+    "plot_gradient_norms",
     "rand",
     "randn",
+    "render",
     "scope",
     "stack",
     "sum_to",
     "take",
     "tensor",
+    "to_dot",
     "topological_order",
     "where",
     "zeros",

