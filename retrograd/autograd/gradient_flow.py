@@ -45,7 +45,14 @@ def step_of(scope: str | None) -> StepKey | None:
 
 
 def as_tensors(value: Any, where: str, what: str) -> list[Tensor]:
-    items = [value] if isinstance(value, Tensor) else list(value)
+    """A tensor or a sequence of tensors as a non-empty list; an error naming `what` otherwise."""
+    if isinstance(value, Tensor):
+        return [value]
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise TypeError(
+            f"{where}: {what} must be a Tensor or a list of Tensors, got {type(value).__name__}"
+        )
+    items = list(value)
     if not items:
         raise ValueError(f"{where}: {what} is empty")
     for i, item in enumerate(items):
