@@ -20,6 +20,7 @@ from retrograd.nn.module import (
 )
 from retrograd.nn.recurrent import GRU, LSTM, RNN
 from retrograd.nn.torch_compat import from_torch_state_dict, to_torch_state_dict
+from retrograd.nn.utils import clip_grad_norm_, clip_grad_value_
 
 __all__ = [
     "BCEWithLogitsLoss",
@@ -44,6 +45,8 @@ __all__ = [
     "Sigmoid",
     "StateDictError",
     "Tanh",
+    "clip_grad_norm_",
+    "clip_grad_value_",
     "from_torch_state_dict",
     "functional",
     "functional_call",

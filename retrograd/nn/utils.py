@@ -1,0 +1,92 @@
+"""Gradient clipping: `clip_grad_norm_` (one global norm, as d2l) and `clip_grad_value_`.
+
+Both work in place on `.grad` of the given tensors, skipping those without a
+gradient, and keep each gradient's dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from numbers import Real
+
+import numpy as np
+
+from retrograd.autograd import Tensor
+
+TensorsT = Tensor | Iterable[Tensor]
+
+
+def _grads(parameters: TensorsT, fn: str) -> list[np.ndarray]:
+    """The gradient arrays of the tensors that have one."""
+    tensors = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    grads = []
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{fn}(): item {i} of parameters is a {type(t).__name__}, not a Tensor")
+        if t.grad is not None:
+            grads.append(t.grad)
+    return grads
+
+
+def _check_limit(fn: str, name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < math.inf:
+        raise ValueError(f"{fn}(): {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def clip_grad_norm_(
+    parameters: TensorsT,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = True,
+) -> float:
+    """Scale all gradients together so that their joint norm is at most `max_norm`.
+
+    The total norm is taken over all gradients as if concatenated into one
+    vector (the global L2 norm for `norm_type=2`; `math.inf` gives the
+    largest absolute value). Only when it exceeds `max_norm` are the
+    gradients multiplied in place by max_norm / (total_norm + 1e-6), as
+    PyTorch does. Returns the total norm before clipping.
+
+    A non-finite norm (an inf or NaN gradient) raises RuntimeError unless
+    `error_if_nonfinite=False`: then an infinite norm scales every gradient
+    by 0 (its inf entries become NaN) and a NaN norm leaves them unchanged.
+    """
+    fn = "clip_grad_norm_"
+    max_norm = _check_limit(fn, "max_norm", max_norm)
+    if isinstance(norm_type, bool) or not isinstance(norm_type, Real) or not norm_type > 0:
+        raise ValueError(f"{fn}(): norm_type must be > 0 (or math.inf), got {norm_type!r}")
+    norm_type = float(norm_type)
+    grads = _grads(parameters, fn)
+    if not grads:
+        return 0.0
+    # Norms are accumulated in float64 so that float32 squares cannot overflow.
+    if norm_type == math.inf:
+        total = float(np.max([np.max(np.abs(g), initial=0.0) for g in grads]))
+    else:
+        flat = [np.abs(g.astype(np.float64, copy=False)).ravel() for g in grads]
+        if norm_type == 2.0:
+            total = math.sqrt(sum(float(np.dot(a, a)) for a in flat))
+        else:
+            total = sum(float(np.sum(a**norm_type)) for a in flat) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"{fn}(): the total norm of order {norm_type} of the gradients is {total}, so "
+            "clipping would make them all NaN or zero (a diverged loss?); pass "
+            "error_if_nonfinite=False to clip anyway"
+        )
+    if total > max_norm:
+        coefficient = max_norm / (total + 1e-6)
+        with np.errstate(invalid="ignore"):  # inf * 0 = NaN is the documented outcome
+            for g in grads:
+                g *= coefficient
+    return total
+
+
+def clip_grad_value_(parameters: TensorsT, clip_value: float) -> None:
+    """Clip every gradient entry into [-clip_value, clip_value], in place."""
+    fn = "clip_grad_value_"
+    limit = _check_limit(fn, "clip_value", clip_value)
+    for g in _grads(parameters, fn):
+        np.clip(g, -limit, limit, out=g)
