@@ -1,0 +1,69 @@
+"""From a configuration to token ids: corpus, tokens, vocabulary, train/valid split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrograd.models.batching import split_train_valid
+from retrograd.models.config import TrainConfig
+from retrograd.models.corpus import CorpusError, load_text, preprocess, sentences, tokenize
+from retrograd.models.vocab import Vocab
+
+MAX_WORD_VOCAB = 8_000
+SENTENCE_TOKENS = ("<pad>", "<bos>", "<eos>")
+
+
+@dataclass
+class Dataset:
+    """Token ids ready for batching, and the vocabulary that maps them back to text."""
+
+    vocab: Vocab
+    train: np.ndarray
+    valid: np.ndarray
+    train_sentences: list[list[int]] | None = None
+    valid_sentences: list[list[int]] | None = None
+
+
+def build_dataset(config: TrainConfig, vocab: Vocab | None = None) -> Dataset:
+    """Read and tokenize the configured corpus; build the vocabulary unless one is given."""
+    text = load_text(config.corpus)
+    if config.scheme == "sentences":
+        return _sentence_dataset(text, config, vocab)
+    tokens = [
+        t for line in tokenize(preprocess(text, config.preprocessing), config.level) for t in line
+    ]
+    if config.level == "word" and not tokens:
+        raise CorpusError(f"corpus {config.corpus or 'timemachine'} has no words")
+    if vocab is None:
+        max_size = MAX_WORD_VOCAB if config.level == "word" else None
+        vocab = Vocab(tokens, max_size=max_size)
+    ids = np.asarray(vocab.encode(tokens), dtype=np.int64)
+    if config.max_corpus_tokens is not None:
+        ids = ids[: config.max_corpus_tokens]
+    train, valid = split_train_valid(ids, config.valid_fraction)
+    return Dataset(vocab, train, valid)
+
+
+def _sentence_dataset(text: str, config: TrainConfig, vocab: Vocab | None) -> Dataset:
+    """Whole sentences wrapped in <bos> ... <eos> (the word-level tutorial setup)."""
+    lines = preprocess("\n".join(sentences(text)), config.preprocessing)
+    tokenized = [s for s in tokenize(lines, config.level) if s]
+    if not tokenized:
+        raise CorpusError(f"corpus {config.corpus or 'timemachine'} has no sentences")
+    if vocab is None:
+        vocab = Vocab(tokenized, max_size=MAX_WORD_VOCAB, reserved_tokens=SENTENCE_TOKENS)
+    bos, eos = vocab["<bos>"], vocab["<eos>"]
+    encoded = [[bos, *vocab.encode(s), eos] for s in tokenized]
+    if config.max_corpus_tokens is not None:
+        kept, total = [], 0
+        for s in encoded:
+            total += len(s)
+            if total > config.max_corpus_tokens:
+                break
+            kept.append(s)
+        encoded = kept
+    cut = len(encoded) - int(len(encoded) * config.valid_fraction)
+    empty = np.zeros(0, dtype=np.int64)
+    return Dataset(vocab, empty, empty, encoded[:cut], encoded[cut:])

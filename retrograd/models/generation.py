@@ -1,0 +1,67 @@
+"""Text generation: warm the state up on a prefix, then predict token by token."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from retrograd.autograd import as_generator, no_grad
+from retrograd.models.language_model import RNNLanguageModel
+
+
+def sample_next(
+    logits: np.ndarray,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> int:
+    """One token id from a row of logits: greedy at temperature 0, else sampled.
+
+    `top_k` keeps only the k most likely tokens before sampling; sampling
+    needs `rng`, so that every sample is reproducible from a seed.
+    """
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    logits = np.asarray(logits, dtype=np.float64)
+    if temperature == 0:
+        return int(np.argmax(logits))
+    if top_k is not None and top_k < logits.size:
+        cutoff = np.partition(logits, -top_k)[-top_k]
+        logits = np.where(logits >= cutoff, logits, -np.inf)
+    scaled = (logits - logits.max()) / temperature
+    probs = np.exp(scaled)
+    probs /= probs.sum()
+    if rng is None:
+        raise ValueError("sample_next(): sampling at temperature > 0 needs an rng")
+    return int(rng.choice(probs.size, p=probs))
+
+
+@no_grad()
+def generate(
+    model: RNNLanguageModel,
+    prefix: Sequence[int],
+    length: int,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    generator: np.random.Generator | int | None = None,
+) -> list[int]:
+    """`length` new token ids continuing `prefix` (the d2l chapter's predict_ch8).
+
+    The prefix warms up the hidden state; then each predicted token is fed
+    back in. Runs under `no_grad`, so no graph is kept.
+    """
+    if len(prefix) == 0:
+        raise ValueError("generate(): the prefix must hold at least one token")
+    if length < 0:
+        raise ValueError(f"generate(): length must be >= 0, got {length}")
+    rng = as_generator(generator)
+    logits, state = model(np.asarray([prefix], dtype=np.int64))
+    out: list[int] = []
+    for _ in range(length):
+        token = sample_next(logits.data[0, -1], temperature, top_k, rng)
+        out.append(token)
+        logits, state = model(np.asarray([[token]], dtype=np.int64), state)
+    return out

@@ -1,0 +1,351 @@
+"""`Trainer`: truncated-BPTT training of an `RNNLanguageModel`, with checkpoints and metrics.
+
+One seeded `numpy.random.Generator` drives the whole run (initialisation,
+batch offsets and order), and its state is part of every checkpoint, so N
+epochs + resume + N epochs equals 2N epochs straight.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrograd import optim
+from retrograd.models.batching import LanguageModelBatches, sentence_batches
+from retrograd.models.config import TrainConfig
+from retrograd.models.corpus import join_tokens
+from retrograd.models.data import Dataset, build_dataset
+from retrograd.models.generation import generate
+from retrograd.models.language_model import RNNLanguageModel, detach_state, perplexity
+from retrograd.models.vocab import Vocab
+from retrograd.nn.utils import clip_grad_norm_
+from retrograd.serialization import CheckpointError, load, save
+
+CHECKPOINT = "checkpoint.ckpt"
+METRICS = "metrics.jsonl"
+PLOT = "perplexity.png"
+FORMAT = "retrograd-language-model"
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. a non-finite loss); the message says where and why."""
+
+
+@dataclass
+class TrainResult:
+    """What a run leaves behind: per-epoch metrics, samples and file locations."""
+
+    history: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[str] = field(default_factory=list)
+    checkpoint: Path | None = None
+    interrupted: bool = False
+
+
+def build_model(config: TrainConfig, vocab_size: int, rng: np.random.Generator) -> RNNLanguageModel:
+    return RNNLanguageModel(
+        vocab_size,
+        config.hidden_size,
+        config.cell,
+        config.num_layers,
+        config.embedding_dim,
+        generator=rng,
+        dtype=config.dtype,
+    )
+
+
+def build_optimizer(config: TrainConfig, model: RNNLanguageModel) -> optim.Optimizer:
+    if config.optimizer == "sgd":
+        return optim.SGD(model.parameters(), lr=config.lr)
+    return optim.Adam(model.parameters(), lr=config.lr)
+
+
+def build_scheduler(config: TrainConfig, optimizer: optim.Optimizer) -> Any:
+    if config.schedule == "step":
+        return optim.lr_scheduler.StepLR(optimizer, step_size=max(config.epochs // 3, 1), gamma=0.5)
+    if config.schedule == "plateau":
+        # The rnn-from-scratch tutorial's rule: halve the rate when the loss stops falling.
+        return optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
+    return None
+
+
+class Trainer:
+    """Runs a configured training job epoch by epoch; `run()` returns a `TrainResult`."""
+
+    def __init__(self, config: TrainConfig, log: Callable[[str], None] = print) -> None:
+        self.config = config
+        self.log = log
+        self.out_dir = Path(config.out_dir)
+        self.rng = np.random.default_rng(config.seed)
+        self.data: Dataset = build_dataset(config)
+        self.vocab: Vocab = self.data.vocab
+        self.model = build_model(config, len(self.vocab), self.rng)
+        self.optimizer = build_optimizer(config, self.model)
+        self.scheduler = build_scheduler(config, self.optimizer)
+        if config.scheme != "sentences":
+            self.batches = LanguageModelBatches(
+                self.data.train, config.batch_size, config.num_steps, config.scheme, self.rng
+            )
+        self.epoch = 0
+        self.tokens_seen = 0
+        self.result = TrainResult()
+
+    # ----- checkpoints -----
+    def state(self, interrupted: bool = False) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "config": self.config.to_dict(),
+            "vocab": self.vocab.to_dict(),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "rng": json.dumps(self.rng.bit_generator.state),
+            "epoch": self.epoch,
+            "tokens_seen": self.tokens_seen,
+            "history": self.result.history,
+            "interrupted": interrupted,
+        }
+
+    def save(self, interrupted: bool = False) -> Path:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / CHECKPOINT
+        save(self.state(interrupted), path)
+        self.result.checkpoint = path
+        return path
+
+    def resume(self, path: str | Path | None = None) -> None:
+        """Continue from a checkpoint written by this configuration."""
+        path = Path(path) if path is not None else self.out_dir / CHECKPOINT
+        ckpt = load_checkpoint(path)
+        if ckpt["vocab"]["itos"] != self.vocab.itos:
+            raise TrainingError(f"{path}: checkpoint vocabulary differs from this corpus's")
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        if self.scheduler is not None and ckpt["scheduler"] is not None:
+            self.scheduler.load_state_dict(ckpt["scheduler"])
+        self.rng.bit_generator.state = json.loads(ckpt["rng"])
+        self.epoch = int(ckpt["epoch"])
+        self.tokens_seen = int(ckpt["tokens_seen"])
+        self.result.history = list(ckpt["history"])
+        self.log(f"resumed from {path} after epoch {self.epoch}")
+
+    # ----- the loop -----
+    def run(self) -> TrainResult:
+        config = self.config
+        try:
+            while self.epoch < config.epochs and not self._budget_spent():
+                record = self._train_epoch()
+                self.epoch += 1
+                record.update(epoch=self.epoch)
+                self._end_of_epoch(record)
+        except KeyboardInterrupt:
+            path = self.save(interrupted=True)
+            self.log(f"interrupted: saved {path} (resume continues from epoch {self.epoch + 1})")
+            self.result.interrupted = True
+        self._plot()
+        return self.result
+
+    def _budget_spent(self) -> bool:
+        return self.config.max_tokens is not None and self.tokens_seen >= self.config.max_tokens
+
+    def _epoch_batches(self) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+        if self.config.scheme == "sentences":
+            return list(
+                sentence_batches(
+                    self.data.train_sentences,
+                    self.config.batch_size,
+                    pad_index=self.vocab["<pad>"],
+                    rng=self.rng,
+                )
+            )
+        return self.batches
+
+    def _train_epoch(self) -> dict[str, Any]:
+        config, model = self.config, self.model
+        carry = config.scheme == "sequential"
+        batches = self._epoch_batches()
+        bar = _progress(batches, self.epoch + 1, config)
+        total_loss, total_tokens, state = 0.0, 0, None
+        start = time.perf_counter()
+        for step, (x, y) in enumerate(bar, start=1):
+            state = (
+                model.begin_state(x.shape[0]) if state is None or not carry else detach_state(state)
+            )
+            logits, state = model(x, state)
+            loss = model.loss(logits, y)
+            value = float(loss.item())
+            if not math.isfinite(value):
+                raise TrainingError(
+                    f"non-finite loss ({value}) at epoch {self.epoch + 1}, batch {step}; "
+                    "the last good checkpoint is kept (try a lower --lr or --clip)"
+                )
+            self.optimizer.zero_grad()
+            loss.backward()
+            if config.clip is not None:
+                try:
+                    clip_grad_norm_(model.parameters(), config.clip)
+                except RuntimeError as err:
+                    raise TrainingError(
+                        f"epoch {self.epoch + 1}, batch {step}: {err}; "
+                        "the last good checkpoint is kept"
+                    ) from None
+            self.optimizer.step()
+            tokens = int((y >= 0).sum())
+            total_loss += value * tokens
+            total_tokens += tokens
+            self.tokens_seen += tokens
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix(ppl=f"{math.exp(total_loss / total_tokens):.2f}")
+            if self._budget_spent():
+                break
+        seconds = time.perf_counter() - start
+        return {
+            "train_perplexity": math.exp(total_loss / max(total_tokens, 1)),
+            "tokens_per_second": total_tokens / max(seconds, 1e-9),
+            "seconds": seconds,
+            "lr": self.optimizer.param_groups[0]["lr"],
+        }
+
+    def _end_of_epoch(self, record: dict[str, Any]) -> None:
+        config = self.config
+        valid = self._valid_perplexity()
+        record["valid_perplexity"] = valid
+        if self.scheduler is not None:
+            if config.schedule == "plateau":
+                self.scheduler.step(valid if valid is not None else record["train_perplexity"])
+            else:
+                self.scheduler.step()
+        self.result.history.append(record)
+        line = (
+            f"epoch {self.epoch}/{config.epochs}  train ppl {record['train_perplexity']:.2f}"
+            + (f"  valid ppl {valid:.2f}" if valid is not None else "")
+            + f"  {record['tokens_per_second']:,.0f} tokens/s  lr {record['lr']:.3g}"
+        )
+        self.log(line)
+        if config.sample_every and (
+            self.epoch % config.sample_every == 0 or self.epoch == config.epochs
+        ):
+            sample = self.sample(config.sample_prefix, config.sample_length)
+            self.result.samples.append(sample)
+            self.log(f"  sample: {sample!r}")
+        self._write_metrics()
+        self.save()
+
+    def _valid_perplexity(self) -> float | None:
+        config = self.config
+        if config.scheme == "sentences":
+            if not self.data.valid_sentences:
+                return None
+            batches = sentence_batches(
+                self.data.valid_sentences, config.batch_size, pad_index=self.vocab["<pad>"]
+            )
+            return perplexity(self.model, batches, carry_state=False)
+        valid = self.data.valid
+        if len(valid) < config.num_steps + 1:
+            return None
+        rows = (len(valid) - 1) // config.num_steps
+        x = valid[: rows * config.num_steps].reshape(rows, config.num_steps)
+        y = valid[1 : rows * config.num_steps + 1].reshape(rows, config.num_steps)
+        return perplexity(self.model, [(x, y)], carry_state=False)
+
+    def sample(self, prefix: str, length: int) -> str:
+        """Greedy continuation of `prefix` (draws nothing from the run's generator)."""
+        return sample_text(self.model, self.vocab, self.config, prefix, length)
+
+    def _write_metrics(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        lines = [json.dumps(record) for record in self.result.history]
+        (self.out_dir / METRICS).write_text("\n".join(lines) + "\n")
+
+    def _plot(self) -> None:
+        if not self.result.history:
+            return
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            self.log("(no perplexity plot: pip install 'retrograd[plot]' for matplotlib)")
+            return
+        epochs = [r["epoch"] for r in self.result.history]
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(epochs, [r["train_perplexity"] for r in self.result.history], label="train")
+        valid = [r["valid_perplexity"] for r in self.result.history]
+        if all(v is not None for v in valid):
+            ax.plot(epochs, valid, label="valid")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("perplexity")
+        ax.set_yscale("log")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(self.out_dir / PLOT)
+        plt.close(fig)
+
+
+def _progress(batches: Any, epoch: int, config: TrainConfig) -> Any:
+    """A tqdm bar on a terminal (or when asked), plain iteration otherwise."""
+    show = config.progress if config.progress is not None else sys.stderr.isatty()
+    if not show:
+        return batches
+    from tqdm import tqdm
+
+    return tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", leave=False, unit="batch")
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A language-model checkpoint; anything else raises `CheckpointError`."""
+    ckpt = load(path)
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(path, "not a retrograd language-model checkpoint")
+    return ckpt
+
+
+def model_from_checkpoint(path: str | Path) -> tuple[RNNLanguageModel, Vocab, TrainConfig]:
+    """Rebuild the trained model, its vocabulary and its configuration."""
+    ckpt = load_checkpoint(path)
+    config = TrainConfig.from_dict(ckpt["config"])
+    vocab = Vocab.from_dict(ckpt["vocab"])
+    model = build_model(config, len(vocab), np.random.default_rng(0))
+    model.load_state_dict(ckpt["model"])
+    return model, vocab, config
+
+
+def encode_prompt(vocab: Vocab, config: TrainConfig, prompt: str) -> list[int]:
+    """Prompt text -> token ids, preprocessed like the corpus; unknown tokens warn."""
+    from retrograd.models.corpus import preprocess, tokenize
+
+    if config.preprocessing == "d2l":
+        # Keep the trailing space of a prefix like "time traveller ".
+        lines = [" ".join(preprocess(prompt, "d2l")) + (" " if prompt.endswith(" ") else "")]
+    else:
+        lines = [prompt]
+    tokens = [t for line in tokenize(lines, config.level) for t in line]
+    if config.scheme == "sentences":
+        tokens = ["<bos>", *tokens]
+    if not tokens:
+        raise ValueError(f"prompt {prompt!r} has no tokens after preprocessing")
+    return vocab.encode(tokens, warn_unknown=True)
+
+
+def sample_text(
+    model: RNNLanguageModel,
+    vocab: Vocab,
+    config: TrainConfig,
+    prefix: str,
+    length: int,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    seed: int | None = None,
+) -> str:
+    """The prefix followed by `length` generated tokens, as text."""
+    ids = encode_prompt(vocab, config, prefix)
+    new = generate(model, ids, length, temperature, top_k, generator=seed)
+    return join_tokens(vocab.decode(ids + new), config.level)
