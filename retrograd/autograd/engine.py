@@ -80,7 +80,7 @@ class _Accumulator:
                 entry[1] = entry[1] + grad
                 entry[2] = True
             return
-        if node.n_outputs == 1:
+        if not node.op.multiple_outputs:  # a split into one piece still gets a list
             self.by_node[node] = self._sum(self.by_node.get(node), grad)
         else:
             slots = self.by_node.get(node)
@@ -151,7 +151,7 @@ def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = 
                 "earlier backward; pass retain_graph=True to the first backward to go twice"
             )
         for t in retained.pop(node, ()):
-            g = node_grad if node.n_outputs == 1 else node_grad[t._index]
+            g = node_grad[t._index] if node.op.multiple_outputs else node_grad
             if g is not None:
                 _deposit(t, g, False)
         input_grads = node.op.backward(node, node_grad)
