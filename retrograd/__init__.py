@@ -25,10 +25,12 @@ from retrograd.autograd import (
     zeros,
     zeros_like,
 )
+from retrograd.serialization import CheckpointError, load, save
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointError",
     "Tensor",
     "arange",
     "cat",
@@ -37,6 +39,7 @@ __all__ = [
     "from_numpy",
     "full",
     "linear",
+    "load",
     "matmul",
     "maximum",
     "minimum",
@@ -46,6 +49,7 @@ __all__ = [
     "ones_like",
     "rand",
     "randn",
+    "save",
     "stack",
     "take",
     "tensor",

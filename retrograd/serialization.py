@@ -1,0 +1,268 @@
+"""Safe checkpoints: `save(obj, path)` and `load(path)`, never pickle.
+
+A checkpoint is one `.npz` archive (written with `np.savez`) holding plain
+numeric arrays `a0, a1, ...` and a JSON header stored as a uint8 array. The
+header names the format and version, lists each array's dtype and shape,
+describes the saved structure (dicts with str or int keys, lists, tuples,
+arrays, NumPy and Python scalars, strings, None) with references to the
+arrays, and carries the sha256 of all of that plus the array bytes.
+
+Loading reads with `allow_pickle=False` and rebuilds the structure from
+JSON, so no code in the file can run; any file that is not an intact
+checkpoint (truncated, corrupted, foreign) raises `CheckpointError`.
+Saving is atomic: the archive goes to a temporary file in the same
+directory, is flushed and fsynced, then renamed over `path` with
+`os.replace`, and the directory is fsynced. A process killed mid-save leaves
+the previous file whole (and possibly a stray `.<name>.*.tmp` file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import struct
+import uuid
+import zipfile
+import zlib
+from typing import Any
+
+import numpy as np
+
+FORMAT = "retrograd-checkpoint"
+VERSION = 1
+HEADER_KEY = "retrograd_header"
+NUMERIC_KINDS = "biuf"
+PathT = str | os.PathLike
+
+# Everything that reading a damaged archive or header can raise.
+_READ_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    NotImplementedError,
+    RecursionError,
+)
+
+
+class CheckpointError(Exception):
+    """A file that is not an intact retrograd checkpoint; the message names file and problem."""
+
+    def __init__(self, path: PathT, problem: str) -> None:
+        super().__init__(f"{os.fspath(path)}: {problem}")
+        self.path = os.fspath(path)
+        self.problem = problem
+
+
+# ----- save -----
+def save(obj: Any, path: PathT) -> None:
+    """Write `obj` (state dicts, lists, numeric arrays, scalars, strings) to `path` atomically.
+
+    The file is written at exactly `path` (no suffix is added). Object
+    arrays, Tensors and other types are refused with a TypeError that says
+    where in `obj` they are.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    tree = _encode(obj, arrays, "obj", set())
+    header = _header_body(tree, arrays)
+    header["sha256"] = _digest(header, arrays)
+    blob = np.frombuffer(json.dumps(header, allow_nan=False).encode("utf-8"), dtype=np.uint8)
+    _write_atomically(os.fspath(path), {HEADER_KEY: blob, **arrays})
+
+
+def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int]) -> Any:
+    """A JSON-able description of `obj`; containers are tagged, arrays moved to `arrays`."""
+    if obj is None or isinstance(obj, bool | str):
+        return obj
+    if isinstance(obj, np.ndarray | np.generic):
+        if obj.dtype.kind not in NUMERIC_KINDS:
+            raise TypeError(
+                f"save(): {where} has dtype {obj.dtype}; checkpoints hold only bool, int, uint "
+                "and float arrays (object arrays would need pickle)"
+            )
+        key = f"a{len(arrays)}"
+        arrays[key] = np.asarray(obj)
+        return {"type": "array" if isinstance(obj, np.ndarray) else "scalar", "key": key}
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        return float(obj) if math.isfinite(obj) else {"type": "float", "value": repr(float(obj))}
+    if not isinstance(obj, dict | list | tuple):
+        hint = "; store tensor.data or a state_dict()" if hasattr(obj, "requires_grad") else ""
+        raise TypeError(f"save(): cannot store {where} of type {type(obj).__name__}{hint}")
+    if id(obj) in active:
+        raise TypeError(f"save(): {where} contains itself")
+    active.add(id(obj))
+    if isinstance(obj, dict):
+        items = []
+        for key, value in obj.items():
+            if isinstance(key, bool) or not isinstance(key, str | int):
+                raise TypeError(f"save(): {where} has key {key!r}; keys must be str or int")
+            items.append([key, _encode(value, arrays, f"{where}[{key!r}]", active)])
+        encoded = {"type": "dict", "items": items}
+    else:
+        values = [_encode(v, arrays, f"{where}[{i}]", active) for i, v in enumerate(obj)]
+        encoded = {"type": "tuple" if isinstance(obj, tuple) else "list", "items": values}
+    active.discard(id(obj))
+    return encoded
+
+
+def _header_body(tree: Any, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    meta = {key: {"dtype": a.dtype.str, "shape": list(a.shape)} for key, a in arrays.items()}
+    return {"format": FORMAT, "version": VERSION, "arrays": meta, "tree": tree}
+
+
+def _digest(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
+    """sha256 of the header (without its checksum) and of every array's bytes, in order."""
+    body = {key: value for key, value in header.items() if key != "sha256"}
+    h = hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False).encode("utf-8"))
+    for key in header["arrays"]:
+        h.update(key.encode("utf-8"))
+        h.update(np.ascontiguousarray(arrays[key]).reshape(-1).view(np.uint8))
+    return h.hexdigest()
+
+
+def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(temporary, flags, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename durable; Windows cannot open a directory (and needs no such step)."""
+    if os.name == "nt":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ----- load -----
+def load(path: PathT) -> Any:
+    """Read a checkpoint written by `save`; arrays come back as writeable np.ndarrays.
+
+    Raises FileNotFoundError for a missing file and CheckpointError for any
+    file that is not an intact checkpoint. Nothing in the file is executed.
+    """
+    with open(path, "rb") as f:
+        magic = f.read(4)
+        if magic != b"PK\x03\x04":
+            raise CheckpointError(path, _describe_foreign(magic))
+        f.seek(0)
+        try:
+            with np.load(f, allow_pickle=False) as archive:
+                header, arrays = _read_archive(path, archive)
+        except CheckpointError:
+            raise
+        except _READ_ERRORS as err:
+            raise CheckpointError(path, f"damaged or truncated file ({err})") from None
+    try:
+        intact = _digest(header, arrays) == header["sha256"]
+        if intact:
+            return _decode(header["tree"], arrays)
+    except _READ_ERRORS as err:
+        raise CheckpointError(path, f"malformed header ({err})") from None
+    raise CheckpointError(path, "checksum mismatch: the array data or header is corrupted")
+
+
+def _describe_foreign(magic: bytes) -> str:
+    if not magic:
+        return "the file is empty, not a checkpoint"
+    if magic.startswith(b"\x93NUM"):
+        return "a single .npy array, not a retrograd checkpoint"
+    if magic[:1] == b"\x80":
+        return "looks like a pickle, not a retrograd checkpoint; it is never unpickled"
+    return "not a retrograd checkpoint (not an .npz archive)"
+
+
+def _read_archive(path: PathT, archive: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The validated header and the arrays it lists (object arrays are refused by NumPy)."""
+    if HEADER_KEY not in archive.files:
+        raise CheckpointError(path, "an .npz archive without a retrograd header, not a checkpoint")
+    blob = _member(archive, HEADER_KEY)
+    if blob.dtype != np.uint8 or blob.ndim != 1:
+        raise CheckpointError(path, "the header is not a byte array")
+    header = json.loads(blob.tobytes().decode("utf-8"))
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CheckpointError(path, "the header does not name the retrograd checkpoint format")
+    version = header.get("version")
+    if not isinstance(version, int) or not 1 <= version <= VERSION:
+        raise CheckpointError(path, f"format version {version!r}; this reader knows 1..{VERSION}")
+    meta = header.get("arrays")
+    if not isinstance(meta, dict) or not isinstance(header.get("sha256"), str):
+        raise CheckpointError(path, "the header lacks its array list or checksum")
+    members = set(archive.files) - {HEADER_KEY}
+    if members != set(meta):
+        raise CheckpointError(
+            path, f"members {sorted(members)} do not match the header's {sorted(meta)}"
+        )
+    arrays = {}
+    for key, info in meta.items():
+        dtype = np.dtype(info["dtype"])
+        if dtype.kind not in NUMERIC_KINDS:
+            raise CheckpointError(path, f"array {key} has non-numeric dtype {dtype}; refused")
+        array = _member(archive, key)
+        if array.dtype != dtype or list(array.shape) != info["shape"]:
+            raise CheckpointError(
+                path,
+                f"array {key} is {array.dtype}{list(array.shape)}, "
+                f"the header says {dtype}{info['shape']}",
+            )
+        arrays[key] = array
+    return header, arrays
+
+
+def _member(archive: Any, key: str) -> np.ndarray:
+    """One archive member as an array (a member that is not an .npy file comes back as bytes)."""
+    array = archive[key]
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f"member {key!r} is not an .npy array")
+    return array
+
+
+def _decode(node: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """Rebuild the saved structure from its tagged JSON description."""
+    if node is None or isinstance(node, bool | int | float | str):
+        return node
+    kind = node["type"]
+    if kind == "dict":
+        return {_key(key): _decode(value, arrays) for key, value in node["items"]}
+    if kind == "list":
+        return [_decode(value, arrays) for value in node["items"]]
+    if kind == "tuple":
+        return tuple(_decode(value, arrays) for value in node["items"])
+    if kind == "array":
+        return arrays[node["key"]]
+    if kind == "scalar":
+        return arrays[node["key"]][()]
+    if kind == "float" and node["value"] in ("inf", "-inf", "nan"):
+        return float(node["value"])
+    raise ValueError(f"unknown node {kind!r}")
+
+
+def _key(key: Any) -> str | int:
+    if isinstance(key, bool) or not isinstance(key, str | int):
+        raise ValueError(f"dict key {key!r} is neither str nor int")
+    return key
