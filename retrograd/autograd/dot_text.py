@@ -1,12 +1,17 @@
 """The DOT text of a drawing: escaping, labels, node and edge styles, clusters, legend.
 
-Labels are Graphviz HTML-like labels, so user text is escaped in one place
-(`escape`): `&`, `<`, `>` and `"` become entities, and braces, pipes and
-backslashes have no special meaning there. Ids never contain user text.
+Every label is a plain DOT quoted string, escaped in one place (`quote`):
+backslashes and double quotes are escaped, `&` becomes `&amp;` (Graphviz
+reads entities such as `&lt;` in any label), and since no node uses a record
+shape or an HTML-like label, braces, pipes and angle brackets are just
+characters. Plain labels also draw the same in every Graphviz build,
+including the WebAssembly one that has no HTML-like labels. Ids never
+contain user text.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,16 +33,20 @@ KIND_STYLE = {
     "output": 'shape=box, style="rounded,filled,bold", fillcolor="#f8cecc", color="#b85450"',
 }
 
+GAP_STYLE = 'shape=box, style="rounded,dashed", color="#888888", fontcolor="#555555"'
+
 _KIND_MEANING = {
-    "output": ("output", "the tensor drawn from"),
-    "op": ("op", "an operation, with its output's shape"),
-    "parameter": ("parameter", "a named weight, drawn once, with an edge into each use"),
-    "input": ("input", "a leaf tensor that is not a parameter"),
-    "constant": ("constant", "a number folded into the graph"),
+    "output": "output: the tensor drawn from",
+    "op": "op, with its output's shape",
+    "parameter": "parameter: a named weight,\ndrawn once, an edge into each use",
+    "input": "input: a leaf that is not a parameter",
+    "constant": "constant: a number in the graph",
 }
 
 _EDGE_STYLE = {
     "plain": "",
+    # Parameters feed every step: letting those edges rank nodes would pull
+    # every step's input-side ops up to the parameter's rank.
     "parameter": 'color="#82b366", constraint=false',
     "hidden": f'color="{HIDDEN_COLOUR}", penwidth=2.5',
 }
@@ -45,7 +54,7 @@ _EDGE_STYLE = {
 
 @dataclass
 class Item:
-    """One drawn DOT node: its id, kind (a key of KIND_STYLE), HTML label and scope."""
+    """One drawn DOT node: its id, kind (a key of KIND_STYLE), label text and scope."""
 
     id: str
     kind: str
@@ -73,23 +82,25 @@ class Gap:
     steps: set[int] = field(default_factory=set)
 
 
-def escape(text: str) -> str:
-    """Text made safe for an HTML-like label; newlines become line breaks."""
+def quote(text: str) -> str:
+    """`text` as a DOT quoted string that shows it literally; newlines become line breaks.
+
+    Characters that do not print (tabs, escapes) are shown as Python writes them.
+    """
     lines = []
     for line in str(text).split("\n"):
         visible = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
-        lines.append(
-            visible.replace("&", "&amp;")
-            .replace("<", "&lt;")
-            .replace(">", "&gt;")
-            .replace('"', "&quot;")
-        )
-    return "<br/>".join(lines)
+        lines.append(visible.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"'))
+    return '"' + "\\n".join(lines) + '"'
 
 
 def tensor_kind(t: Tensor) -> str:
-    """ "parameter" (a `Parameter`, or a named leaf that requires grad), "constant" (an
-    unnamed one-element leaf without gradient, such as the 2 in `x * 2`) or "input"."""
+    """The kind of a leaf: "parameter", "constant" or "input".
+
+    A parameter is a `Parameter` (by class name, so this module needs no
+    import of `retrograd.nn`) or a named leaf that requires grad; a constant
+    is an unnamed one-element leaf without gradient (the 2 in `x * 2`).
+    """
     if type(t).__name__ == "Parameter" or (t.requires_grad and t.name):
         return "parameter"
     if not t.requires_grad and t.name is None and t.data.size == 1:
@@ -99,35 +110,30 @@ def tensor_kind(t: Tensor) -> str:
 
 def tensor_label(t: Tensor, kind: str, values: bool, gradients: bool) -> str:
     """Name (or kind), shape and dtype; the values if small and asked for; the gradient norm."""
-    lines = [f"<b>{escape(t.name if t.name is not None else kind)}</b>"]
-    lines.append(_small(f"{_shape(t.shape)} {t.dtype}"))
+    lines = [t.name if t.name is not None else kind, f"{_shape(t.shape)} {t.dtype}"]
     if kind == "constant" or (values and t.data.size <= VALUE_LIMIT):
-        lines.append(escape(_values(t.data)))
+        lines.append(_values(t.data))
     if gradients and t.grad is not None:
-        lines.append(_small(f"‖grad‖ = {_norm(t.grad)}"))
-    return "<br/>".join(lines)
+        lines.append(f"‖grad‖ = {_norm(t.grad)}")
+    return "\n".join(lines)
 
 
 def op_label(node: Node, outputs: dict[int, Tensor], values: bool, gradients: bool) -> str:
     """The op's name and output shape; its output's value and retained gradient norm."""
-    lines = [f"<b>{escape(node.op.name)}</b>"]
+    lines = [node.op.name]
     if node.n_outputs == 1 and 0 in outputs:
         out = outputs[0]
-        lines.append(_small(_shape(out.shape)))
+        lines.append(_shape(out.shape))
         if values and out.data.size <= VALUE_LIMIT:
-            lines.append(escape(_values(out.data)))
+            lines.append(_values(out.data))
         if gradients and out.grad is not None:
-            lines.append(_small(f"‖grad‖ = {_norm(out.grad)}"))
-        return "<br/>".join(lines)
-    lines.append(_small(f"{node.n_outputs} outputs"))
+            lines.append(f"‖grad‖ = {_norm(out.grad)}")
+        return "\n".join(lines)
+    lines.append(f"{node.n_outputs} outputs")
     for i in sorted(outputs):
         if gradients and outputs[i].grad is not None:
-            lines.append(_small(f"‖grad[{i}]‖ = {_norm(outputs[i].grad)}"))
-    return "<br/>".join(lines)
-
-
-def _small(text: str) -> str:
-    return f'<font point-size="9">{escape(text)}</font>'
+            lines.append(f"‖grad[{i}]‖ = {_norm(outputs[i].grad)}")
+    return "\n".join(lines)
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -160,12 +166,11 @@ class DotWriter:
         """The DOT text: settings, clustered nodes, gap markers, edges, legend."""
         for item in items:
             self._members(item.scope).append(
-                f"{item.id} [label=<{item.label}>, {KIND_STYLE[item.kind]}];"
+                f"{item.id} [label={quote(item.label)}, {KIND_STYLE[item.kind]}];"
             )
         for gap in gaps:
             self._members(gap.scope).append(
-                f"{gap.id} [label=<{_gap_label(gap)}>, shape=box, "
-                'style="rounded,dashed", color="#888888", fontcolor="#555555"];'
+                f"{gap.id} [label={quote(_gap_label(gap))}, {GAP_STYLE}];"
             )
         lines = [
             "digraph retrograd {",
@@ -179,7 +184,7 @@ class DotWriter:
         if legend:
             kinds = {item.kind for item in items}
             hidden = any(edge.style == "hidden" for edge in edges)
-            lines.append(f"  {self._legend(kinds, hidden, bool(gaps))}")
+            lines.extend(f"  {line}" for line in self._legend(kinds, hidden, bool(gaps)))
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -214,59 +219,57 @@ class DotWriter:
         return lines
 
     def _cluster_attrs(self, path: tuple[str, ...]) -> list[str]:
-        key = step_of("/".join(path[-1:]))
+        key = step_of(path[-1])
         if key is None:
-            return [
-                f"label=<<b>{escape(path[-1])}</b>>;",
-                'labeljust="l"; style="rounded"; color="#999999";',
-            ]
+            return [f"label={quote(path[-1])};", 'labeljust="l"; style="rounded"; color="#999999";']
         step_key = ("/".join(path[:-1]), key[1])
-        label = escape(path[-1])
+        label = path[-1]
         fill = "#f4f4f4"
         if step_key in self.norms:
             self.coloured = True
-            label += "<br/>" + _small(f"‖∂L/∂h‖ = {self.norms[step_key]:.3g}")
+            label += f"\n‖∂L/∂h‖ = {self.norms[step_key]:.3g}"
             fill = self.colours[step_key]
         font = ' fontcolor="#ffffff";' if is_dark(fill) else ""
         return [
-            f"label=<{label}>;",
+            f"label={quote(label)};",
             f'labeljust="l"; style="rounded,filled"; fillcolor="{fill}"; color="#bbbbbb";{font}',
         ]
 
-    def _legend(self, kinds: set[str], hidden: bool, gap: bool) -> str:
-        rows = ['<tr><td colspan="2"><b>legend</b></td></tr>']
-        for kind, (name, meaning) in _KIND_MEANING.items():
-            if kind in kinds:
-                fill = KIND_STYLE[kind].split('fillcolor="')[1][:7]
-                rows.append(
-                    f'<tr><td bgcolor="{fill}">{name}</td><td align="left">{meaning}</td></tr>'
-                )
+    def _legend(self, kinds: set[str], hidden: bool, gap: bool) -> list[str]:
+        """A cluster of sample nodes, one per kind of thing drawn, stacked by invisible edges."""
+        nodes = [
+            f"legend_{kind} [label={quote(meaning)}, {KIND_STYLE[kind]}];"
+            for kind, meaning in _KIND_MEANING.items()
+            if kind in kinds
+        ]
         if hidden:
-            rows.append(
-                f'<tr><td><font color="{HIDDEN_COLOUR}"><b>━━▶</b></font></td>'
-                '<td align="left">hidden state, from one time step to the next</td></tr>'
+            nodes.append(
+                f'legend_hidden [label="━━▶ hidden state,\\nfrom one step to the next", '
+                f'shape=plaintext, fontcolor="{HIDDEN_COLOUR}"];'
             )
         if gap:
-            rows.append('<tr><td>⋯</td><td align="left">time steps not drawn</td></tr>')
+            nodes.append(f'legend_gap [label="⋯ time steps not drawn", {GAP_STYLE}];')
         if self.coloured:
-            rows.append(
-                f'<tr><td bgcolor="{heat_colour(0.0)}">{self.low:.3g}</td><td align="left">'
-                "smallest gradient norm reaching a hidden state</td></tr>"
-            )
-            dark = heat_colour(1.0)
-            font = ' color="#ffffff"' if is_dark(dark) else ""
-            rows.append(
-                f'<tr><td bgcolor="{dark}"><font{font}>{self.high:.3g}</font></td><td align="left">'
-                "largest (colour on a log scale between)</td></tr>"
-            )
-        table = '<table border="0" cellborder="1" cellspacing="0" cellpadding="4">'
-        return f"legend [shape=plaintext, label=<{table}{''.join(rows)}</table>>];"
+            for name, fraction, text in (
+                ("low", 0.0, f"smallest ‖∂L/∂h‖ = {self.low:.3g}"),
+                ("high", 1.0, f"largest ‖∂L/∂h‖ = {self.high:.3g}\n(log colour scale between)"),
+            ):
+                fill = heat_colour(fraction)
+                font = ', fontcolor="#ffffff"' if is_dark(fill) else ""
+                nodes.append(
+                    f'legend_{name} [label={quote(text)}, shape=box, style="rounded,filled", '
+                    f'fillcolor="{fill}", color="#bbbbbb"{font}];'
+                )
+        ids = [node.split(" ", 1)[0] for node in nodes]
+        chain = [f"{a} -> {b} [style=invis];" for a, b in itertools.pairwise(ids)]
+        body = ['label="legend"; labeljust="l"; style="rounded"; color="#bbbbbb";']
+        return ["subgraph cluster_legend {", *(f"  {line}" for line in body + nodes + chain), "}"]
 
 
 def _gap_label(gap: Gap) -> str:
     first, last, count = min(gap.steps), max(gap.steps), len(gap.steps)
     plural = "step" if count == 1 else "steps"
-    return f"<b>⋯</b><br/>t={first} … t={last}<br/>{count:,} {plural} not drawn"
+    return f"⋯\nt={first} … t={last}\n{count:,} {plural} not drawn"
 
 
 def _edge_line(edge: Edge) -> str:
@@ -274,6 +277,6 @@ def _edge_line(edge: Edge) -> str:
     if edge.dashed:
         attrs.append("style=dashed")
     if edge.label:
-        attrs.append(f'label="{edge.label}", fontsize=9')
+        attrs.append(f"label={quote(edge.label)}, fontsize=9")
     suffix = f" [{', '.join(attrs)}]" if attrs else ""
     return f"{edge.source} -> {edge.target}{suffix};"

