@@ -140,6 +140,10 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a sub-module under `name` (which need not be an identifier, e.g. '0')."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}: item {name!r} is a {type(module).__name__}, not a Module"
+            )
         if module is None:
             self._forget(name)
             self._modules[name] = None
@@ -315,9 +319,6 @@ class Sequential(Module):
         else:
             for index, module in enumerate(modules):
                 self.add_module(str(index), module)
-        for name, module in self._modules.items():
-            if not isinstance(module, Module):
-                raise TypeError(f"Sequential: item {name!r} is a {type(module).__name__}")
 
     def forward(self, x: Any) -> Any:
         for module in self._modules.values():
@@ -349,8 +350,6 @@ class ModuleList(Module):
         self.extend(modules)
 
     def append(self, module: Module) -> ModuleList:
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: expected a Module, got {type(module).__name__}")
         self.add_module(str(len(self._modules)), module)
         return self
 

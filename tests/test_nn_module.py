@@ -1,0 +1,287 @@
+"""Module, Parameter, Sequential, ModuleList: registration, names, modes, state dicts, repr."""
+
+import numpy as np
+import pytest
+
+import retrograd as rg
+from retrograd import nn
+from retrograd.autograd import gradcheck
+
+
+class TwoLayer(nn.Module):
+    def __init__(self, seed: int = 0, dtype=np.float32) -> None:
+        super().__init__()
+        rng = np.random.default_rng(seed)
+        self.encoder = nn.Sequential(nn.Linear(3, 4, generator=rng, dtype=dtype), nn.Tanh())
+        self.drop = nn.Dropout(0.5, generator=rng)
+        self.head = nn.Linear(4, 2, generator=rng, dtype=dtype)
+        self.scale = nn.Parameter(np.ones(2, dtype=dtype))
+
+    def forward(self, x):
+        return self.head(self.drop(self.encoder(x))) * self.scale
+
+
+NAMES = ["scale", "encoder.0.weight", "encoder.0.bias", "head.weight", "head.bias"]
+
+
+def test_parameter_is_a_float_leaf_that_requires_grad():
+    p = nn.Parameter([1.0, 2.0])
+    assert isinstance(p, rg.Tensor) and p.requires_grad and p.is_leaf and p.dtype == np.float32
+    assert nn.Parameter(np.zeros(2)).dtype == np.float64
+    assert nn.Parameter(rg.tensor([1.0, 2.0])).shape == (2,)
+    assert "Parameter containing" in repr(p)
+    with pytest.raises(TypeError, match="floating"):
+        nn.Parameter(np.arange(3))
+
+
+def test_parameter_ops_give_plain_tensors_and_gradients():
+    p = nn.Parameter([1.0, -2.0])
+    y = (p * p).sum()
+    assert type(y) is rg.Tensor
+    y.backward()
+    np.testing.assert_allclose(p.grad, [2.0, -4.0])
+
+
+def test_module_named_parameters_have_dotted_names_in_registration_order():
+    model = TwoLayer()
+    names = [name for name, _ in model.named_parameters()]
+    assert sorted(names) == sorted(NAMES)
+    assert names[:1] == ["scale"] or names.index("encoder.0.weight") < names.index("head.weight")
+    assert len(list(model.parameters())) == 5
+
+
+def test_module_parameter_names_match_keys_after_building():
+    model = TwoLayer()
+    # No query has run yet: names were given at assignment time.
+    assert {p.name for p in model._parameters.values()} == {"scale"}
+    assert model.encoder[0].weight.name == "encoder.0.weight"
+    assert model.head.bias.name == "head.bias"
+
+
+def test_module_parameter_names_grow_when_nested_later():
+    inner = nn.Linear(2, 2, generator=0)
+    assert inner.weight.name == "weight"
+    outer = nn.Sequential(nn.Sequential(inner))
+    assert inner.weight.name == "0.0.weight"
+    # Asking a sub-module for its parameters does not shorten the names.
+    list(inner.named_parameters())
+    assert inner.weight.name == "0.0.weight"
+    root = nn.ModuleList([outer])
+    for key, param in root.named_parameters():
+        assert param.name == key
+
+
+def test_module_shared_parameter_listed_once_under_first_name():
+    a = nn.Linear(3, 3, generator=0)
+    b = nn.Linear(3, 3, generator=1)
+    b.weight = a.weight
+    model = nn.Sequential(a, b)
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["0.weight", "0.bias", "1.bias"]
+    assert a.weight.name == "0.weight"
+
+
+def test_module_children_and_modules_traverse_the_tree():
+    model = TwoLayer()
+    assert [name for name, _ in model.named_children()] == ["encoder", "drop", "head"]
+    assert len(list(model.children())) == 3
+    names = [name for name, _ in model.named_modules()]
+    assert names == ["", "encoder", "encoder.0", "encoder.1", "drop", "head"]
+    assert len(list(model.modules())) == 6
+
+
+def test_module_train_eval_reach_every_descendant():
+    model = TwoLayer()
+    assert all(m.training for m in model.modules())
+    assert model.eval() is model
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_module_eval_makes_dropout_deterministic():
+    model = TwoLayer()
+    x = rg.randn(5, 3, generator=1)
+    model.eval()
+    np.testing.assert_array_equal(model(x).data, model(x).data)
+    model.train()
+    assert not np.array_equal(model(x).data, model(x).data)
+
+
+def test_module_zero_grad_sets_grads_to_none():
+    model = TwoLayer()
+    model(rg.randn(2, 3, generator=0)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_module_call_runs_forward_and_base_forward_refuses():
+    with pytest.raises(NotImplementedError, match="Module does not define forward"):
+        nn.Module()(1)
+
+
+def test_module_attribute_errors_are_clear():
+    class Early(nn.Module):
+        def __init__(self):
+            self.w = nn.Parameter([1.0])
+
+    with pytest.raises(AttributeError, match=r"super\(\)\.__init__\(\)"):
+        Early()
+    lin = nn.Linear(2, 2, generator=0)
+    with pytest.raises(TypeError, match="parameter 'weight'"):
+        lin.weight = rg.tensor(np.zeros((2, 2)))
+    lin.bias = None
+    assert [name for name, _ in lin.named_parameters()] == ["weight"]
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = lin.nothing
+
+
+def test_module_reassignment_and_deletion_update_registries():
+    model = TwoLayer()
+    model.head = nn.Identity()
+    model.scale = nn.Parameter(np.ones(4, dtype=np.float32))
+    assert model(rg.randn(2, 3, generator=0)).shape == (2, 4)
+    del model.drop
+    assert [name for name, _ in model.named_children()] == ["encoder", "head"]
+    model.note = "plain attribute"
+    assert model.note == "plain attribute" and "note" not in model._modules
+
+
+def test_module_state_dict_is_an_ordered_copy():
+    model = TwoLayer()
+    state = model.state_dict()
+    assert list(state) == [name for name, _ in model.named_parameters()]
+    assert all(isinstance(v, np.ndarray) for v in state.values())
+    state["head.bias"][...] = 123.0
+    assert not np.any(model.head.bias.data == 123.0)
+
+
+def test_module_load_state_dict_round_trip():
+    source, target = TwoLayer(seed=1), TwoLayer(seed=2)
+    x = rg.randn(4, 3, generator=0)
+    source.eval()
+    target.eval()
+    result = target.load_state_dict(source.state_dict())
+    assert result == nn.IncompatibleKeys([], [])
+    np.testing.assert_array_equal(target(x).data, source(x).data)
+    # The loaded arrays are copies: changing the source leaves the target alone.
+    source.head.bias.data += 1.0
+    assert not np.array_equal(target.head.bias.data, source.head.bias.data)
+
+
+def test_module_load_state_dict_strict_lists_every_problem_at_once():
+    model = TwoLayer()
+    state = model.state_dict()
+    del state["head.bias"]
+    state["extra.weight"] = np.zeros(3, dtype=np.float32)
+    state["encoder.0.weight"] = np.zeros((5, 3), dtype=np.float32)
+    state["scale"] = state["scale"].astype(np.float64)
+    before = model.state_dict()
+    with pytest.raises(nn.StateDictError) as info:
+        model.load_state_dict(state)
+    message = str(info.value)
+    for expected in (
+        "missing keys: head.bias",
+        "unexpected keys: extra.weight",
+        "encoder.0.weight: shape (5, 3) in the state dict, (4, 3) in the model",
+        "scale: dtype float64 in the state dict, float32 in the model",
+    ):
+        assert expected in message
+    # Nothing was loaded.
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_module_load_state_dict_non_strict_reports_keys_but_refuses_shapes():
+    model = TwoLayer()
+    state = model.state_dict()
+    del state["scale"]
+    state["other"] = np.zeros(1)
+    state["head.bias"] = np.full(2, 7.0, dtype=np.float32)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert missing == ["scale"] and unexpected == ["other"]
+    np.testing.assert_array_equal(model.head.bias.data, [7.0, 7.0])
+    state["head.bias"] = np.zeros(3, dtype=np.float32)
+    with pytest.raises(nn.StateDictError, match=r"head.bias: shape \(3,\)"):
+        model.load_state_dict(state, strict=False)
+
+
+def test_module_load_state_dict_accepts_tensors():
+    model = nn.Linear(2, 2, generator=0)
+    model.load_state_dict({k: rg.tensor(v + 1) for k, v in model.state_dict().items()})
+    assert model.weight.dtype == np.float32
+
+
+def test_module_repr_is_a_tree():
+    model = TwoLayer()
+    assert repr(model) == (
+        "TwoLayer(\n"
+        "  (encoder): Sequential(\n"
+        "    (0): Linear(in_features=3, out_features=4, bias=True)\n"
+        "    (1): Tanh()\n"
+        "  )\n"
+        "  (drop): Dropout(p=0.5)\n"
+        "  (head): Linear(in_features=4, out_features=2, bias=True)\n"
+        ")"
+    )
+
+
+def test_sequential_indexing_length_iteration_and_mapping():
+    seq = nn.Sequential(nn.Linear(2, 3, generator=0), nn.ReLU(), nn.Linear(3, 1, generator=1))
+    assert len(seq) == 3 and isinstance(seq[1], nn.ReLU) and isinstance(seq[-1], nn.Linear)
+    assert [type(m).__name__ for m in seq] == ["Linear", "ReLU", "Linear"]
+    head = seq[:2]
+    assert isinstance(head, nn.Sequential) and len(head) == 2
+    x = rg.randn(4, 2, generator=0)
+    np.testing.assert_allclose(seq(x).data, seq[2](seq[1](seq[0](x))).data)
+    named = nn.Sequential({"proj": nn.Linear(2, 2, generator=0), "act": nn.Tanh()})
+    assert [n for n, _ in named.named_parameters()] == ["proj.weight", "proj.bias"]
+    with pytest.raises(TypeError, match="item '1' is a int, not a Module"):
+        nn.Sequential(nn.Tanh(), 3)
+
+
+def test_module_list_registers_appended_modules():
+    layers = nn.ModuleList([nn.Linear(2, 2, generator=i) for i in range(2)])
+    layers.append(nn.Linear(2, 1, generator=5))
+    assert len(layers) == 3 and layers[2].out_features == 1
+    assert [n for n, _ in layers.named_parameters()][-2:] == ["2.weight", "2.bias"]
+    with pytest.raises(TypeError, match="is a str, not a Module"):
+        layers.append("not a module")
+
+
+def test_module_apply_visits_children_then_self():
+    visited = []
+    model = TwoLayer()
+    model.apply(lambda m: visited.append(type(m).__name__))
+    assert visited[-1] == "TwoLayer" and visited.count("Linear") == 2
+
+
+def test_module_to_converts_parameters():
+    model = TwoLayer().double()
+    assert all(p.dtype == np.float64 for p in model.parameters())
+    assert model.float().head.weight.dtype == np.float32
+    with pytest.raises(TypeError, match="floating"):
+        model.to(np.int32)
+
+
+def test_functional_call_swaps_parameters_and_restores_them():
+    model = TwoLayer(dtype=np.float64).eval()
+    x = rg.tensor(np.random.default_rng(0).standard_normal((2, 3)))
+    zero_head = {"head.weight": rg.tensor(np.zeros((2, 4))), "head.bias": rg.tensor(np.ones(2))}
+    out = nn.functional_call(model, zero_head, x)
+    np.testing.assert_array_equal(out.data, np.ones((2, 2)))
+    assert model.head.weight.abs().sum().item() > 0
+    with pytest.raises(KeyError, match=r"no parameter 'head\.nope'"):
+        nn.functional_call(model, {"head.nope": x}, x)
+
+
+def test_functional_call_gradcheck_of_a_whole_model():
+    model = TwoLayer(dtype=np.float64).eval()
+    names, params = zip(*model.named_parameters())
+    x = rg.tensor(np.random.default_rng(1).standard_normal((3, 3)), requires_grad=True)
+
+    def fn(x, *weights):
+        return nn.functional_call(model, dict(zip(names, weights)), x)
+
+    assert gradcheck(fn, [x, *params])
