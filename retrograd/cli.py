@@ -1,0 +1,233 @@
+"""The `retrograd` command: train, generate, evaluate and draw recurrent language models.
+
+retrograd train                   # the main job: a character model of The Time Machine
+retrograd train --preset d2l      # the Dive into Deep Learning chapter, exactly
+retrograd generate --checkpoint runs/timemachine/checkpoint.ckpt --prefix "time traveller"
+retrograd evaluate --checkpoint runs/timemachine/checkpoint.ckpt
+retrograd graph --steps 4 --output rnn.svg
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from retrograd.models.config import PRESETS, TrainConfig, preset
+
+# CLI flag -> TrainConfig field, for flags that map one to one.
+TRAIN_FLAGS = {
+    "corpus": "corpus",
+    "level": "level",
+    "preprocessing": "preprocessing",
+    "max_corpus_tokens": "max_corpus_tokens",
+    "cell": "cell",
+    "hidden_size": "hidden_size",
+    "layers": "num_layers",
+    "embedding_dim": "embedding_dim",
+    "batch_size": "batch_size",
+    "num_steps": "num_steps",
+    "epochs": "epochs",
+    "max_tokens": "max_tokens",
+    "optimizer": "optimizer",
+    "lr": "lr",
+    "clip": "clip",
+    "schedule": "schedule",
+    "sampling": "scheme",
+    "valid_fraction": "valid_fraction",
+    "seed": "seed",
+    "sample_every": "sample_every",
+    "prefix": "sample_prefix",
+    "sample_length": "sample_length",
+    "dtype": "dtype",
+    "out_dir": "out_dir",
+}
+
+
+class CLIError(Exception):
+    """A problem to report in one line, exiting with status 1."""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="retrograd", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a language model (the main job)")
+    train.add_argument("--preset", choices=sorted(PRESETS), help="start from a named configuration")
+    train.add_argument("--corpus", help="UTF-8 text file (default: the built-in Time Machine)")
+    train.add_argument("--level", choices=["char", "word"])
+    train.add_argument("--preprocessing", choices=["d2l", "raw"])
+    train.add_argument("--max-corpus-tokens", type=_positive_int)
+    train.add_argument("--cell", choices=["rnn", "lstm", "gru"])
+    train.add_argument("--hidden-size", type=_positive_int)
+    train.add_argument("--layers", type=_positive_int)
+    train.add_argument("--embedding-dim", type=_positive_int)
+    train.add_argument("--one-hot", action="store_true", help="one-hot input instead of embedding")
+    train.add_argument("--batch-size", type=_positive_int)
+    train.add_argument("--num-steps", type=_positive_int, help="time steps per batch (BPTT)")
+    train.add_argument("--epochs", type=_positive_int)
+    train.add_argument("--max-tokens", type=_positive_int, help="stop after this many tokens")
+    train.add_argument("--optimizer", choices=["sgd", "adam"])
+    train.add_argument("--lr", type=float)
+    train.add_argument("--clip", type=float, help="global gradient-norm limit")
+    train.add_argument("--no-clip", action="store_true")
+    train.add_argument("--schedule", choices=["none", "step", "plateau"])
+    train.add_argument("--sampling", choices=["sequential", "random", "sentences"])
+    train.add_argument("--valid-fraction", type=float)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--sample-every", type=int)
+    train.add_argument("--prefix", help="prompt for the samples printed during training")
+    train.add_argument("--sample-length", type=int)
+    train.add_argument("--dtype", choices=["float32", "float64"])
+    train.add_argument("--out-dir", help="where checkpoint, metrics and plot go")
+    train.add_argument("--resume", action="store_true", help="continue from OUT_DIR's checkpoint")
+    train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+
+    generate = commands.add_parser("generate", help="continue a prompt with a trained model")
+    generate.add_argument("--checkpoint", required=True)
+    generate.add_argument("--prefix", default="time traveller ")
+    generate.add_argument("--length", type=int, default=200)
+    generate.add_argument("--temperature", type=float, default=0.0)
+    generate.add_argument("--top-k", type=_positive_int)
+    generate.add_argument("--seed", type=int, default=0)
+
+    evaluate = commands.add_parser("evaluate", help="perplexity of a trained model")
+    evaluate.add_argument("--checkpoint", required=True)
+    evaluate.add_argument("--corpus", help="text to evaluate on (default: the validation split)")
+
+    graph = commands.add_parser("graph", help="draw the unrolled graph of a recurrent model")
+    graph.add_argument("--checkpoint", help="draw a trained model on --prefix instead")
+    graph.add_argument("--prefix", default="time")
+    graph.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn")
+    graph.add_argument("--steps", type=_positive_int, default=4)
+    graph.add_argument("--hidden-size", type=_positive_int, default=8)
+    graph.add_argument("--layers", type=_positive_int, default=1)
+    graph.add_argument("--gradients", action="store_true", help="colour steps by gradient norm")
+    graph.add_argument("--output", default="rnn_graph.svg")
+    graph.add_argument("--format", choices=["svg", "png", "pdf", "dot"])
+    return parser
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    overrides = {
+        field: getattr(args, flag)
+        for flag, field in TRAIN_FLAGS.items()
+        if getattr(args, flag) is not None
+    }
+    if args.one_hot:
+        overrides["embedding_dim"] = None
+    if args.no_clip:
+        overrides["clip"] = None
+    if args.progress is not None:
+        overrides["progress"] = args.progress
+    if args.preset:
+        return preset(args.preset, **overrides)
+    return TrainConfig(**overrides)
+
+
+def _train(args: argparse.Namespace) -> None:
+    from retrograd.models.training import Trainer
+
+    config = _train_config(args)
+    trainer = Trainer(config)
+    if args.resume:
+        trainer.resume()
+    size = sum(p.size for p in trainer.model.parameters())
+    print(
+        f"{config.cell} language model, {len(trainer.vocab)} tokens ({config.level} level), "
+        f"{size:,} parameters; writing to {config.out_dir}"
+    )
+    result = trainer.run()
+    if result.history:
+        print(f"\nfinal sample: {trainer.sample(config.sample_prefix, 2 * config.sample_length)}")
+    print(f"checkpoint: {result.checkpoint}")
+
+
+def _generate(args: argparse.Namespace) -> None:
+    from retrograd.models.training import model_from_checkpoint, sample_text
+
+    if args.length < 0:
+        raise CLIError(f"--length must be >= 0, got {args.length}")
+    if args.temperature < 0:
+        raise CLIError(f"--temperature must be >= 0, got {args.temperature}")
+    model, vocab, config = model_from_checkpoint(args.checkpoint)
+    text = sample_text(
+        model, vocab, config, args.prefix, args.length, args.temperature, args.top_k, args.seed
+    )
+    print(text)
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from retrograd.models.data import build_dataset
+    from retrograd.models.language_model import perplexity
+    from retrograd.models.training import model_from_checkpoint
+
+    model, vocab, config = model_from_checkpoint(args.checkpoint)
+    if args.corpus:
+        config = config.replace(corpus=args.corpus, valid_fraction=0.0, max_corpus_tokens=None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ids = build_dataset(config, vocab).train
+        where = args.corpus
+    else:
+        data = build_dataset(config, vocab)
+        ids, where = (data.valid, "validation split") if len(data.valid) else (data.train, "train")
+    steps = config.num_steps
+    rows = (len(ids) - 1) // steps
+    if rows < 1:
+        raise CLIError(f"{where} is too short to evaluate ({len(ids)} tokens)")
+    x = ids[: rows * steps].reshape(rows, steps)
+    y = ids[1 : rows * steps + 1].reshape(rows, steps)
+    batches = [(x[i : i + 64], y[i : i + 64]) for i in range(0, rows, 64)]
+    print(f"perplexity on {where}: {perplexity(model, batches, carry_state=False):.3f}")
+
+
+def _graph(args: argparse.Namespace) -> None:
+    from retrograd.models.graph_demo import draw_model_graph
+
+    path = draw_model_graph(
+        checkpoint=args.checkpoint,
+        prefix=args.prefix,
+        cell=args.cell,
+        steps=args.steps,
+        hidden_size=args.hidden_size,
+        layers=args.layers,
+        gradients=args.gradients,
+        output=Path(args.output),
+        fmt=args.format,
+    )
+    print(f"wrote {path}")
+
+
+COMMANDS = {"train": _train, "generate": _generate, "evaluate": _evaluate, "graph": _graph}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 error, 2 bad arguments)."""
+    args = _parser().parse_args(argv)
+    from retrograd.models.corpus import CorpusError
+    from retrograd.models.training import TrainingError
+    from retrograd.serialization import CheckpointError
+
+    try:
+        COMMANDS[args.command](args)
+    except (CLIError, CorpusError, CheckpointError, TrainingError, ValueError, OSError) as err:
+        print(f"retrograd {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"retrograd {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

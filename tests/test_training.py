@@ -1,0 +1,173 @@
+"""Training runs: exact resume, non-finite losses, metrics, checkpoints, schemes."""
+
+import json
+
+import numpy as np
+import pytest
+
+from retrograd.models.config import TrainConfig, preset
+from retrograd.models.training import (
+    CHECKPOINT,
+    METRICS,
+    Trainer,
+    TrainingError,
+    load_checkpoint,
+    model_from_checkpoint,
+)
+from retrograd.serialization import CheckpointError, save
+
+TEXT = (
+    "The Time Traveller (for so it will be convenient to speak of him) was expounding a "
+    "recondite matter to us. His grey eyes shone and twinkled, and his usually pale face was "
+    "flushed and animated. The fire burned brightly, and the soft radiance of the lights. "
+) * 8
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text(TEXT)
+    return path
+
+
+def small_config(corpus, out_dir, **changes):
+    base = {
+        "corpus": str(corpus),
+        "hidden_size": 16,
+        "embedding_dim": 8,
+        "batch_size": 4,
+        "num_steps": 8,
+        "epochs": 2,
+        "sample_every": 1,
+        "sample_length": 10,
+        "valid_fraction": 0.1,
+        "out_dir": str(out_dir),
+        "progress": False,
+    }
+    return TrainConfig(**{**base, **changes})
+
+
+def quiet(_line):
+    pass
+
+
+def test_training_lowers_perplexity_and_writes_metrics_and_checkpoint(corpus, tmp_path):
+    config = small_config(corpus, tmp_path / "run", epochs=4, lr=0.02)
+    result = Trainer(config, log=quiet).run()
+    ppl = [r["train_perplexity"] for r in result.history]
+    assert ppl[-1] < ppl[0] * 0.7
+    lines = (tmp_path / "run" / METRICS).read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
+    assert all(json.loads(line)["tokens_per_second"] > 0 for line in lines)
+    ckpt = load_checkpoint(tmp_path / "run" / CHECKPOINT)
+    assert ckpt["epoch"] == 4 and ckpt["interrupted"] is False
+    assert len(result.samples) == 4 and all(s.startswith("time traveller") for s in result.samples)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "cell", "optimizer", "schedule"),
+    [
+        ("sequential", "rnn", "sgd", "none"),
+        ("random", "lstm", "adam", "step"),
+        ("sequential", "gru", "adam", "plateau"),
+    ],
+)
+def test_resume_continues_exactly(corpus, tmp_path, scheme, cell, optimizer, schedule):
+    changes = {"scheme": scheme, "cell": cell, "optimizer": optimizer, "schedule": schedule}
+    straight = Trainer(small_config(corpus, tmp_path / "a", epochs=4, **changes), log=quiet)
+    straight.run()
+    first = Trainer(small_config(corpus, tmp_path / "b", epochs=2, **changes), log=quiet)
+    first.run()
+    resumed = Trainer(small_config(corpus, tmp_path / "b", epochs=4, **changes), log=quiet)
+    resumed.resume()
+    resumed.run()
+    for (name, a), (_, b) in zip(
+        straight.model.named_parameters(), resumed.model.named_parameters()
+    ):
+        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
+    assert (
+        straight.result.history[-1]["train_perplexity"]
+        == resumed.result.history[-1]["train_perplexity"]
+    )
+
+
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(corpus, tmp_path, monkeypatch):
+    trainer = Trainer(small_config(corpus, tmp_path / "run", epochs=3), log=quiet)
+    trainer.config.epochs = 1
+    trainer.run()
+    good = load_checkpoint(tmp_path / "run" / CHECKPOINT)
+    trainer.config.epochs = 3
+    honest_loss = trainer.model.loss
+    calls = {"n": 0}
+
+    def poisoned(logits, targets, ignore_index=-100):
+        calls["n"] += 1
+        loss = honest_loss(logits, targets, ignore_index)
+        return loss * float("nan") if calls["n"] == 3 else loss
+
+    monkeypatch.setattr(trainer.model, "loss", poisoned)
+    with pytest.raises(TrainingError, match="non-finite loss .* epoch 2, batch 3"):
+        trainer.run()
+    kept = load_checkpoint(tmp_path / "run" / CHECKPOINT)
+    assert kept["epoch"] == good["epoch"] == 1
+    for name, array in good["model"].items():
+        np.testing.assert_array_equal(kept["model"][name], array)
+
+
+def test_keyboard_interrupt_saves_a_loadable_checkpoint(corpus, tmp_path, monkeypatch):
+    trainer = Trainer(small_config(corpus, tmp_path / "run", epochs=3), log=quiet)
+    honest = trainer.optimizer.step
+    calls = {"n": 0}
+
+    def interrupting_step():
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        honest()
+
+    monkeypatch.setattr(trainer.optimizer, "step", interrupting_step)
+    result = trainer.run()
+    assert result.interrupted
+    ckpt = load_checkpoint(tmp_path / "run" / CHECKPOINT)
+    assert ckpt["interrupted"] is True and ckpt["epoch"] == 0
+    model, vocab, config = model_from_checkpoint(tmp_path / "run" / CHECKPOINT)
+    assert len(vocab) == model.vocab_size and config.hidden_size == 16
+
+
+def test_token_budget_stops_training(corpus, tmp_path):
+    trainer = Trainer(small_config(corpus, tmp_path / "run", epochs=50, max_tokens=300), log=quiet)
+    trainer.run()
+    assert 300 <= trainer.tokens_seen < 300 + 4 * 8
+
+
+def test_sentence_scheme_trains_a_word_model_with_padding(corpus, tmp_path):
+    config = small_config(
+        corpus, tmp_path / "run", level="word", preprocessing="raw", scheme="sentences", epochs=2
+    )
+    trainer = Trainer(config, log=quiet)
+    result = trainer.run()
+    assert "<pad>" in trainer.vocab and "<eos>" in trainer.vocab
+    assert result.history[-1]["valid_perplexity"] is not None
+
+
+def test_load_checkpoint_refuses_other_files(tmp_path):
+    save({"model": {}}, tmp_path / "other.ckpt")
+    with pytest.raises(CheckpointError, match="not a retrograd language-model checkpoint"):
+        load_checkpoint(tmp_path / "other.ckpt")
+
+
+def test_d2l_preset_matches_the_chapter():
+    config = preset("d2l")
+    assert (config.hidden_size, config.batch_size, config.num_steps) == (512, 32, 35)
+    assert (config.optimizer, config.lr, config.clip, config.embedding_dim) == (
+        "sgd",
+        1.0,
+        1.0,
+        None,
+    )
+    assert config.cell == "rnn" and config.max_corpus_tokens == 10_000
+
+
+def test_config_errors_list_every_problem():
+    with pytest.raises(ValueError, match="optimizer must be .*lr must be > 0"):
+        TrainConfig(optimizer="lbfgs", lr=0)
