@@ -119,12 +119,14 @@ def long_rnn():
 def test_to_dot_node_counts_equal_the_graphs():
     steps = 4
     loss, params, _ = unrolled_rnn(steps)
-    dot = parse(to_dot(loss).source)
+    graph = to_dot(loss)
+    dot = parse(graph.source)
     ops_per_step = 5  # matmul, matmul, add, add, tanh
     assert len(dot.ids("op")) == steps * ops_per_step + 2 == len(topological_order([loss]))
     assert len(dot.ids("parameter")) == len(params)
     assert len(dot.ids("input")) == steps + 1  # x_t per step and h_0
     assert len(dot.ids("output")) == 1
+    assert (graph.n_ops, graph.n_tensors) == (len(dot.ids("op")), len(params) + steps + 2)
     assert sorted(dot.labels) == sorted(f"n{i}" for i in range(len(dot.labels)))
 
 

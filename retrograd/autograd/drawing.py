@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from retrograd.autograd.dot_text import (
     DotWriter,
     Edge,
@@ -127,7 +129,7 @@ def _check_options(steps: Any, max_nodes: Any, rankdir: Any) -> None:
     if steps is not None and (
         not isinstance(steps, tuple | list)
         or len(steps) != 2
-        or not all(isinstance(k, int) and k >= 0 for k in steps)
+        or not all(isinstance(k, int | np.integer) and k >= 0 for k in steps)
         or sum(steps) == 0
     ):
         raise ValueError(
@@ -147,7 +149,7 @@ def _elided(
     if steps is None:
         return set()
     numbers = sorted({key[1] for key in scopes.values() if key is not None})
-    first, last = steps
+    first, last = int(steps[0]), int(steps[1])
     if first + last >= len(numbers):
         return set()
     kept = set(numbers[:first]) | set(numbers[len(numbers) - last :])
@@ -179,8 +181,11 @@ def _too_many(
         f"to_dot(): the drawing would have {count:,} op and tensor nodes, more than "
         f"max_nodes={max_nodes:,}, and would be unreadable. "
     )
-    if any(key is not None for key in scopes.values()):
-        k = max(1, min(3, (steps or (6, 6))[0] // 2))
+    numbers = {key[1] for key in scopes.values() if key is not None}
+    if numbers:
+        drawn = len(numbers) if steps is None else min(sum(steps), len(numbers))
+        per_step = count / drawn
+        k = max(1, min(3, int(max_nodes / per_step) // 2))
         return message + (
             f"Draw the first and last time steps only with steps=({k}, {k}), or pass a larger "
             "max_nodes (None for no limit)."
