@@ -214,13 +214,22 @@ COMMANDS = {"train": _train, "generate": _generate, "evaluate": _evaluate, "grap
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 error, 2 bad arguments)."""
     args = _parser().parse_args(argv)
+    from retrograd.autograd.rendering import RenderError
     from retrograd.models.corpus import CorpusError
     from retrograd.models.training import TrainingError
     from retrograd.serialization import CheckpointError
 
     try:
         COMMANDS[args.command](args)
-    except (CLIError, CorpusError, CheckpointError, TrainingError, ValueError, OSError) as err:
+    except (
+        CLIError,
+        CorpusError,
+        CheckpointError,
+        TrainingError,
+        RenderError,
+        ValueError,
+        OSError,
+    ) as err:
         print(f"retrograd {args.command}: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

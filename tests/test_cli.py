@@ -166,3 +166,46 @@ def test_cli_bad_input_exits_cleanly(tmp_path, args, status, message):
     done = run(*[a.format(**files) for a in args], *extra)
     assert done.returncode == status, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_graph_draws_one_cluster_per_time_step(tmp_path):
+    done = run(
+        "graph",
+        "--cell",
+        "gru",
+        "--steps",
+        "5",
+        "--gradients",
+        "--output",
+        str(tmp_path / "rnn.dot"),
+    )
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "rnn.dot").read_text()
+    for t in range(4):  # 5 tokens: 4 inputs predicting the next 4
+        assert f"t={t}" in text
+    assert "t=4" not in text and "rnn.weight_hh_l0" in text
+
+
+def test_cli_graph_of_a_trained_checkpoint_renders_svg(corpus, tmp_path):
+    out = tmp_path / "run"
+    assert (
+        run(
+            "train", "--corpus", str(corpus), "--epochs", "1", "--out-dir", str(out), *SMALL
+        ).returncode
+        == 0
+    )
+    done = run(
+        "graph",
+        "--checkpoint",
+        str(out / "checkpoint.ckpt"),
+        "--prefix",
+        "the time",
+        "--output",
+        str(tmp_path / "trained.svg"),
+        "--format",
+        "svg",
+    )
+    if done.returncode != 0:
+        assert "Graphviz" in done.stderr and (tmp_path / "trained.dot").exists()
+        pytest.skip("no Graphviz to render SVG here")
+    assert (tmp_path / "trained.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
