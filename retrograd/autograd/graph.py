@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -92,15 +91,21 @@ def is_grad_enabled() -> bool:
     return grad_mode.enabled
 
 
-@contextmanager
-def scope(label: str) -> Iterator[None]:
-    """Tag every node recorded inside with `label`; nested scopes join with '/'.
+class scope:
+    """Context manager: tag every node recorded inside with `label`; nested scopes join with '/'.
 
-    Graph drawings group nodes by scope, e.g. the time steps of an RNN.
+    Graph drawings group nodes by scope, e.g. the time steps of an RNN. A
+    class rather than a generator: an unrolled RNN enters one per time step.
     """
-    previous = grad_mode.scope
-    grad_mode.scope = label if previous is None else f"{previous}/{label}"
-    try:
-        yield
-    finally:
-        grad_mode.scope = previous
+
+    __slots__ = ("label", "_previous")
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __enter__(self) -> None:
+        previous = self._previous = grad_mode.scope
+        grad_mode.scope = self.label if previous is None else f"{previous}/{self.label}"
+
+    def __exit__(self, *exc: object) -> None:
+        grad_mode.scope = self._previous
