@@ -373,6 +373,15 @@ def test_to_dot_kinds_of_leaves():
     assert len(dot.ids("input")) == 2
 
 
+def test_to_dot_op_label_names_a_named_output():
+    x = Tensor(np.ones(2), requires_grad=True)
+    h = (x * 2.0).tanh()
+    h.name = "h_l0[t=3]"
+    dot = parse(to_dot(h.sum()).source)
+    (tanh,) = [i for i in dot.ids("op") if _title(dot.labels[i]) == "tanh"]
+    assert dot.labels[tanh].split("\n")[:3] == ["tanh", "h_l0[t=3]", "(2,)"]
+
+
 def test_to_dot_multiple_outputs_label_their_edges():
     x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, name="x")
     first, second = x.unbind(0)

@@ -45,9 +45,11 @@ _KIND_MEANING = {
 
 _EDGE_STYLE = {
     "plain": "",
-    # Parameters feed every step: letting those edges rank nodes would pull
-    # every step's input-side ops up to the parameter's rank.
-    "parameter": 'color="#82b366", constraint=false',
+    # A parameter feeds every step. Only its first use ranks it (just above
+    # that use); if every use did, all steps' input-side ops would be pulled
+    # up to the parameter's rank.
+    "parameter": 'color="#82b366"',
+    "parameter_reuse": 'color="#82b366", constraint=false',
     "hidden": f'color="{HIDDEN_COLOUR}", penwidth=2.5',
 }
 
@@ -64,7 +66,7 @@ class Item:
 
 @dataclass(frozen=True)
 class Edge:
-    """One drawn edge; `style` is "plain", "parameter" or "hidden"."""
+    """One drawn edge; `style` is a key of _EDGE_STYLE."""
 
     source: str
     target: str
@@ -119,10 +121,12 @@ def tensor_label(t: Tensor, kind: str, values: bool, gradients: bool) -> str:
 
 
 def op_label(node: Node, outputs: dict[int, Tensor], values: bool, gradients: bool) -> str:
-    """The op's name and output shape; its output's value and retained gradient norm."""
+    """The op's name, its output's name (if any) and shape, value and retained gradient norm."""
     lines = [node.op.name]
     if node.n_outputs == 1 and 0 in outputs:
         out = outputs[0]
+        if out.name is not None:
+            lines.append(out.name)
         lines.append(_shape(out.shape))
         if values and out.data.size <= VALUE_LIMIT:
             lines.append(_values(out.data))

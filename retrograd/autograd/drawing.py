@@ -218,6 +218,7 @@ class _Builder:
         self.leaf_items: dict[int, Item] = {}
         self.node_ids: dict[Node, str] = {}
         self.gap_edges: set[tuple[str, str]] = set()
+        self.ranked: set[str] = set()
 
     def walk(self, order: list[Node], roots: list[Tensor]) -> None:
         outputs: dict[Node, dict[int, Tensor]] = {}
@@ -290,7 +291,10 @@ class _Builder:
                 self.gap_edges.add((source, target))
             producer = p._node
             if producer is None:
-                style = "parameter" if self.leaf_items[id(p)].kind == "parameter" else "plain"
+                style = "plain"
+                if self.leaf_items[id(p)].kind == "parameter":
+                    style = "parameter_reuse" if source in self.ranked else "parameter"
+                    self.ranked.add(source)
             else:
                 source_step = self.scopes[producer.scope]
                 crosses = gapped or (
