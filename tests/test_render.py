@@ -124,6 +124,8 @@ def test_render_dot_format_needs_no_graphviz(no_graphviz, tmp_path):
     loss = small_rnn()
     out = render(loss, tmp_path / "rnn.dot", steps=(1, 1))
     assert out.read_text(encoding="utf-8") == to_dot(loss, steps=(1, 1)).source
+    graph = to_dot(loss)
+    assert graph.render(tmp_path / "whole", "dot").read_text(encoding="utf-8") == graph.source
 
 
 def test_render_format_and_suffix_must_agree(tmp_path):

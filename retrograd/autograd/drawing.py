@@ -221,6 +221,7 @@ class _Builder:
         self.ranked: set[str] = set()
 
     def walk(self, order: list[Node], roots: list[Tensor]) -> None:
+        """Number leaves and ops in traversal order, then connect them and place the leaves."""
         outputs: dict[Node, dict[int, Tensor]] = {}
         for node in order:
             for p in node.parents:
