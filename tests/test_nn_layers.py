@@ -179,6 +179,11 @@ def test_dropout_gradient_uses_the_same_mask():
     np.testing.assert_array_equal(x.grad, out.data)
 
 
+def test_dropout_gradcheck_float64_with_a_fixed_mask():
+    x = leaf(np.random.default_rng(0).standard_normal((3, 5)))
+    assert gradcheck(lambda a: F.dropout(a, 0.4, generator=np.random.default_rng(7)), [x])
+
+
 # ----- losses -----
 def reference_cross_entropy(logits, target):
     shifted = logits - logits.max(axis=1, keepdims=True)
