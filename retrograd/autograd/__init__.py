@@ -1,6 +1,7 @@
 """The engine: tensors, ops with their gradients, backward, gradient checking."""
 
 from retrograd.autograd.tensor import Tensor  # isort: skip  (ops need Tensor first)
+from retrograd.autograd.anomaly import AnomalyError, detect_anomaly
 from retrograd.autograd.creation import (
     arange,
     as_generator,
@@ -43,6 +44,8 @@ from retrograd.autograd.graph import (
 from retrograd.autograd.rendering import render
 
 __all__ = [
+    "AnomalyError",
+    "detect_anomaly",
     "Function",
     "GradcheckError",
     "Node",

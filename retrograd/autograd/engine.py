@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrograd.autograd.graph import FREED, Node, ShapeError
+from retrograd.autograd.anomaly import check_backward
+from retrograd.autograd.graph import FREED, Node, ShapeError, grad_mode
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
@@ -114,6 +115,18 @@ def _deposit(tensor: Tensor, grad: np.ndarray, owned: bool) -> None:
         tensor.grad = tensor.grad + grad
 
 
+def _check_versions(node: Node) -> None:
+    """Refuse to differentiate through a node whose inputs changed in place after it was made."""
+    for position, parent in enumerate(node.parents):
+        if parent._version > node.created:
+            name = f" {parent.name!r}" if parent.name else ""
+            raise RuntimeError(
+                f"backward(): input {position} of op {node.op.name!r} (tensor{name} of shape "
+                f"{parent.shape}) was modified in place after being saved for backward; "
+                "compute the loss again after the modification, or modify a copy"
+            )
+
+
 def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into the `.grad` of every leaf that requires grad."""
     if not root.requires_grad:
@@ -136,6 +149,7 @@ def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = 
             )
         grad = grad.astype(root.data.dtype, copy=True)
 
+    anomaly = grad_mode.anomaly
     acc = _Accumulator()
     acc.add(root, grad)
     retained: dict[Node, list[Tensor]] = {}
@@ -154,13 +168,19 @@ def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = 
             g = node_grad[t._index] if node.op.multiple_outputs else node_grad
             if g is not None:
                 _deposit(t, g, False)
+        if node.created != grad_mode.mutations:
+            _check_versions(node)
         input_grads = node.op.backward(node, node_grad)
         if not retain_graph:
             node.saved = FREED
+        if anomaly:
+            for position, (parent, parent_grad) in enumerate(zip(node.parents, input_grads)):
+                if parent_grad is not None:
+                    check_backward(node, parent, position, parent_grad)
         for parent, parent_grad in zip(node.parents, input_grads):
             if parent_grad is None or not parent.requires_grad:
                 continue
-            data = parent.data
+            data = parent._data
             if parent_grad.shape != data.shape:
                 parent_grad = sum_to(parent_grad, data.shape, node.op.name)
             if parent_grad.dtype != data.dtype:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from retrograd.autograd.anomaly import check_forward
 from retrograd.autograd.graph import Node, ShapeError, grad_mode
 from retrograd.autograd.tensor import Tensor
 
@@ -61,6 +62,7 @@ class Function:
         ctx.saved = None
         ctx.scope = grad_mode.scope
         ctx.n_outputs = 1
+        ctx.created = grad_mode.mutations
         try:
             out = cls.forward(ctx, *map(_data, inputs), **params)
         except ValueError as err:
@@ -76,13 +78,16 @@ class Function:
                 if t.requires_grad:
                     node = ctx
                     break
+        if grad_mode.anomaly:
+            check_forward(ctx, out)
         if cls.multiple_outputs:
             ctx.n_outputs = len(out)
             return tuple(Tensor._make(np.asarray(o), node, i) for i, o in enumerate(out))
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # NumPy reductions to 0-d return scalars, not arrays
         t = _new(Tensor)
-        t.data = out
+        t._data = out
+        t._version = 0
         t.grad = None
         t.requires_grad = node is not None
         t.name = None
@@ -93,4 +98,4 @@ class Function:
 
 
 _new = object.__new__
-_data = attrgetter("data")
+_data = attrgetter("_data")

@@ -20,11 +20,14 @@ class ShapeError(ValueError):
 class _GradMode:
     """Process-wide recording state: is the graph being recorded, and under which scope."""
 
-    __slots__ = ("enabled", "scope")
+    __slots__ = ("anomaly", "enabled", "mutations", "scope")
 
     def __init__(self) -> None:
         self.enabled = True
         self.scope: str | None = None
+        self.anomaly = False
+        # Counts in-place modifications; a node remembers the count at its creation.
+        self.mutations = 0
 
 
 grad_mode = _GradMode()
@@ -38,17 +41,25 @@ class Node:
 
     Nodes never reference the tensors they produced, so a graph has no
     reference cycles and is freed as soon as its output goes out of scope.
+    `Function.apply` fills the slots: `op` (the Function subclass), `parents`
+    (input tensors in order, duplicates kept), `params` (static keyword
+    parameters), `saved` (what forward kept for backward, `FREED` after a
+    backward pass), `scope` (label or None), `n_outputs`, `created` (the
+    in-place modification count when the node was made: a parent modified
+    later invalidates the node) and, in anomaly mode only, `trace` (the user
+    code line that made it).
     """
 
-    __slots__ = ("op", "parents", "saved", "params", "scope", "n_outputs")
+    __slots__ = ("created", "n_outputs", "op", "params", "parents", "saved", "scope", "trace")
 
-    def __init__(self, op: type[Function], parents: tuple[Tensor, ...], params: dict) -> None:
-        self.op = op
-        self.parents = parents
-        self.params = params
-        self.saved: Any = None
-        self.scope = grad_mode.scope
-        self.n_outputs = 1
+    op: type[Function]
+    parents: tuple[Tensor, ...]
+    params: dict[str, Any]
+    saved: Any
+    scope: str | None
+    n_outputs: int
+    created: int
+    trace: str
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(p.shape) for p in self.parents)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import engine
-from retrograd.autograd.graph import Node, ShapeError
+from retrograd.autograd.graph import Node, ShapeError, grad_mode
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 
@@ -48,15 +48,16 @@ class Tensor:
     of every leaf with `requires_grad=True`.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_node", "_index", "_retains_grad")
-    __slots__ += ("__weakref__",)
+    __slots__ = ("_data", "_index", "_node", "_retains_grad", "_version", "grad", "name")
+    __slots__ += ("requires_grad", "__weakref__")
     # Make NumPy defer to our reflected operators (np.float64(2) * t stays a Tensor).
     __array_ufunc__ = None
 
     def __init__(
         self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
     ) -> None:
-        self.data = as_array(data, dtype)
+        self._data = as_array(data, dtype)
+        self._version = 0
         if requires_grad:
             _check_grad_dtype(self.data.dtype)
         self.grad: np.ndarray | None = None
@@ -70,7 +71,8 @@ class Tensor:
     def _make(data: np.ndarray, node: Node | None, index: int) -> Tensor:
         """Wrap an op's output without conversion (the hot path of every op)."""
         t = _new_tensor(Tensor)
-        t.data = data
+        t._data = data
+        t._version = 0
         t.grad = None
         t.requires_grad = node is not None
         t.name = None
@@ -78,6 +80,71 @@ class Tensor:
         t._index = index
         t._retains_grad = False
         return t
+
+    # ----- data and in-place modification -----
+    @property
+    def data(self) -> np.ndarray:
+        """The underlying array. Assigning to it (also `t.data -= x`) counts as an in-place
+        modification; writes into it (`t.data[i] = v`) are not tracked."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value if isinstance(value, np.ndarray) else np.asarray(value)
+        self._bump_version()
+
+    @property
+    def version(self) -> int:
+        """Changes whenever this tensor is modified in place (0 if never)."""
+        return self._version
+
+    def _bump_version(self) -> None:
+        """Record an in-place modification; nodes that saved this tensor earlier become invalid."""
+        grad_mode.mutations += 1
+        self._version = grad_mode.mutations
+
+    def _in_place(self, ufunc: Any, other: Any, name: str) -> Tensor:
+        if self.requires_grad and grad_mode.enabled:
+            raise RuntimeError(
+                f"{name}: in-place operation on a tensor that requires grad; use an "
+                "out-of-place op (x = x + y) or update it under retrograd.no_grad()"
+            )
+        value = other._data if isinstance(other, Tensor) else other
+        try:
+            ufunc(self._data, value, out=self._data, casting="same_kind")
+        except (ValueError, TypeError) as err:
+            raise ShapeError(f"{name}: cannot update shape {self.shape} in place: {err}") from None
+        self._bump_version()
+        return self
+
+    def add_(self, other: Any) -> Tensor:
+        """In place: self += other."""
+        return self._in_place(np.add, other, "add_")
+
+    def sub_(self, other: Any) -> Tensor:
+        """In place: self -= other."""
+        return self._in_place(np.subtract, other, "sub_")
+
+    def mul_(self, other: Any) -> Tensor:
+        """In place: self *= other."""
+        return self._in_place(np.multiply, other, "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        """In place: self /= other."""
+        return self._in_place(np.divide, other, "div_")
+
+    def copy_(self, other: Any) -> Tensor:
+        """In place: overwrite the values with other's (broadcast to this shape)."""
+        return self._in_place(_assign, other, "copy_")
+
+    def zero_(self) -> Tensor:
+        """In place: set every value to zero."""
+        return self._in_place(_assign, 0, "zero_")
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
 
     # ----- properties and conversion -----
     @property
@@ -429,6 +496,11 @@ def _plain_index(index: Any) -> Any:
     if isinstance(index, list):
         return np.asarray(index)
     return index
+
+
+def _assign(target: np.ndarray, value: Any, out: np.ndarray, casting: str) -> None:
+    """`copy_` as a ufunc-shaped call, so it shares the in-place checks."""
+    np.copyto(out, value, casting=casting)
 
 
 _new_tensor = object.__new__
