@@ -126,7 +126,7 @@ class Module:
 
     def _prefix_names(self, prefix: str) -> None:
         """Give this module's parameters the dotted names they have under `prefix`."""
-        for key, param in self.named_parameters(rename=False):
+        for key, param in self._parameter_items():
             if _is_subpath(param.name, key):
                 param.name = f"{prefix}.{key}"
 
@@ -188,22 +188,26 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def named_parameters(self, rename: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """Every parameter once (shared ones under their first name), with dotted names.
-
-        Each parameter's `name` is updated to its key here when the key extends
-        the name it had (e.g. after the module was placed inside a larger one).
-        """
+    def _parameter_items(self) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter once (shared ones under their first key), with dotted keys."""
         seen: set[int] = set()
         for prefix, module in self.named_modules():
             for name, param in module._parameters.items():
                 if param is None or id(param) in seen:
                     continue
                 seen.add(id(param))
-                key = f"{prefix}.{name}" if prefix else name
-                if rename and _is_subpath(param.name, key):
-                    param.name = key
-                yield key, param
+                yield (f"{prefix}.{name}" if prefix else name), param
+
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter once (shared ones under their first name), with dotted names.
+
+        Each parameter's `name` is updated to its key here when the key extends
+        the name it had (e.g. after the module was placed inside a larger one).
+        """
+        for key, param in self._parameter_items():
+            if _is_subpath(param.name, key):
+                param.name = key
+            yield key, param
 
     def parameters(self) -> Iterator[Parameter]:
         for _, param in self.named_parameters():
