@@ -121,6 +121,9 @@ class Optimizer:
                     continue
                 grad = self._checked_grad(p, f"param {i} of group {g}")
                 self._update(p.data, grad, group, self.state.setdefault(p, {}))
+                # An update between a forward and its backward would corrupt saved values:
+                # counting it lets backward refuse instead.
+                p._bump_version()
         return loss
 
     def _checked_grad(self, p: Tensor, where: str) -> np.ndarray:
