@@ -27,12 +27,16 @@ from retrograd.autograd import (
 )
 from retrograd.serialization import CheckpointError, load, save
 
+# The subpackages, reachable as retrograd.nn and retrograd.optim after `import retrograd`.
+from retrograd import autograd, nn, optim  # isort: skip
+
 __version__ = "0.1.0"
 
 __all__ = [
     "CheckpointError",
     "Tensor",
     "arange",
+    "autograd",
     "cat",
     "concat",
     "enable_grad",
@@ -43,10 +47,12 @@ __all__ = [
     "matmul",
     "maximum",
     "minimum",
+    "nn",
     "no_grad",
     "one_hot",
     "ones",
     "ones_like",
+    "optim",
     "rand",
     "randn",
     "save",
