@@ -8,7 +8,7 @@ shape in exactly one place (`sum_to`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,58 +53,36 @@ def sum_to(grad: np.ndarray, shape: tuple[int, ...], op: str = "") -> np.ndarray
     return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
-class _Accumulator:
-    """Gradients collected per node output and per leaf during one backward pass.
+def _add_leaf(leaves: dict[int, list], leaf: Tensor, grad: np.ndarray) -> None:
+    """Sum a gradient into a leaf's slot: [tensor, gradient, owned].
 
-    Accumulation is out of place the first time a slot is summed into (the
-    incoming array may alias another slot's gradient, e.g. `a + a` hands the
-    same array to both parents); after that the slot owns its buffer and
-    later sums may go in place.
+    The first sum is out of place (the incoming array may be shared: `a + a`
+    hands the same array to both parents); after that the slot owns its
+    buffer and later sums go in place. A weight shared by T time steps is
+    summed T times, so this saves T allocations of its size.
     """
+    entry = leaves.get(id(leaf))
+    if entry is None:
+        leaves[id(leaf)] = [leaf, grad, False]
+    elif entry[2]:
+        np.add(entry[1], grad, out=entry[1])
+    else:
+        entry[1] = entry[1] + grad
+        entry[2] = True
 
-    __slots__ = ("by_node", "leaves", "owned")
 
-    def __init__(self) -> None:
-        self.by_node: dict[Node, object] = {}
-        self.leaves: dict[int, list] = {}
-        self.owned: set[int] = set()
-
-    def add(self, tensor: Tensor, grad: np.ndarray) -> None:
-        node = tensor._node
-        if node is None:
-            entry = self.leaves.get(id(tensor))
-            if entry is None:
-                self.leaves[id(tensor)] = [tensor, grad, False]
-            elif entry[2]:
-                np.add(entry[1], grad, out=entry[1])
-            else:
-                entry[1] = entry[1] + grad
-                entry[2] = True
-            return
-        if not node.op.multiple_outputs:  # a split into one piece still gets a list
-            self.by_node[node] = self._sum(self.by_node.get(node), grad)
-        else:
-            slots = self.by_node.get(node)
-            if slots is None:
-                slots = self.by_node[node] = [None] * node.n_outputs
-            slots[tensor._index] = self._sum(slots[tensor._index], grad)
-
-    def take(self, node: Node) -> object:
-        """Remove and return a node's finished gradient (a list for several outputs)."""
-        grad = self.by_node.pop(node, None)
-        # An id is only meaningful while its array is alive: forget it on hand-over.
-        for g in grad if isinstance(grad, list) else (grad,):
-            self.owned.discard(id(g))
-        return grad
-
-    def _sum(self, current: np.ndarray | None, grad: np.ndarray) -> np.ndarray:
-        if current is None:
-            return grad
-        if id(current) in self.owned:
-            return np.add(current, grad, out=current)
-        total = current + grad
-        self.owned.add(id(total))
-        return total
+def _add_output(grads: dict[Node, Any], tensor: Tensor, grad: np.ndarray) -> None:
+    """Sum a gradient into the slot of the node output that `tensor` is (always out of place)."""
+    node = tensor._node
+    if not node.op.multiple_outputs:  # a split into one piece still gets a list
+        current = grads.get(node)
+        grads[node] = grad if current is None else current + grad
+        return
+    slots = grads.get(node)
+    if slots is None:
+        slots = grads[node] = [None] * node.n_outputs
+    current = slots[tensor._index]
+    slots[tensor._index] = grad if current is None else current + grad
 
 
 def _deposit(tensor: Tensor, grad: np.ndarray, owned: bool) -> None:
@@ -150,13 +128,18 @@ def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = 
         grad = grad.astype(root.data.dtype, copy=True)
 
     anomaly = grad_mode.anomaly
-    acc = _Accumulator()
-    acc.add(root, grad)
+    mutations = grad_mode.mutations
+    grads: dict[Node, Any] = {}
+    leaves: dict[int, list] = {}
+    if root._node is None:
+        _add_leaf(leaves, root, grad)
+    else:
+        _add_output(grads, root, grad)
     retained: dict[Node, list[Tensor]] = {}
     if root._retains_grad and root._node is not None:
         retained[root._node] = [root]
     for node in reversed(topological_order([root])):
-        node_grad = acc.take(node)
+        node_grad = grads.pop(node, None)
         if node_grad is None:
             continue
         if node.saved is FREED:
@@ -164,11 +147,12 @@ def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = 
                 f"backward(): the graph through op {node.op.name!r} was already freed by an "
                 "earlier backward; pass retain_graph=True to the first backward to go twice"
             )
-        for t in retained.pop(node, ()):
-            g = node_grad[t._index] if node.op.multiple_outputs else node_grad
-            if g is not None:
-                _deposit(t, g, False)
-        if node.created != grad_mode.mutations:
+        if retained:
+            for t in retained.pop(node, ()):
+                g = node_grad[t._index] if node.op.multiple_outputs else node_grad
+                if g is not None:
+                    _deposit(t, g, False)
+        if node.created != mutations:
             _check_versions(node)
         input_grads = node.op.backward(node, node_grad)
         if not retain_graph:
@@ -185,10 +169,19 @@ def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = 
                 parent_grad = sum_to(parent_grad, data.shape, node.op.name)
             if parent_grad.dtype != data.dtype:
                 parent_grad = parent_grad.astype(data.dtype)
-            if parent._retains_grad and parent._node is not None:
+            if parent._node is None:
+                _add_leaf(leaves, parent, parent_grad)
+                continue
+            if parent._retains_grad:
                 group = retained.setdefault(parent._node, [])
                 if all(t is not parent for t in group):
                     group.append(parent)
-            acc.add(parent, parent_grad)
-    for leaf, leaf_grad, owned in acc.leaves.values():
-        _deposit(leaf, leaf_grad, owned)
+            _add_output(grads, parent, parent_grad)
+    # A leaf may keep the array it was handed unless that array is read-only (a
+    # broadcast view) or shares memory with another leaf's (e.g. views from `stack`).
+    bases: set[int] = set()
+    for leaf, leaf_grad, owned in leaves.values():
+        base = leaf_grad if leaf_grad.base is None else leaf_grad.base
+        private = owned or (leaf_grad.flags.writeable and id(base) not in bases)
+        bases.add(id(base))
+        _deposit(leaf, leaf_grad, private)

@@ -61,15 +61,13 @@ def clip_grad_norm_(
     grads = _grads(parameters, fn)
     if not grads:
         return 0.0
-    # Norms are accumulated in float64 so that float32 squares cannot overflow.
     if norm_type == math.inf:
         total = float(np.max([np.max(np.abs(g), initial=0.0) for g in grads]))
+    elif norm_type == 2.0:
+        total = math.sqrt(sum(_squared_norm(g) for g in grads))
     else:
         flat = [np.abs(g.astype(np.float64, copy=False)).ravel() for g in grads]
-        if norm_type == 2.0:
-            total = math.sqrt(sum(float(np.dot(a, a)) for a in flat))
-        else:
-            total = sum(float(np.sum(a**norm_type)) for a in flat) ** (1.0 / norm_type)
+        total = sum(float(np.sum(a**norm_type)) for a in flat) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"{fn}(): the total norm of order {norm_type} of the gradients is {total}, so "
@@ -81,6 +79,17 @@ def clip_grad_norm_(
         with np.errstate(invalid="ignore"):  # inf * 0 = NaN is the documented outcome
             for g in grads:
                 g *= coefficient
+    return total
+
+
+def _squared_norm(grad: np.ndarray) -> float:
+    """Sum of squares: a dot product in the gradient's dtype (no copy), redone in
+    float64 only when float32 squares overflow although every entry is finite."""
+    flat = grad.ravel()
+    total = float(np.dot(flat, flat))
+    if math.isinf(total) and np.isfinite(flat).all():
+        wide = flat.astype(np.float64)
+        total = float(np.dot(wide, wide))
     return total
 
 

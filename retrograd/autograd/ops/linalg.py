@@ -78,8 +78,11 @@ class Linear(Function):
         x, weight = ctx.saved
         parents = ctx.parents
         grad_x = grad @ weight if parents[0].requires_grad else None
-        flat_grad = grad.reshape(-1, grad.shape[-1])
-        grad_w = flat_grad.T @ x.reshape(-1, x.shape[-1]) if parents[1].requires_grad else None
+        if x.ndim == 2:
+            flat_grad, flat_x = grad, x
+        else:
+            flat_grad, flat_x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+        grad_w = flat_grad.T @ flat_x if parents[1].requires_grad else None
         if len(parents) == 2:
             return grad_x, grad_w
         grad_b = flat_grad.sum(axis=0) if parents[2].requires_grad else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -153,10 +154,13 @@ class Split(Function):
     def forward(
         ctx: Node, a: np.ndarray, sizes: tuple[int, ...], axis: int, squeeze: bool
     ) -> tuple[np.ndarray, ...]:
-        pieces = np.split(a, np.cumsum(sizes)[:-1], axis=axis)
+        front = np.moveaxis(a, axis, 0)
         if squeeze:
-            return tuple(np.squeeze(p, axis) for p in pieces)
-        return tuple(pieces)
+            return tuple(front)
+        bounds = np.cumsum((0, *sizes))
+        return tuple(
+            np.moveaxis(front[start:stop], 0, axis) for start, stop in itertools.pairwise(bounds)
+        )
 
     @staticmethod
     def backward(ctx: Node, grads: list) -> tuple:
@@ -164,8 +168,14 @@ class Split(Function):
         axis, sizes = ctx.params["axis"], ctx.params["sizes"]
         # One buffer for the whole input, not one full-size zero array per piece.
         out = np.zeros(source.shape, dtype=next(g for g in grads if g is not None).dtype)
-        views = np.split(out, np.cumsum(sizes)[:-1], axis=axis)
-        for view, grad in zip(views, grads):
+        front = np.moveaxis(out, axis, 0)
+        if ctx.params["squeeze"]:
+            for row, grad in enumerate(grads):
+                if grad is not None:
+                    front[row] = grad
+            return (out,)
+        bounds = np.cumsum((0, *sizes))
+        for (start, stop), grad in zip(itertools.pairwise(bounds), grads):
             if grad is not None:
-                view[...] = np.expand_dims(grad, axis) if ctx.params["squeeze"] else grad
+                front[start:stop] = np.moveaxis(grad, axis, 0)
         return (out,)
