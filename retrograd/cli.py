@@ -27,6 +27,7 @@ TRAIN_FLAGS = {
     "hidden_size": "hidden_size",
     "layers": "num_layers",
     "embedding_dim": "embedding_dim",
+    "init": "init",
     "batch_size": "batch_size",
     "num_steps": "num_steps",
     "epochs": "epochs",
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--layers", type=_positive_int)
     train.add_argument("--embedding-dim", type=_positive_int)
     train.add_argument("--one-hot", action="store_true", help="one-hot input instead of embedding")
+    train.add_argument("--init", choices=["default", "d2l"], help="d2l: normal(0, 0.01) weights")
     train.add_argument("--batch-size", type=_positive_int)
     train.add_argument("--num-steps", type=_positive_int, help="time steps per batch (BPTT)")
     train.add_argument("--epochs", type=_positive_int)

@@ -166,6 +166,14 @@ def test_d2l_preset_matches_the_chapter():
         None,
     )
     assert config.cell == "rnn" and config.max_corpus_tokens == 10_000
+    assert config.init == "d2l"
+
+
+def test_d2l_init_draws_small_normal_weights_and_zero_biases(tmp_path):
+    trainer = Trainer(preset("d2l", epochs=1, out_dir=str(tmp_path)), log=quiet)
+    params = dict(trainer.model.named_parameters())
+    assert abs(float(params["rnn.weight_hh_l0"].data.std()) - 0.01) < 0.001
+    assert not params["rnn.bias_ih_l0"].data.any() and not params["head.bias"].data.any()
 
 
 def test_config_errors_list_every_problem():

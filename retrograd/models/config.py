@@ -10,6 +10,7 @@ OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("none", "step", "plateau")
 SCHEMES = ("sequential", "random", "sentences")
 LEVELS = ("char", "word")
+INITS = ("default", "d2l")
 PREPROCESSING = ("d2l", "raw")
 
 
@@ -26,6 +27,7 @@ class TrainConfig:
     hidden_size: int = 256
     num_layers: int = 1
     embedding_dim: int | None = 32
+    init: str = "default"
     batch_size: int = 32
     num_steps: int = 35
     epochs: int = 12
@@ -54,6 +56,7 @@ class TrainConfig:
             ("preprocessing", PREPROCESSING),
             ("cell", ("rnn", "lstm", "gru")),
             ("dtype", ("float32", "float64")),
+            ("init", INITS),
         ):
             if getattr(self, name) not in allowed:
                 problems.append(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
@@ -85,7 +88,8 @@ class TrainConfig:
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The Dive into Deep Learning chapter, exactly: 28 characters, one-hot input,
-    # a tanh RNN of 512 units, batches of 32 x 35, SGD at lr 1, clipping at 1,
+    # a tanh RNN of 512 units initialised normal(0, 0.01) with zero biases,
+    # batches of 32 x 35, SGD at lr 1, clipping at 1,
     # the first 10,000 characters, sequential partitioning, no validation split.
     "d2l": {
         "level": "char",
@@ -94,6 +98,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "cell": "rnn",
         "hidden_size": 512,
         "embedding_dim": None,
+        "init": "d2l",
         "batch_size": 32,
         "num_steps": 35,
         "epochs": 500,

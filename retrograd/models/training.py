@@ -26,6 +26,7 @@ from retrograd.models.data import Dataset, build_dataset
 from retrograd.models.generation import generate
 from retrograd.models.language_model import RNNLanguageModel, detach_state, perplexity
 from retrograd.models.vocab import Vocab
+from retrograd.nn.init import d2l_normal_
 from retrograd.nn.utils import clip_grad_norm_
 from retrograd.serialization import CheckpointError, load, save
 
@@ -50,7 +51,7 @@ class TrainResult:
 
 
 def build_model(config: TrainConfig, vocab_size: int, rng: np.random.Generator) -> RNNLanguageModel:
-    return RNNLanguageModel(
+    model = RNNLanguageModel(
         vocab_size,
         config.hidden_size,
         config.cell,
@@ -59,6 +60,9 @@ def build_model(config: TrainConfig, vocab_size: int, rng: np.random.Generator) 
         generator=rng,
         dtype=config.dtype,
     )
+    if config.init == "d2l":
+        d2l_normal_(model, generator=rng)
+    return model
 
 
 def build_optimizer(config: TrainConfig, model: RNNLanguageModel) -> optim.Optimizer:
