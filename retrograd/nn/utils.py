@@ -86,7 +86,8 @@ def _squared_norm(grad: np.ndarray) -> float:
     """Sum of squares: a dot product in the gradient's dtype (no copy), redone in
     float64 only when float32 squares overflow although every entry is finite."""
     flat = grad.ravel()
-    total = float(np.dot(flat, flat))
+    with np.errstate(over="ignore"):  # an overflow is caught just below
+        total = float(np.dot(flat, flat))
     if math.isinf(total) and np.isfinite(flat).all():
         wide = flat.astype(np.float64)
         total = float(np.dot(wide, wide))
