@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retrograd.autograd.anomaly import check_backward
-from retrograd.autograd.graph import FREED, Node, ShapeError, grad_mode
+from retrograd.autograd.graph import FREED, Node, ShapeError, grad_mode, written_after
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
@@ -94,14 +94,23 @@ def _deposit(tensor: Tensor, grad: np.ndarray, owned: bool) -> None:
 
 
 def _check_versions(node: Node) -> None:
-    """Refuse to differentiate through a node whose inputs changed in place after it was made."""
+    """Refuse to differentiate through a node whose inputs or saved values changed in place
+    after it was made (directly, or through a view or detached tensor sharing their memory)."""
     for position, parent in enumerate(node.parents):
-        if parent._version > node.created:
+        if parent._version > node.created or written_after(parent._data, node.created):
             name = f" {parent.name!r}" if parent.name else ""
             raise RuntimeError(
                 f"backward(): input {position} of op {node.op.name!r} (tensor{name} of shape "
                 f"{parent.shape}) was modified in place after being saved for backward; "
                 "compute the loss again after the modification, or modify a copy"
+            )
+    saved = node.saved if isinstance(node.saved, tuple) else (node.saved,)
+    for value in saved:
+        if isinstance(value, np.ndarray) and written_after(value, node.created):
+            raise RuntimeError(
+                f"backward(): a value of shape {value.shape} saved by op {node.op.name!r} was "
+                "modified in place after being saved for backward, through a tensor sharing its "
+                "memory (a view or detach()); modify a copy instead"
             )
 
 

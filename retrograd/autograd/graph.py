@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
 
 if TYPE_CHECKING:
     from retrograd.autograd.function import Function
@@ -20,7 +23,7 @@ class ShapeError(ValueError):
 class _GradMode:
     """Process-wide recording state: is the graph being recorded, and under which scope."""
 
-    __slots__ = ("anomaly", "enabled", "mutations", "scope")
+    __slots__ = ("anomaly", "enabled", "mutations", "scope", "written")
 
     def __init__(self) -> None:
         self.enabled = True
@@ -28,12 +31,51 @@ class _GradMode:
         self.anomaly = False
         # Counts in-place modifications; a node remembers the count at its creation.
         self.mutations = 0
+        # Memory written in place: id(owning array) -> [mutation count, weakref to it].
+        self.written: dict[int, list] = {}
 
 
 grad_mode = _GradMode()
 
 # Marks a node whose saved arrays were released by a backward pass.
 FREED = object()
+
+
+def memory_owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns the memory `array` views (`array` itself if it owns it)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def mark_written(array: np.ndarray) -> None:
+    """Record that the memory under `array` was just written in place.
+
+    Views and detached tensors share memory with the tensor they came from, so
+    a write through any of them changes values that a node may have saved;
+    backward compares this record with the node's creation count. An entry
+    lives as long as the array that owns the memory.
+    """
+    owner = memory_owner(array)
+    key = id(owner)
+    entry = grad_mode.written.get(key)
+    if entry is not None and entry[1]() is owner:
+        entry[0] = grad_mode.mutations
+    else:
+        grad_mode.written[key] = [
+            grad_mode.mutations,
+            weakref.ref(owner, functools.partial(_forget_written, key)),
+        ]
+
+
+def written_after(array: np.ndarray, count: int) -> bool:
+    """Whether the memory under `array` was written in place after mutation `count`."""
+    entry = grad_mode.written.get(id(memory_owner(array)))
+    return entry is not None and entry[0] > count
+
+
+def _forget_written(key: int, _ref: weakref.ref) -> None:
+    grad_mode.written.pop(key, None)
 
 
 class Node:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import engine
-from retrograd.autograd.graph import Node, ShapeError, grad_mode
+from retrograd.autograd.graph import Node, ShapeError, grad_mode, mark_written
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 
@@ -90,18 +90,27 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = value if isinstance(value, np.ndarray) else np.asarray(value)
-        self._bump_version()
+        array = value if isinstance(value, np.ndarray) else np.asarray(value)
+        # `t.data -= x` hands back the same array, written in place; a new array is a rebinding.
+        wrote_memory = array is self._data
+        self._data = array
+        self._bump_version(wrote_memory)
 
     @property
     def version(self) -> int:
         """Changes whenever this tensor is modified in place (0 if never)."""
         return self._version
 
-    def _bump_version(self) -> None:
-        """Record an in-place modification; nodes that saved this tensor earlier become invalid."""
+    def _bump_version(self, wrote_memory: bool = True) -> None:
+        """Record an in-place modification; nodes that saved this tensor earlier become invalid.
+
+        With `wrote_memory` (the values changed in place, not just the array
+        rebound), nodes that saved a view or a detached alias of it are invalid too.
+        """
         grad_mode.mutations += 1
         self._version = grad_mode.mutations
+        if wrote_memory:
+            mark_written(self._data)
 
     def _in_place(self, ufunc: Any, other: Any, name: str) -> Tensor:
         if self.requires_grad and grad_mode.enabled:
@@ -112,7 +121,12 @@ class Tensor:
         value = other._data if isinstance(other, Tensor) else other
         try:
             ufunc(self._data, value, out=self._data, casting="same_kind")
-        except (ValueError, TypeError) as err:
+        except TypeError:
+            given = np.asarray(value).dtype
+            raise TypeError(
+                f"{name}: cannot write {given} values into a tensor of dtype {self.dtype} in place"
+            ) from None
+        except ValueError as err:
             raise ShapeError(f"{name}: cannot update shape {self.shape} in place: {err}") from None
         self._bump_version()
         return self
