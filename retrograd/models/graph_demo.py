@@ -24,8 +24,9 @@ def draw_model_graph(
 ) -> Path:
     """Unroll a model over a short input, optionally backpropagate, and render the graph.
 
-    Without a checkpoint a small untrained model reads `steps` random tokens
-    of a 10-token vocabulary; with one, the trained model reads `prefix`.
+    Without a checkpoint a small untrained model is unrolled `steps` time
+    steps over random tokens of a 10-token vocabulary, each step predicting
+    the next token; with one, the trained model reads `prefix`.
     With `gradients`, each time step is coloured by the norm of the gradient
     reaching its hidden state, which shows vanishing or exploding gradients.
     """
@@ -37,7 +38,7 @@ def draw_model_graph(
         tokens = np.asarray([encode_prompt(vocab, config, prefix)])
     else:
         model = RNNLanguageModel(10, hidden_size, cell, layers, embedding_dim=4, generator=rng)
-        tokens = rng.integers(0, 10, (1, steps))
+        tokens = rng.integers(0, 10, (1, steps + 1))
     model.rnn.retain_hidden_grads = gradients
     logits, _ = model(tokens[:, :-1] if tokens.shape[1] > 1 else tokens)
     targets = tokens[:, 1:] if tokens.shape[1] > 1 else tokens
