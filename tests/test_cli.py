@@ -181,9 +181,9 @@ def test_cli_graph_draws_one_cluster_per_time_step(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "rnn.dot").read_text()
-    for t in range(4):  # 5 tokens: 4 inputs predicting the next 4
+    for t in range(5):
         assert f"t={t}" in text
-    assert "t=4" not in text and "rnn.weight_hh_l0" in text
+    assert "t=5" not in text and "rnn.weight_hh_l0" in text
 
 
 def test_cli_graph_of_a_trained_checkpoint_renders_svg(corpus, tmp_path):
