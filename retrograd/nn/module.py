@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from retrograd.autograd import Tensor
+from retrograd.autograd import Tensor, scope
 
 
 class Parameter(Tensor):
@@ -65,6 +65,9 @@ class Module:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
+        # The attribute name this module is registered under in its parent: the scope
+        # label its ops are recorded with, so graph drawings show one cluster per module.
+        object.__setattr__(self, "_scope", None)
 
     # ----- registration -----
     def __setattr__(self, name: str, value: Any) -> None:
@@ -83,6 +86,7 @@ class Module:
             self._forget(name)
             self._modules[name] = value
             value._prefix_names(name)
+            object.__setattr__(value, "_scope", name)
         elif registry is not None and name in registry:
             if value is not None:
                 raise TypeError(
@@ -155,7 +159,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if self._scope is None:
+            return self.forward(*args, **kwargs)
+        with scope(self._scope):
+            return self.forward(*args, **kwargs)
 
     # ----- traversal -----
     def named_children(self) -> Iterator[tuple[str, Module]]:
