@@ -53,6 +53,12 @@ def sum_to(grad: np.ndarray, shape: tuple[int, ...], op: str = "") -> np.ndarray
     return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
+def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b as a new array (NumPy returns a scalar, not an array, for two 0-d arrays)."""
+    total = a + b
+    return total if type(total) is np.ndarray else np.asarray(total)
+
+
 def _add_leaf(leaves: dict[int, list], leaf: Tensor, grad: np.ndarray) -> None:
     """Sum a gradient into a leaf's slot: [tensor, gradient, owned].
 
@@ -67,7 +73,7 @@ def _add_leaf(leaves: dict[int, list], leaf: Tensor, grad: np.ndarray) -> None:
     elif entry[2]:
         np.add(entry[1], grad, out=entry[1])
     else:
-        entry[1] = entry[1] + grad
+        entry[1] = _sum(entry[1], grad)
         entry[2] = True
 
 
@@ -76,13 +82,13 @@ def _add_output(grads: dict[Node, Any], tensor: Tensor, grad: np.ndarray) -> Non
     node = tensor._node
     if not node.op.multiple_outputs:  # a split into one piece still gets a list
         current = grads.get(node)
-        grads[node] = grad if current is None else current + grad
+        grads[node] = grad if current is None else _sum(current, grad)
         return
     slots = grads.get(node)
     if slots is None:
         slots = grads[node] = [None] * node.n_outputs
     current = slots[tensor._index]
-    slots[tensor._index] = grad if current is None else current + grad
+    slots[tensor._index] = grad if current is None else _sum(current, grad)
 
 
 def _deposit(tensor: Tensor, grad: np.ndarray, owned: bool) -> None:
@@ -90,7 +96,7 @@ def _deposit(tensor: Tensor, grad: np.ndarray, owned: bool) -> None:
     if tensor.grad is None:
         tensor.grad = grad if owned else grad.copy()
     else:
-        tensor.grad = tensor.grad + grad
+        tensor.grad = _sum(tensor.grad, grad)
 
 
 def _check_versions(node: Node) -> None:
