@@ -42,6 +42,7 @@ TRAIN_FLAGS = {
     "sample_every": "sample_every",
     "prefix": "sample_prefix",
     "sample_length": "sample_length",
+    "sample_temperature": "sample_temperature",
     "dtype": "dtype",
     "out_dir": "out_dir",
 }
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--sample-every", type=int)
     train.add_argument("--prefix", help="prompt for the samples printed during training")
     train.add_argument("--sample-length", type=int)
+    train.add_argument("--sample-temperature", type=float, help="0 samples greedily")
     train.add_argument("--dtype", choices=["float32", "float64"])
     train.add_argument("--out-dir", help="where checkpoint, metrics and plot go")
     train.add_argument("--resume", action="store_true", help="continue from OUT_DIR's checkpoint")

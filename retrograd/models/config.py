@@ -30,7 +30,7 @@ class TrainConfig:
     init: str = "default"
     batch_size: int = 32
     num_steps: int = 35
-    epochs: int = 12
+    epochs: int = 8
     max_tokens: int | None = None
     optimizer: str = "adam"
     lr: float = 0.005
@@ -42,6 +42,7 @@ class TrainConfig:
     sample_every: int = 2
     sample_prefix: str = "time traveller "
     sample_length: int = 100
+    sample_temperature: float = 0.7
     dtype: str = "float32"
     out_dir: str = "runs/timemachine"
     progress: bool | None = None
@@ -65,6 +66,8 @@ class TrainConfig:
         for name in ("hidden_size", "num_layers", "batch_size", "num_steps", "epochs"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.sample_temperature < 0:
+            problems.append(f"sample_temperature must be >= 0, got {self.sample_temperature}")
         if self.lr <= 0:
             problems.append(f"lr must be > 0, got {self.lr}")
         if self.clip is not None and self.clip <= 0:
@@ -111,6 +114,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "sample_every": 50,
         "sample_prefix": "time traveller ",
         "sample_length": 50,
+        "sample_temperature": 0.0,
         "out_dir": "runs/d2l",
     },
 }

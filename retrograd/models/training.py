@@ -260,8 +260,21 @@ class Trainer:
         return perplexity(self.model, [(x, y)], carry_state=False)
 
     def sample(self, prefix: str, length: int) -> str:
-        """Greedy continuation of `prefix` (draws nothing from the run's generator)."""
-        return sample_text(self.model, self.vocab, self.config, prefix, length)
+        """A continuation of `prefix` at the configured temperature (0: greedy).
+
+        Sampling uses its own generator, seeded by the run's seed and the epoch,
+        so samples never change the training run's random stream.
+        """
+        config = self.config
+        return sample_text(
+            self.model,
+            self.vocab,
+            config,
+            prefix,
+            length,
+            temperature=config.sample_temperature,
+            seed=np.random.default_rng([config.seed, self.epoch]),
+        )
 
     def _write_metrics(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -347,7 +360,7 @@ def sample_text(
     length: int,
     temperature: float = 0.0,
     top_k: int | None = None,
-    seed: int | None = None,
+    seed: np.random.Generator | int | None = None,
 ) -> str:
     """The prefix followed by `length` generated tokens, as text."""
     ids = encode_prompt(vocab, config, prefix)
