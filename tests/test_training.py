@@ -13,6 +13,7 @@ from retrograd.models.training import (
     TrainingError,
     load_checkpoint,
     model_from_checkpoint,
+    sample_text,
 )
 from retrograd.serialization import CheckpointError, save
 
@@ -179,3 +180,21 @@ def test_d2l_init_draws_small_normal_weights_and_zero_biases(tmp_path):
 def test_config_errors_list_every_problem():
     with pytest.raises(ValueError, match="optimizer must be .*lr must be > 0"):
         TrainConfig(optimizer="lbfgs", lr=0)
+
+
+def test_resume_with_other_settings_names_the_mismatch(corpus, tmp_path):
+    Trainer(small_config(corpus, tmp_path / "run", epochs=1), log=quiet).run()
+    other = Trainer(small_config(corpus, tmp_path / "run", hidden_size=12), log=quiet)
+    with pytest.raises(TrainingError, match="does not match this configuration"):
+        other.resume()
+
+
+def test_sentence_model_samples_stop_at_eos_and_hide_special_tokens(corpus, tmp_path):
+    config = small_config(
+        corpus, tmp_path / "run", level="word", preprocessing="raw", scheme="sentences", epochs=3
+    )
+    trainer = Trainer(config, log=quiet)
+    trainer.run()
+    text = sample_text(trainer.model, trainer.vocab, config, "The Time", 30, 1.0, seed=0)
+    assert text.startswith("The Time")
+    assert not any(tok in text for tok in ("<bos>", "<eos>", "<pad>", "<unk>"))

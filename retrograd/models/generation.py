@@ -15,17 +15,21 @@ def sample_next(
     temperature: float = 0.0,
     top_k: int | None = None,
     rng: np.random.Generator | None = None,
+    banned: Sequence[int] = (),
 ) -> int:
     """One token id from a row of logits: greedy at temperature 0, else sampled.
 
     `top_k` keeps only the k most likely tokens before sampling; sampling
-    needs `rng`, so that every sample is reproducible from a seed.
+    needs `rng`, so that every sample is reproducible from a seed. `banned`
+    tokens (e.g. `<pad>`, `<unk>`) are never chosen.
     """
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     if top_k is not None and top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
-    logits = np.asarray(logits, dtype=np.float64)
+    logits = np.array(logits, dtype=np.float64)
+    if banned:
+        logits[list(banned)] = -np.inf
     if temperature == 0:
         return int(np.argmax(logits))
     if top_k is not None and top_k < logits.size:
@@ -47,11 +51,14 @@ def generate(
     temperature: float = 0.0,
     top_k: int | None = None,
     generator: np.random.Generator | int | None = None,
+    banned: Sequence[int] = (),
+    stop: int | None = None,
 ) -> list[int]:
-    """`length` new token ids continuing `prefix` (the d2l chapter's predict_ch8).
+    """Up to `length` new token ids continuing `prefix` (the d2l chapter's predict_ch8).
 
     The prefix warms up the hidden state; then each predicted token is fed
-    back in. Runs under `no_grad`, so no graph is kept.
+    back in. Generation ends early after the `stop` token (e.g. `<eos>`), and
+    `banned` tokens are never produced. Runs under `no_grad`: no graph is kept.
     """
     if len(prefix) == 0:
         raise ValueError("generate(): the prefix must hold at least one token")
@@ -61,7 +68,9 @@ def generate(
     logits, state = model(np.asarray([prefix], dtype=np.int64))
     out: list[int] = []
     for _ in range(length):
-        token = sample_next(logits.data[0, -1], temperature, top_k, rng)
+        token = sample_next(logits.data[0, -1], temperature, top_k, rng, banned)
         out.append(token)
+        if token == stop:
+            break
         logits, state = model(np.asarray([[token]], dtype=np.int64), state)
     return out

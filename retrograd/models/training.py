@@ -130,10 +130,16 @@ class Trainer:
         ckpt = load_checkpoint(path)
         if ckpt["vocab"]["itos"] != self.vocab.itos:
             raise TrainingError(f"{path}: checkpoint vocabulary differs from this corpus's")
-        self.model.load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
-        if self.scheduler is not None and ckpt["scheduler"] is not None:
-            self.scheduler.load_state_dict(ckpt["scheduler"])
+        try:
+            self.model.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            if self.scheduler is not None and ckpt["scheduler"] is not None:
+                self.scheduler.load_state_dict(ckpt["scheduler"])
+        except (RuntimeError, ValueError, KeyError) as err:
+            raise TrainingError(
+                f"{path}: checkpoint does not match this configuration "
+                f"(resume with the settings it was trained with): {err}"
+            ) from None
         self.rng.bit_generator.state = json.loads(ckpt["rng"])
         self.epoch = int(ckpt["epoch"])
         self.tokens_seen = int(ckpt["tokens_seen"])
@@ -362,7 +368,14 @@ def sample_text(
     top_k: int | None = None,
     seed: np.random.Generator | int | None = None,
 ) -> str:
-    """The prefix followed by `length` generated tokens, as text."""
+    """The prefix followed by up to `length` generated tokens, as text.
+
+    Special tokens are never generated (`<unk>`, and `<pad>`/`<bos>` of the
+    sentence setup); a sentence model stops after `<eos>`, which is not shown.
+    """
     ids = encode_prompt(vocab, config, prefix)
-    new = generate(model, ids, length, temperature, top_k, generator=seed)
-    return join_tokens(vocab.decode(ids + new), config.level)
+    banned = [vocab.unk, *(vocab[t] for t in ("<pad>", "<bos>") if t in vocab)]
+    stop = vocab.stoi.get("<eos>")
+    new = generate(model, ids, length, temperature, top_k, seed, banned, stop)
+    shown = [t for t in vocab.decode(ids + new) if t not in ("<bos>", "<eos>")]
+    return join_tokens(shown, config.level)
