@@ -80,6 +80,8 @@ def rand(
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
     """Evenly spaced values as np.arange; integers unless a float argument or dtype is given."""
+    if step == 0:
+        raise ValueError("arange(): step must not be zero")
     data = np.arange(start, stop, step) if stop is not None else np.arange(start)
     if dtype is not None:
         data = data.astype(dtype)

@@ -136,6 +136,8 @@ def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = 
         grad = np.ones_like(root.data)
     else:
         grad = np.asarray(grad.data if hasattr(grad, "_node") else grad)
+        if grad.dtype.kind not in "biuf":
+            raise TypeError(f"backward(): gradient must hold numbers, got dtype {grad.dtype}")
         if grad.shape != root.shape:
             raise ShapeError(
                 f"backward(): gradient has shape {grad.shape}, tensor has shape {root.shape}"

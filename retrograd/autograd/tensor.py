@@ -266,10 +266,17 @@ class Tensor:
         self.grad = None
 
     def astype(self, dtype: Any) -> Tensor:
-        """A copy in another dtype; differentiable between floating dtypes."""
+        """A copy in another dtype; differentiable between floating dtypes.
+
+        A cast to an integer or boolean dtype has no gradient (as in PyTorch).
+        """
         dtype = np.dtype(dtype)
+        if dtype.kind not in "biuf":
+            raise TypeError(f"astype(): tensors hold numbers, got dtype {dtype}")
         if dtype == self.data.dtype:
             return self
+        if dtype.kind != "f":
+            return Tensor._make(self.data.astype(dtype), None, 0)
         return ops.Cast.apply(self, dtype=dtype)
 
     def float(self) -> Tensor:
@@ -437,6 +444,7 @@ class Tensor:
 
     def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
         """Swap two axes (the last two by default)."""
+        _axes((axis0, axis1), self.ndim, "transpose")
         axes = list(range(self.ndim))
         axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
         return self.permute(*axes)
@@ -492,9 +500,14 @@ def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     """Normalise an axis argument to a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    try:
+        axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    except TypeError:
+        axes = (axis,)
     normalised = []
     for a in axes:
+        if isinstance(a, bool) or not isinstance(a, int | np.integer):
+            raise TypeError(f"{op}(): axis must be an int or a tuple of ints, got {axis!r}")
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"{op}(): axis {a} is out of range for a {ndim}-d tensor")
         normalised.append(int(a) % max(ndim, 1))

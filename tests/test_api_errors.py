@@ -1,0 +1,211 @@
+"""Bad input across the public API names the problem: layers, models, generation, checkpoint
+files and the command line. Each row gives the error type and the parts its message must hold.
+
+The engine's own shape, axis and index errors are in tests/test_errors.py (whose `BadCall`
+rows this file reuses) and the corpus and training-flag errors of the command line in
+tests/test_cli.py; the rows here are the rest of the public surface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+import retrograd as rg
+from retrograd import nn, optim
+from retrograd.autograd import ShapeError
+from retrograd.cli import main
+from retrograd.models.config import TrainConfig, preset
+from retrograd.models.generation import generate
+from retrograd.models.language_model import RNNLanguageModel
+from retrograd.models.training import Trainer, TrainingError, model_from_checkpoint
+from retrograd.serialization import CheckpointError, save
+from tests.test_errors import BadCall
+
+
+def _x(*shape: int) -> rg.Tensor:
+    return rg.zeros(*shape, requires_grad=True)
+
+
+def _lm() -> RNNLanguageModel:
+    return RNNLanguageModel(5, 4, generator=0)
+
+
+BAD_CALLS = [
+    # wrong dtypes
+    BadCall("astype_string", lambda: _x(2).astype(str), TypeError, ("astype", "<U")),
+    BadCall("tensor_of_objects", lambda: rg.tensor([None, 1.0]), TypeError, ("numeric", "object")),
+    BadCall("add_string", lambda: _x(2) + "a", TypeError, ("numeric", "<U1")),
+    BadCall("backward_gradient_strings", lambda: (_x(2) * 2.0).backward(np.array(["a", "b"])),
+            TypeError, ("backward", "numbers", "<U1")),
+    BadCall("sum_axis_float", lambda: _x(2, 3).sum(1.5), TypeError, ("sum", "axis", "1.5")),
+    BadCall("embedding_float_indices", lambda: nn.Embedding(4, 2, generator=0)(np.array([0.5])),
+            TypeError, ("embedding", "integers", "float64")),
+    BadCall("module_to_int", lambda: nn.Linear(2, 2, generator=0).to(np.int32), TypeError,
+            ("to()", "floating", "int32")),
+    BadCall("lm_float_tokens", lambda: _lm()(np.zeros((1, 3))), ValueError,
+            ("tokens", "integer", "float64", "(1, 3)")),
+    # wrong shapes
+    BadCall("rnn_cell_state", lambda: nn.RNNCell(3, 4, generator=0)(rg.zeros(2, 3), rg.zeros(2, 5)),
+            ShapeError, ("RNNCell", "(2, 4)", "(2, 5)")),
+    BadCall("lm_tokens_1d", lambda: _lm()(np.zeros(3, int)), ValueError,
+            ("(batch, steps)", "(3,)")),
+    BadCall("lm_state", lambda: _lm()(np.zeros((2, 3), int), rg.zeros(1, 3, 4)), ShapeError,
+            ("h0", "(1, 2, 4)", "(1, 3, 4)")),
+    BadCall("lm_loss_targets", lambda: _lm().loss(_lm()(np.zeros((2, 3), int))[0],
+                                                   np.zeros((2, 4), int)),
+            ShapeError, ("cross_entropy", "(8,)")),
+    BadCall("where_condition_shape", lambda: rg.where(np.ones(3, bool), _x(2), _x(2)), ShapeError,
+            ("where", "(3,)", "(2,)")),
+    BadCall("max_of_empty", lambda: _x(0).max(), ShapeError, ("max", "empty")),
+    # axes and indices out of range
+    BadCall("transpose_axis", lambda: _x(2, 3).transpose(0, 5), ValueError,
+            ("transpose", "axis 5", "2-d")),
+    BadCall("softmax_axis", lambda: _x(2, 3).softmax(5), ValueError, ("axis 5", "2-d")),
+    BadCall("permute_axis", lambda: _x(2, 3).permute(0, -5), ShapeError, ("permute", "-5")),
+    BadCall("stack_axis", lambda: rg.stack([_x(2), _x(2)], axis=5), ShapeError,
+            ("stack", "axis 5")),
+    BadCall("getitem_float", lambda: _x(2, 3)[1.5], IndexError, ("getitem", "1.5", "(2, 3)")),
+    BadCall("getitem_mask_shape", lambda: _x(2, 3)[np.array([True, False, True])], IndexError,
+            ("getitem", "(2, 3)", "boolean")),
+    BadCall("lm_token_range", lambda: generate(_lm(), [9], 3), IndexError,
+            ("token id 9", "vocabulary of 5")),
+    # bad argument values
+    BadCall("arange_zero_step", lambda: rg.arange(0, 3, 0), ValueError, ("arange", "step")),
+    BadCall("lm_vocab_size", lambda: RNNLanguageModel(1, 4), ValueError, ("vocab_size >= 2", "1")),
+    BadCall("lm_cell", lambda: RNNLanguageModel(5, 4, cell="transformer"), ValueError,
+            ("cell", "'transformer'")),
+    BadCall("generate_empty_prefix", lambda: generate(_lm(), [], 3), ValueError,
+            ("generate", "prefix")),
+    BadCall("generate_negative_length", lambda: generate(_lm(), [1], -3), ValueError,
+            ("generate", "length", "-3")),
+    BadCall("generate_top_k", lambda: generate(_lm(), [1], 3, 1.0, top_k=0, generator=0),
+            ValueError, ("top_k", "0")),
+    BadCall("unknown_preset", lambda: preset("nope"), ValueError, ("preset", "'nope'", "d2l")),
+    BadCall("config_problems", lambda: TrainConfig(cell="cnn", batch_size=0), ValueError,
+            ("cell", "'cnn'", "batch_size must be >= 1")),
+    BadCall("adam_lr", lambda: optim.Adam([_x(2)], lr=-1.0), ValueError, ("Adam", "lr", "-1.0")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", BAD_CALLS, ids=lambda b: b.name)
+def test_bad_api_call_raises_clear_error(bad: BadCall) -> None:
+    with pytest.raises(bad.error) as info:
+        bad.call()
+    missing = [part for part in bad.message if part not in str(info.value)]
+    assert not missing, f"message {str(info.value)!r} lacks {missing}"
+
+
+def test_cast_to_integers_has_no_gradient() -> None:
+    ids = (_x(3) + 1.5).astype(np.int64)
+    assert ids.dtype == np.int64 and not ids.requires_grad and ids.grad_fn is None
+
+
+# ----- checkpoint files -----
+CORPUS = "the time traveller smiled round at us. " * 30
+OTHER_CORPUS = "zyx wvu qpo nml kji hgf edc ba, zyx? " * 30
+
+
+def _config(corpus: Path, out_dir: Path) -> TrainConfig:
+    return TrainConfig(
+        corpus=str(corpus), hidden_size=8, embedding_dim=4, batch_size=4, num_steps=8,
+        epochs=1, sample_every=0, out_dir=str(out_dir), progress=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A trained checkpoint, a foreign one, a damaged one, a directory and two corpora."""
+    root = tmp_path_factory.mktemp("files")
+    paths = {"corpus": root / "corpus.txt", "other_corpus": root / "other.txt"}
+    paths["corpus"].write_text(CORPUS)
+    paths["other_corpus"].write_text(OTHER_CORPUS)
+    trainer = Trainer(_config(paths["corpus"], root / "run"), log=lambda line: None)
+    paths["trained"] = trainer.run().checkpoint
+    paths["foreign"] = root / "weights.ckpt"
+    save({"weight": np.zeros((2, 2))}, paths["foreign"])
+    paths["damaged"] = root / "damaged.ckpt"
+    paths["damaged"].write_bytes(paths["trained"].read_bytes()[:-100])
+    paths["directory"] = root
+    paths["empty_run"] = root / "empty_run"
+    return paths
+
+
+class BadFile(NamedTuple):
+    name: str
+    call: Callable[[dict[str, Path]], object]
+    error: type[Exception]
+    message: tuple[str, ...]
+
+
+def _resume(files: dict[str, Path], corpus: str, checkpoint: str) -> None:
+    trainer = Trainer(_config(files[corpus], files["empty_run"]), log=lambda line: None)
+    trainer.resume(files[checkpoint])
+
+
+BAD_FILES = [
+    BadFile("foreign_checkpoint", lambda f: model_from_checkpoint(f["foreign"]), CheckpointError,
+            ("weights.ckpt", "not a retrograd language-model checkpoint")),
+    BadFile("damaged_checkpoint", lambda f: model_from_checkpoint(f["damaged"]), CheckpointError,
+            ("damaged.ckpt", "truncated")),
+    BadFile("directory_as_checkpoint", lambda f: model_from_checkpoint(f["directory"]), OSError,
+            ("Is a directory",)),
+    BadFile("resume_other_vocabulary", lambda f: _resume(f, "other_corpus", "trained"),
+            TrainingError, ("checkpoint.ckpt", "vocabulary differs")),
+    BadFile("resume_damaged", lambda f: _resume(f, "corpus", "damaged"), CheckpointError,
+            ("damaged.ckpt",)),
+    BadFile("weights_into_bigger_model",
+            lambda f: RNNLanguageModel(19, 16, embedding_dim=4).load_state_dict(
+                rg.load(f["trained"])["model"]),
+            nn.StateDictError, ("head.weight", "in the state dict", "in the model")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", BAD_FILES, ids=lambda b: b.name)
+def test_bad_checkpoint_file_raises_clear_error(bad: BadFile, files: dict[str, Path]) -> None:
+    with pytest.raises(bad.error) as info:
+        bad.call(files)
+    missing = [part for part in bad.message if part not in str(info.value)]
+    assert not missing, f"message {str(info.value)!r} lacks {missing}"
+
+
+# ----- command-line arguments (status 2: refused by the parser, 1: reported error) -----
+BAD_ARGS = [
+    (["generate"], 2, "required: --checkpoint"),
+    (["generate", "--checkpoint", "{trained}", "--top-k", "0"], 2, "must be a positive integer"),
+    (["generate", "--checkpoint", "{trained}", "--length", "-1"], 1, "--length must be >= 0"),
+    (["generate", "--checkpoint", "{trained}", "--temperature", "-1"], 1, "--temperature"),
+    (["generate", "--checkpoint", "{foreign}"], 1, "not a retrograd language-model checkpoint"),
+    (["generate", "--checkpoint", "{damaged}"], 1, "damaged.ckpt"),
+    (["generate", "--checkpoint", "{directory}"], 1, "Is a directory"),
+    (["evaluate", "--checkpoint", "{foreign}"], 1, "not a retrograd language-model checkpoint"),
+    (["evaluate", "--checkpoint", "{trained}", "--corpus", "{directory}/none.txt"], 1,
+     "does not exist"),
+    (["graph", "--checkpoint", "{foreign}"], 1, "not a retrograd language-model checkpoint"),
+    (["graph", "--steps", "0"], 2, "must be a positive integer"),
+    (["graph", "--format", "bmp"], 2, "invalid choice: 'bmp'"),
+    (["train", "--preset", "nope"], 2, "invalid choice: 'nope'"),
+    (["train", "--seed", "abc"], 2, "invalid int value: 'abc'"),
+    (["train", "--clip", "0", "--out-dir", "{empty_run}"], 1, "clip must be > 0"),
+    (["train", "--resume", "--corpus", "{corpus}", "--out-dir", "{empty_run}", "--batch-size",
+      "4", "--num-steps", "8"], 1, "No such file"),
+    ([], 2, "required: command"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "status", "message"), BAD_ARGS, ids=lambda v: str(v))
+def test_bad_cli_arguments_exit_with_a_one_line_error(
+    args: list[str], status: int, message: str, files: dict[str, Path], capsys
+) -> None:
+    argv = [a.format(**files) for a in args]
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    stderr = capsys.readouterr().err
+    assert code == status, stderr
+    assert message in stderr and "Traceback" not in stderr
