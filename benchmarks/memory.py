@@ -27,7 +27,14 @@ import tracemalloc
 from collections.abc import Callable
 
 from benchmarks.common import print_table
-from benchmarks.rnn_step import CONFIGS, Config, NumpyStep, RetrogradStep, make_batches
+from benchmarks.rnn_step import (
+    CONFIGS,
+    Config,
+    NumpyStep,
+    RetrogradStep,
+    make_batches,
+    short_path,
+)
 
 TARGET = 1.3
 MIB = 2**20
@@ -79,7 +86,11 @@ def where(config: Config, top: int) -> None:
         f"(loss {loss.item():.3f})"
     )
     rows = [
-        [f"{s.size / MIB:.2f}", s.count, f"{s.traceback[0].filename}:{s.traceback[0].lineno}"]
+        [
+            f"{s.size / MIB:.2f}",
+            s.count,
+            f"{short_path(s.traceback[0].filename)}:{s.traceback[0].lineno}",
+        ]
         for s in stats[:top]
     ]
     print_table(["MiB", "blocks", "allocated at"], rows)

@@ -2,6 +2,7 @@
 
 Run: python -m benchmarks.rnn_step [--config d2l small tiny word] [--rounds 7]
      python -m benchmarks.rnn_step --config d2l --profile   (cProfile of retrograd's step)
+     python -m benchmarks.rnn_step --config tiny --profile pyinstrument
 
 A step is: forward over T time steps from the previous batch's state
 (detached), mean cross-entropy, backward, global-norm clipping at 1 and an
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 from collections.abc import Callable
@@ -232,18 +234,63 @@ def report(results: dict[str, dict[str, float]]) -> None:
     print_table(header[: len(rows[0])], rows)
 
 
-def profile(config: Config, steps: int, top: int) -> None:
-    """cProfile `steps` retrograd steps after warm-up; print the top functions by own time."""
+def profile(config: Config, steps: int, top: int, tool: str = "cprofile") -> None:
+    """Profile `steps` retrograd steps after warm-up; print where the time goes.
+
+    With cProfile: the top functions by own time, as shares of the profiled
+    total (the profiler inflates Python-heavy functions, so read them as a
+    ranking). With pyinstrument (a sampling profiler, `pip install
+    pyinstrument`): its call tree. The cyclic garbage collector is paused
+    meanwhile: under a profiler every call materialises a frame object, which
+    triggers collections that an unprofiled step does not pay (1-3% of it),
+    billed to whichever function was running.
+    """
     step = RetrogradStep(config, make_batches(config))
     for _ in range(3):
         step()
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(steps):
-        step()
-    profiler.disable()
-    print(f"retrograd, config {config.name}, {steps} steps, top {top} by own time")
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+    if tool == "pyinstrument":
+        try:
+            from pyinstrument import Profiler
+        except ImportError:
+            raise SystemExit("--profile pyinstrument needs: pip install pyinstrument") from None
+        profiler: Any = Profiler(interval=0.0002)
+        start, stop = profiler.start, profiler.stop
+    else:
+        profiler = cProfile.Profile()
+        start, stop = profiler.enable, profiler.disable
+    gc.disable()
+    start()
+    try:
+        for _ in range(steps):
+            step()
+    finally:
+        stop()
+        gc.enable()
+    if tool == "pyinstrument":
+        print(profiler.output_text(unicode=False, color=False))
+        return
+    stats = pstats.Stats(profiler).stats  # {(file, line, name): (calls, ncalls, own, cum, ...)}
+    total = sum(entry[2] for entry in stats.values())
+    ranked = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
+    rows = [
+        [
+            f"{own / total:.1%}",
+            f"{cum / total:.1%}",
+            f"{calls / steps:g}",
+            f"{own / calls * 1e6:.1f}",
+            f"{short_path(file)}:{line}({name})",
+        ]
+        for (file, line, name), (_, calls, own, cum, _) in ranked
+    ]
+    print(f"retrograd, {describe(config)}: {total / steps * 1e3:.2f} ms per profiled step")
+    print_table(["own", "cumulative", "calls/step", "us/call", "function"], rows)
+
+
+def short_path(path: str) -> str:
+    """A source path relative to the repository or to site-packages."""
+    if "site-packages/" in path:
+        return path.split("site-packages/", 1)[1]
+    return os.path.relpath(path) if os.path.isabs(path) else path
 
 
 def describe(config: Config) -> str:
@@ -276,13 +323,19 @@ def main() -> None:
     parser.add_argument("--config", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     parser.add_argument("--rounds", type=int, default=7, help="alternating rounds (median)")
     parser.add_argument("--torch-threads", type=int, help="torch.set_num_threads")
-    parser.add_argument("--profile", action="store_true", help="cProfile retrograd's step only")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="cprofile",
+        choices=["cprofile", "pyinstrument"],
+        help="profile retrograd's step only (cProfile unless pyinstrument is named)",
+    )
     parser.add_argument("--profile-steps", type=int, default=50)
     args = parser.parse_args()
     print(threads(args.torch_threads))
     if args.profile:
         for name in args.config:
-            profile(CONFIGS[name], args.profile_steps, top=25)
+            profile(CONFIGS[name], args.profile_steps, top=25, tool=args.profile)
         return
     results = {}
     for name in args.config:

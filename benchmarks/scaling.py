@@ -12,12 +12,17 @@ T = 10,000 stay within 1.2x of T = 35: no O(T^2) anywhere.
 Each timed sample runs about 5,000 time steps (e.g. 143 steps at T = 35,
 one at T = 10,000), so every T gets a similar share of the machine, and the
 T values alternate round after round.
+
+`--no-gc` pauses Python's cyclic garbage collector: it walks every live
+graph object in each full collection, so a graph of 10,000 steps makes
+collections expensive. Comparing both runs shows how much of any growth it causes.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import tracemalloc
 from collections.abc import Callable
 
@@ -58,8 +63,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[35, 350, 3_500, 10_000])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--no-gc", action="store_true", help="pause Python's cyclic garbage collector (diagnosis)"
+    )
     args = parser.parse_args()
-    print(threads())
+    print(threads() + (", cyclic GC paused" if args.no_gc else ""))
+    if args.no_gc:
+        gc.disable()
     steps = sorted(args.steps)
     models = {t: RetrogradStep(scaled_config(t), make_batches(scaled_config(t))) for t in steps}
     calls = {t: max(1, round(TIME_STEPS_PER_SAMPLE / t)) for t in steps}
