@@ -3,6 +3,7 @@
 Run: python -m benchmarks.rnn_step [--config d2l small tiny word] [--rounds 7]
      python -m benchmarks.rnn_step --config d2l --profile   (cProfile of retrograd's step)
      python -m benchmarks.rnn_step --config tiny --profile pyinstrument
+     OPENBLAS_NUM_THREADS=1 python -m benchmarks.rnn_step --torch-threads 1   (one thread each)
 
 A step is: forward over T time steps from the previous batch's state
 (detached), mean cross-entropy, backward, global-norm clipping at 1 and an
@@ -18,7 +19,10 @@ SGD update, all in float32. Each config of issue 6 is timed for
 
 The PyTorch runs are skipped with a note when torch is not installed. Runs
 alternate A B C D A B C D ... in one process after warm-up, and the table
-gives medians, so the ratios stay fair on a machine whose speed drifts.
+gives medians, so the ratios stay fair on a machine whose speed drifts. On
+a machine shared with other jobs, multi-threaded BLAS calls wait for a busy
+core and the times swing wildly; one thread each gives stable ratios (see
+docs/performance.md).
 """
 
 from __future__ import annotations
