@@ -18,6 +18,7 @@ from hypothesis import Phase, given, settings
 
 import retrograd as rg
 from retrograd.autograd import Function, engine, gradcheck
+from retrograd.autograd.engine import OuterProducts
 from retrograd.autograd.ops import reduce as reduce_ops
 from tests.op_table import EXTRA_CASES, OPS
 from tests.test_fuzz_programs import PROGRAMS, Program, programs, run
@@ -72,6 +73,11 @@ def _patch_backward(monkeypatch: pytest.MonkeyPatch, op: str, backward: Callable
     monkeypatch.setattr(Function.registry[op], "backward", staticmethod(backward))
 
 
+def materialized(grad):
+    """A gradient as an array (a leaf weight's gradient from `linear` comes as factors)."""
+    return grad.value() if isinstance(grad, OuterProducts) else grad
+
+
 def scaled(op: str) -> Callable[[pytest.MonkeyPatch], None]:
     """The rule of `op`, every gradient scaled by 1.01."""
 
@@ -79,7 +85,8 @@ def scaled(op: str) -> Callable[[pytest.MonkeyPatch], None]:
         honest = Function.registry[op].backward
 
         def backward(ctx, grad):
-            return tuple(None if g is None else g * 1.01 for g in honest(ctx, grad))
+            grads = honest(ctx, grad)
+            return tuple(None if g is None else materialized(g) * 1.01 for g in grads)
 
         _patch_backward(monkeypatch, op, backward)
 

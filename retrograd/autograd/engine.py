@@ -8,6 +8,7 @@ shape in exactly one place (`sum_to`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,24 +21,24 @@ if TYPE_CHECKING:
 
 
 def topological_order(roots: Iterable[Tensor]) -> list[Node]:
-    """Every node that the roots depend on, each after all of its parents."""
-    order: list[Node] = []
-    visited: set[Node] = set()
-    stack: list[tuple[Node, bool]] = [(t._node, False) for t in roots if t._node is not None]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
+    """Every node that the roots depend on, each after all of its parents.
+
+    A plain graph walk collects the nodes; creation order sorts them, since a
+    node is always made after the nodes of its inputs.
+    """
+    seen = {t._node for t in roots if t._node is not None}
+    frontier = list(seen)
+    while frontier:
+        node = frontier.pop()
         for parent in node.parents:
             parent_node = parent._node
-            if parent_node is not None and parent_node not in visited:
-                stack.append((parent_node, False))
-    return order
+            if parent_node is not None and parent_node not in seen:
+                seen.add(parent_node)
+                frontier.append(parent_node)
+    return sorted(seen, key=_creation)
+
+
+_creation = attrgetter("seq")
 
 
 def sum_to(grad: np.ndarray, shape: tuple[int, ...], op: str = "") -> np.ndarray:
@@ -59,17 +60,57 @@ def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return total if type(total) is np.ndarray else np.asarray(total)
 
 
-def _add_leaf(leaves: dict[int, list], leaf: Tensor, grad: np.ndarray) -> None:
-    """Sum a gradient into a leaf's slot: [tensor, gradient, owned].
+class OuterProducts:
+    """A weight gradient sum_k a_k^T b_k kept as its factors until the end of backward.
+
+    `Linear` returns one for a leaf weight. A weight shared by T time steps
+    then costs one large matrix product over all steps instead of T small
+    products and T additions of its size (chunked, to bound the memory held).
+    """
+
+    __slots__ = ("dtype", "lefts", "rights", "shape")
+    CHUNK = 64
+
+    def __init__(self, left: np.ndarray, right: np.ndarray) -> None:
+        self.lefts = [left]
+        self.rights = [right]
+        self.shape = (left.shape[1], right.shape[1])
+        self.dtype = np.result_type(left.dtype, right.dtype)
+
+    def absorb(self, other: OuterProducts) -> bool:
+        """Take over `other`'s factors; True once enough are held to multiply them out."""
+        self.lefts += other.lefts
+        self.rights += other.rights
+        return len(self.lefts) >= self.CHUNK
+
+    def value(self) -> np.ndarray:
+        if len(self.lefts) == 1:
+            return self.lefts[0].T @ self.rights[0]
+        return np.concatenate(self.lefts).T @ np.concatenate(self.rights)
+
+
+def _add_leaf(leaves: dict[int, list], leaf: Tensor, grad: Any) -> None:
+    """Sum a gradient into a leaf's slot: [tensor, gradient, owned, pending products].
 
     The first sum is out of place (the incoming array may be shared: `a + a`
     hands the same array to both parents); after that the slot owns its
-    buffer and later sums go in place. A weight shared by T time steps is
-    summed T times, so this saves T allocations of its size.
+    buffer and later sums go in place. `OuterProducts` wait in their own
+    place and are multiplied out in chunks and at the end.
     """
     entry = leaves.get(id(leaf))
     if entry is None:
-        leaves[id(leaf)] = [leaf, grad, False]
+        entry = leaves[id(leaf)] = [leaf, None, False, None]
+    if type(grad) is OuterProducts:
+        pending = entry[3]
+        if pending is None:
+            entry[3] = grad
+            return
+        if not pending.absorb(grad):
+            return
+        entry[3] = None
+        grad = pending.value()
+    if entry[1] is None:
+        entry[1] = grad
     elif entry[2]:
         np.add(entry[1], grad, out=entry[1])
     else:
@@ -175,6 +216,7 @@ def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = 
         if not retain_graph:
             node.saved = FREED
         if anomaly:
+            input_grads = [g.value() if type(g) is OuterProducts else g for g in input_grads]
             for position, (parent, parent_grad) in enumerate(zip(node.parents, input_grads)):
                 if parent_grad is not None:
                     check_backward(node, parent, position, parent_grad)
@@ -182,6 +224,12 @@ def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = 
             if parent_grad is None or not parent.requires_grad:
                 continue
             data = parent._data
+            if type(parent_grad) is OuterProducts and (
+                parent._node is not None
+                or parent_grad.shape != data.shape
+                or parent_grad.dtype != data.dtype
+            ):
+                parent_grad = parent_grad.value()
             if parent_grad.shape != data.shape:
                 parent_grad = sum_to(parent_grad, data.shape, node.op.name)
             if parent_grad.dtype != data.dtype:
@@ -197,7 +245,10 @@ def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = 
     # A leaf may keep the array it was handed unless that array is read-only (a
     # broadcast view) or shares memory with another leaf's (e.g. views from `stack`).
     bases: set[int] = set()
-    for leaf, leaf_grad, owned in leaves.values():
+    for leaf, leaf_grad, owned, pending in leaves.values():
+        if pending is not None:
+            product = pending.value()
+            leaf_grad, owned = (product, True) if leaf_grad is None else (leaf_grad + product, True)
         base = leaf_grad if leaf_grad.base is None else leaf_grad.base
         private = owned or (leaf_grad.flags.writeable and id(base) not in bases)
         bases.add(id(base))

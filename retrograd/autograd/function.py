@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from retrograd.autograd.anomaly import check_forward
-from retrograd.autograd.graph import Node, ShapeError, grad_mode
+from retrograd.autograd.graph import Node, ShapeError, grad_mode, next_seq
 from retrograd.autograd.tensor import Tensor
 
 
@@ -63,6 +63,7 @@ class Function:
         ctx.scope = grad_mode.scope
         ctx.n_outputs = 1
         ctx.created = grad_mode.mutations
+        ctx.seq = next_seq()
         try:
             out = cls.forward(ctx, *map(_data, inputs), **params)
         except ValueError as err:

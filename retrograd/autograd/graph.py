@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -78,6 +79,10 @@ def _forget_written(key: int, _ref: weakref.ref) -> None:
     grad_mode.written.pop(key, None)
 
 
+# Creation numbers of nodes (see Node.seq).
+next_seq = itertools.count().__next__
+
+
 class Node:
     """The record of one op application: the op, its ordered parents, what it saved.
 
@@ -88,11 +93,22 @@ class Node:
     parameters), `saved` (what forward kept for backward, `FREED` after a
     backward pass), `scope` (label or None), `n_outputs`, `created` (the
     in-place modification count when the node was made: a parent modified
-    later invalidates the node) and, in anomaly mode only, `trace` (the user
-    code line that made it).
+    later invalidates the node), `seq` (its creation number: a node is always
+    made after its parents' nodes, so sorting by `seq` is a topological order)
+    and, in anomaly mode only, `trace` (the user code line that made it).
     """
 
-    __slots__ = ("created", "n_outputs", "op", "params", "parents", "saved", "scope", "trace")
+    __slots__ = (
+        "created",
+        "n_outputs",
+        "op",
+        "params",
+        "parents",
+        "saved",
+        "scope",
+        "seq",
+        "trace",
+    )
 
     op: type[Function]
     parents: tuple[Tensor, ...]
@@ -101,6 +117,7 @@ class Node:
     scope: str | None
     n_outputs: int
     created: int
+    seq: int
     trace: str
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from retrograd.autograd.engine import OuterProducts
 from retrograd.autograd.function import Function
 from retrograd.autograd.graph import Node, ShapeError
 
@@ -82,7 +83,11 @@ class Linear(Function):
             flat_grad, flat_x = grad, x
         else:
             flat_grad, flat_x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
-        grad_w = flat_grad.T @ flat_x if parents[1].requires_grad else None
+        grad_w = None
+        if parents[1].requires_grad:
+            # A leaf weight's products are summed by the engine in one matrix product.
+            leaf = parents[1]._node is None
+            grad_w = OuterProducts(flat_grad, flat_x) if leaf else flat_grad.T @ flat_x
         if len(parents) == 2:
             return grad_x, grad_w
         grad_b = flat_grad.sum(axis=0) if parents[2].requires_grad else None
