@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retrograd.autograd.anomaly import check_backward
-from retrograd.autograd.graph import FREED, Node, ShapeError, grad_mode, written_after
+from retrograd.autograd.graph import FREED, Node, ShapeError, gc_paused, grad_mode, written_after
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
@@ -163,6 +163,11 @@ def _check_versions(node: Node) -> None:
 
 def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into the `.grad` of every leaf that requires grad."""
+    with gc_paused():
+        _backward(root, grad, retain_graph)
+
+
+def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None:
     if not root.requires_grad:
         raise RuntimeError(
             "backward(): this tensor does not require grad and has no graph; "

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import Tensor, as_generator, linear, scope, stack
-from retrograd.autograd.graph import ShapeError
+from retrograd.autograd.graph import ShapeError, gc_paused
 from retrograd.nn.cells import (
     GATES,
     NONLINEARITIES,
@@ -82,6 +82,10 @@ class _Recurrent(Module):
         `state` is h0 of shape (num_layers, B, H) (for LSTM the pair (h0, c0));
         None starts from zeros. Gradients reach x and the given state.
         """
+        with gc_paused():
+            return self._forward(x, state)
+
+    def _forward(self, x: Any, state: State) -> tuple[Tensor, State]:
         x = self._check_input(x)
         steps, batch = x.shape[:2]
         initial = self._initial(state, batch, x)
