@@ -133,6 +133,9 @@ OPS: dict[str, OpCase] = {
 
 # The split op also implements unbind; this extra entry covers the squeezed pieces.
 EXTRA_CASES: dict[str, OpCase] = {
+    "linear_residual": OpCase(
+        lambda x, w, b, r: rg.linear(x, w, b, residual=r), fixed((3, 4), (5, 4), (5,), (1, 5))
+    ),
     "unbind": OpCase(_unbind_case, fixed((3, 2))),
     "getitem_mask": OpCase(lambda a: a[a.data > 0] * 3.0, one(AWAY_FROM_ZERO, min_dims=1)),
     "max_keepdims": OpCase(lambda a: a.max(axis=(0, -1), keepdims=True), distinct(min_dims=2)),

@@ -175,6 +175,9 @@ CASES = [
     Case("matmul_function", ((2, 3, 4), (4, 2)), rg.matmul, torch.matmul),
     Case("linear", ((5, 4), (3, 4), (3,)), rg.linear, F.linear),
     Case("linear_no_bias", ((5, 4), (3, 4)), rg.linear, F.linear),
+    Case("linear_residual", ((5, 4), (3, 4), (3,), (5, 3)),
+         lambda x, w, b, r: rg.linear(x, w, b, residual=r),
+         lambda x, w, b, r: F.linear(x, w, b) + r),
     Case("linear_batched", ((2, 5, 4), (3, 4), (3,)), rg.linear, F.linear),
     Case("linear_vector", ((4,), (3, 4), (3,)), rg.linear, F.linear),
     # losses

@@ -80,8 +80,18 @@ def take(weight: Tensor, indices: Any) -> Tensor:
     return ops.Take.apply(weight, index)
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight.T + bias in one op, weight shaped (out_features, in_features)."""
+def linear(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, residual: Tensor | None = None
+) -> Tensor:
+    """x @ weight.T + bias (+ residual) in one op, weight shaped (out_features, in_features).
+
+    `residual` is added to the result in the same node: a recurrent step's
+    `x_proj + linear(h, W_hh, b_hh)` costs one node instead of two.
+    """
+    if residual is not None:
+        if bias is None:
+            return ops.Linear.apply(x, weight) + residual
+        return ops.Linear.apply(x, weight, bias, residual)
     if bias is None:
         return ops.Linear.apply(x, weight)
     return ops.Linear.apply(x, weight, bias)

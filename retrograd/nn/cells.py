@@ -25,7 +25,7 @@ NONLINEARITIES = ("tanh", "relu")
 
 def rnn_step(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
     """h' = act(x_proj + W_hh h + b_hh) with act = tanh (or relu)."""
-    pre = x_proj + linear(h, w_hh, b_hh)
+    pre = linear(h, w_hh, b_hh, residual=x_proj)
     return pre.relu() if relu else pre.tanh()
 
 
@@ -33,7 +33,7 @@ def lstm_step(
     x_proj: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None
 ) -> tuple[Tensor, Tensor]:
     """(h', c') of an LSTM from gates i, f, g, o: c' = f c + i g, h' = o tanh(c')."""
-    gates = x_proj + linear(h, w_hh, b_hh)
+    gates = linear(h, w_hh, b_hh, residual=x_proj)
     i, f, g, o = gates.split(h.shape[1], axis=1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     return o.sigmoid() * c.tanh(), c

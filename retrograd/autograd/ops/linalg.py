@@ -53,11 +53,19 @@ class Matmul(Function):
 
 
 class Linear(Function):
-    """y = x @ w^T + b; dx = dy @ w, dw = dy^T @ x, db = sum(dy) (w is (out, in))"""
+    """y = x @ w^T + b (+ r); dx = dy @ w, dw = dy^T @ x, db = sum(dy), dr = dy (w is (out, in))
+
+    The optional residual r is the recurrent step's `x_proj + W_hh h + b_hh`
+    in one node: one node and one intermediate array fewer per time step.
+    """
 
     @staticmethod
     def forward(
-        ctx: Node, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
+        ctx: Node,
+        x: np.ndarray,
+        weight: np.ndarray,
+        bias: np.ndarray | None = None,
+        residual: np.ndarray | None = None,
     ) -> np.ndarray:
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ShapeError(
@@ -72,6 +80,12 @@ class Linear(Function):
         out = x @ weight.T
         if bias is not None:
             out += bias
+        if residual is not None:
+            if np.broadcast_shapes(out.shape, residual.shape) != out.shape:
+                raise ShapeError(
+                    f"linear: residual of shape {residual.shape} does not fit output {out.shape}"
+                )
+            out += residual
         return out
 
     @staticmethod
@@ -91,4 +105,6 @@ class Linear(Function):
         if len(parents) == 2:
             return grad_x, grad_w
         grad_b = flat_grad.sum(axis=0) if parents[2].requires_grad else None
-        return grad_x, grad_w, grad_b
+        if len(parents) == 3:
+            return grad_x, grad_w, grad_b
+        return grad_x, grad_w, grad_b, grad
