@@ -69,7 +69,7 @@ class OuterProducts:
     """
 
     __slots__ = ("dtype", "lefts", "rights", "shape")
-    CHUNK = 64
+    CHUNK = 16
 
     def __init__(self, left: np.ndarray, right: np.ndarray) -> None:
         self.lefts = [left]
