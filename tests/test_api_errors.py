@@ -190,7 +190,7 @@ BAD_ARGS = [
     (["graph", "--format", "bmp"], 2, "invalid choice: 'bmp'"),
     (["train", "--preset", "nope"], 2, "invalid choice: 'nope'"),
     (["train", "--seed", "abc"], 2, "invalid int value: 'abc'"),
-    (["train", "--clip", "0", "--out-dir", "{empty_run}"], 1, "clip must be > 0"),
+    (["train", "--clip", "0", "--out-dir", "{empty_run}"], 1, "clip must be a finite number > 0"),
     (["train", "--resume", "--corpus", "{corpus}", "--out-dir", "{empty_run}", "--batch-size",
       "4", "--num-steps", "8"], 1, "No such file"),
     ([], 2, "required: command"),

@@ -143,7 +143,7 @@ def test_cli_ctrl_c_leaves_a_loadable_checkpoint(tmp_path):
         (["train", "--corpus", "{empty}"], 1, "is empty"),
         (["train", "--corpus", "{binary}"], 1, "looks binary"),
         (["train", "--corpus", "{tiny}"], 1, "shorter than one batch"),
-        (["train", "--lr", "-1"], 1, "lr must be > 0"),
+        (["train", "--lr", "-1"], 1, "lr must be a finite number > 0"),
         (["train", "--hidden-size", "0"], 2, "must be a positive integer"),
         (["train", "--cell", "transformer"], 2, "invalid choice"),
         (["generate", "--checkpoint", "{empty}"], 1, "error"),

@@ -178,7 +178,7 @@ def test_d2l_init_draws_small_normal_weights_and_zero_biases(tmp_path):
 
 
 def test_config_errors_list_every_problem():
-    with pytest.raises(ValueError, match="optimizer must be .*lr must be > 0"):
+    with pytest.raises(ValueError, match="optimizer must be .*lr must be a finite number > 0"):
         TrainConfig(optimizer="lbfgs", lr=0)
 
 
@@ -198,3 +198,24 @@ def test_sentence_model_samples_stop_at_eos_and_hide_special_tokens(corpus, tmp_
     text = sample_text(trainer.model, trainer.vocab, config, "The Time", 30, 1.0, seed=0)
     assert text.startswith("The Time")
     assert not any(tok in text for tok in ("<bos>", "<eos>", "<pad>", "<unk>"))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"valid_fraction": 1.5}, "valid_fraction"),
+        ({"sample_length": -1}, "sample_length"),
+        ({"lr": float("nan")}, "lr must be a finite number"),
+        ({"clip": float("nan")}, "clip must be a finite number"),
+        ({"max_tokens": 0}, "max_tokens"),
+    ],
+)
+def test_config_rejects_bad_values(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**changes)
+
+
+def test_checkpoint_without_its_parts_is_refused(tmp_path):
+    save({"format": "retrograd-language-model", "model": {}}, tmp_path / "partial.ckpt")
+    with pytest.raises(CheckpointError, match="lacks config, vocab"):
+        load_checkpoint(tmp_path / "partial.ckpt")

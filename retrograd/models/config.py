@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,10 +69,18 @@ class TrainConfig:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.sample_temperature < 0:
             problems.append(f"sample_temperature must be >= 0, got {self.sample_temperature}")
-        if self.lr <= 0:
-            problems.append(f"lr must be > 0, got {self.lr}")
-        if self.clip is not None and self.clip <= 0:
-            problems.append(f"clip must be > 0, got {self.clip}")
+        if not self.lr > 0 or not math.isfinite(self.lr):
+            problems.append(f"lr must be a finite number > 0, got {self.lr}")
+        if self.clip is not None and (not self.clip > 0 or not math.isfinite(self.clip)):
+            problems.append(f"clip must be a finite number > 0, got {self.clip}")
+        if not 0 <= self.valid_fraction < 1:
+            problems.append(f"valid_fraction must be in [0, 1), got {self.valid_fraction}")
+        for name in ("sample_length", "sample_every"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("max_tokens", "max_corpus_tokens"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                problems.append(f"{name} must be >= 1 or None, got {getattr(self, name)}")
         if self.embedding_dim is not None and self.embedding_dim < 1:
             problems.append(f"embedding_dim must be >= 1 or None, got {self.embedding_dim}")
         if problems:

@@ -34,6 +34,7 @@ CHECKPOINT = "checkpoint.ckpt"
 METRICS = "metrics.jsonl"
 PLOT = "perplexity.png"
 FORMAT = "retrograd-language-model"
+CHECKPOINT_KEYS = ("config", "vocab", "model", "optimizer", "scheduler", "rng", "epoch")
 
 
 class TrainingError(RuntimeError):
@@ -328,6 +329,9 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     ckpt = load(path)
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(path, "not a retrograd language-model checkpoint")
+    missing = [key for key in CHECKPOINT_KEYS if key not in ckpt]
+    if missing:
+        raise CheckpointError(path, f"language-model checkpoint lacks {', '.join(missing)}")
     return ckpt
 
 
