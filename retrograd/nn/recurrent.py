@@ -52,12 +52,12 @@ class _Recurrent(Module):
         self,
         input_size: int,
         hidden_size: int,
-        num_layers: int,
-        bias: bool,
-        batch_first: bool,
-        retain_hidden_grads: bool,
-        generator: Seed,
-        dtype: Any,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        retain_hidden_grads: bool = False,
+        generator: Seed = None,
+        dtype: Any = np.float32,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -216,28 +216,6 @@ class LSTM(_Recurrent):
 
     kind = "lstm"
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        retain_hidden_grads: bool = False,
-        generator: Seed = None,
-        dtype: Any = np.float32,
-    ) -> None:
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            retain_hidden_grads,
-            generator,
-            dtype,
-        )
-
     def _initial(self, state: State, batch: int, like: Tensor) -> list:
         if state is None:
             return list(zip(*(self._layer_states(None, batch, like, w) for w in ("h0", "c0"))))
@@ -268,28 +246,6 @@ class GRU(_Recurrent):
     """
 
     kind = "gru"
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        retain_hidden_grads: bool = False,
-        generator: Seed = None,
-        dtype: Any = np.float32,
-    ) -> None:
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            retain_hidden_grads,
-            generator,
-            dtype,
-        )
 
     def _layer(self, proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
         hidden = self.hidden_size
