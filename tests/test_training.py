@@ -143,7 +143,13 @@ def test_token_budget_stops_training(corpus, tmp_path):
 
 def test_sentence_scheme_trains_a_word_model_with_padding(corpus, tmp_path):
     config = small_config(
-        corpus, tmp_path / "run", level="word", preprocessing="raw", scheme="sentences", epochs=2
+        corpus,
+        tmp_path / "run",
+        level="word",
+        preprocessing="raw",
+        scheme="sentences",
+        sample_prefix="The Time ",
+        epochs=2,
     )
     trainer = Trainer(config, log=quiet)
     result = trainer.run()
@@ -191,7 +197,13 @@ def test_resume_with_other_settings_names_the_mismatch(corpus, tmp_path):
 
 def test_sentence_model_samples_stop_at_eos_and_hide_special_tokens(corpus, tmp_path):
     config = small_config(
-        corpus, tmp_path / "run", level="word", preprocessing="raw", scheme="sentences", epochs=3
+        corpus,
+        tmp_path / "run",
+        level="word",
+        preprocessing="raw",
+        scheme="sentences",
+        sample_prefix="The Time ",
+        epochs=3,
     )
     trainer = Trainer(config, log=quiet)
     trainer.run()
