@@ -81,7 +81,9 @@ class Linear(Function):
         if bias is not None:
             out += bias
         if residual is not None:
-            if np.broadcast_shapes(out.shape, residual.shape) != out.shape:
+            if residual.shape != out.shape and (
+                np.broadcast_shapes(out.shape, residual.shape) != out.shape
+            ):
                 raise ShapeError(
                     f"linear: residual of shape {residual.shape} does not fit output {out.shape}"
                 )
