@@ -134,3 +134,8 @@ def test_sentence_batches_pad_inputs_and_ignore_padded_targets():
     ((x, y),) = batches
     np.testing.assert_array_equal(x, [[1, 5, 6], [1, 7, 0]])
     np.testing.assert_array_equal(y, [[5, 6, 2], [7, 2, -1]])
+
+
+def test_vocab_from_bad_data_names_the_problem():
+    with pytest.raises(ValueError, match="'itos' list"):
+        Vocab.from_dict({})

@@ -284,3 +284,10 @@ def test_functional_call_gradcheck_of_a_whole_model():
         return nn.functional_call(model, dict(zip(names, weights)), x)
 
     assert gradcheck(fn, [x, *params])
+
+
+def test_sequential_and_module_list_name_a_bad_index():
+    with pytest.raises(IndexError, match="Sequential: index 3 is out of range for 1 modules"):
+        nn.Sequential(nn.Tanh())[3]
+    with pytest.raises(IndexError, match="ModuleList: index -2 is out of range for 1 modules"):
+        nn.ModuleList([nn.Tanh()])[-2]

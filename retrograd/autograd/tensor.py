@@ -397,7 +397,8 @@ class Tensor:
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         axes = _axes(axis, self.ndim, "mean")
         count = int(np.prod([self.shape[a] for a in axes])) if axes else 1
-        return self.sum(axes, keepdims) * (1.0 / max(count, 1))
+        # The mean of no elements is NaN, as in NumPy and PyTorch.
+        return self.sum(axes, keepdims) * (1.0 / count if count else float("nan"))
 
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         """Variance as NumPy computes it (`ddof=1` for PyTorch's default, unbiased)."""

@@ -89,6 +89,8 @@ class Vocab:
 
     @classmethod
     def from_dict(cls, data: dict) -> Vocab:
+        if not isinstance(data, dict) or not isinstance(data.get("itos"), list):
+            raise ValueError("vocabulary data must be a dict with an 'itos' list of tokens")
         itos = list(data["itos"])
         if not itos or itos[0] != UNK or len(set(itos)) != len(itos):
             raise ValueError("vocabulary data must start with <unk> and hold unique tokens")

@@ -344,7 +344,7 @@ class Sequential(Module):
         items = list(self._modules.values())
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
-        return items[index]
+        return _item(items, index, "Sequential")
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -370,13 +370,20 @@ class ModuleList(Module):
         return self
 
     def __getitem__(self, index: int) -> Module:
-        return list(self._modules.values())[index]
+        return _item(list(self._modules.values()), index, "ModuleList")
 
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
+
+
+def _item(modules: list[Module], index: int, container: str) -> Module:
+    """modules[index], with an error that names the container and its length."""
+    if not -len(modules) <= index < len(modules):
+        raise IndexError(f"{container}: index {index} is out of range for {len(modules)} modules")
+    return modules[index]
 
 
 @contextmanager
