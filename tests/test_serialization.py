@@ -311,3 +311,9 @@ def test_pickle_payloads_are_refused_without_running(tmp_path):
         assert not marker.exists(), f"loading {name} ran code"
     pickle.loads((tmp_path / "raw.npz").read_bytes())  # the payload is live: it does run
     assert marker.exists()
+
+
+def test_save_into_a_missing_directory_names_the_path(tmp_path):
+    target = tmp_path / "missing" / "model.ckpt"
+    with pytest.raises(FileNotFoundError, match="model.ckpt: directory .*missing does not exist"):
+        rg.save({"a": 1}, target)
