@@ -208,6 +208,8 @@ class Trainer:
                         "the last good checkpoint is kept"
                     ) from None
             self.optimizer.step()
+            # Release this batch's graph now, not when the next batch reassigns the names.
+            del logits, loss
             tokens = int((y >= 0).sum())
             total_loss += value * tokens
             total_tokens += tokens
