@@ -48,6 +48,12 @@ def small_config(corpus, out_dir, **changes):
     return TrainConfig(**{**base, **changes})
 
 
+def sentence_config(corpus, out_dir, **changes):
+    """The word-level tutorial setup: raw words, whole sentences padded per batch."""
+    words = {"level": "word", "preprocessing": "raw", "scheme": "sentences"}
+    return small_config(corpus, out_dir, sample_prefix="The Time ", **words, **changes)
+
+
 def quiet(_line):
     pass
 
@@ -142,15 +148,7 @@ def test_token_budget_stops_training(corpus, tmp_path):
 
 
 def test_sentence_scheme_trains_a_word_model_with_padding(corpus, tmp_path):
-    config = small_config(
-        corpus,
-        tmp_path / "run",
-        level="word",
-        preprocessing="raw",
-        scheme="sentences",
-        sample_prefix="The Time ",
-        epochs=2,
-    )
+    config = sentence_config(corpus, tmp_path / "run", epochs=2)
     trainer = Trainer(config, log=quiet)
     result = trainer.run()
     assert "<pad>" in trainer.vocab and "<eos>" in trainer.vocab
@@ -196,15 +194,7 @@ def test_resume_with_other_settings_names_the_mismatch(corpus, tmp_path):
 
 
 def test_sentence_model_samples_stop_at_eos_and_hide_special_tokens(corpus, tmp_path):
-    config = small_config(
-        corpus,
-        tmp_path / "run",
-        level="word",
-        preprocessing="raw",
-        scheme="sentences",
-        sample_prefix="The Time ",
-        epochs=3,
-    )
+    config = sentence_config(corpus, tmp_path / "run", epochs=3)
     trainer = Trainer(config, log=quiet)
     trainer.run()
     text = sample_text(trainer.model, trainer.vocab, config, "The Time", 30, 1.0, seed=0)

@@ -108,7 +108,12 @@ class _Cell(Module):
     kind = "rnn"
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool, generator: Seed, dtype: Any
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        generator: Seed = None,
+        dtype: Any = np.float32,
     ) -> None:
         super().__init__()
         check_sizes(type(self).__name__, input_size, hidden_size)
@@ -172,16 +177,6 @@ class LSTMCell(_Cell):
 
     kind = "lstm"
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        generator: Seed = None,
-        dtype: Any = np.float32,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, generator, dtype)
-
     def forward(self, x: Any, state: tuple[Any, Any] | None = None) -> tuple[Tensor, Tensor]:
         """(h', c') from input (B, D) and state (h, c) (zeros if None)."""
         x_proj = self._project(x)
@@ -199,16 +194,6 @@ class GRUCell(_Cell):
     """One GRU step; weights stack the gates (r, z, n) along the rows, as PyTorch's."""
 
     kind = "gru"
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        generator: Seed = None,
-        dtype: Any = np.float32,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, generator, dtype)
 
     def forward(self, x: Any, h: Any = None) -> Tensor:
         """The next hidden state (B, H) from input (B, D) and state h (zeros if None)."""
