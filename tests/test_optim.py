@@ -57,13 +57,20 @@ def test_optimizer_steps_match_torch(name, kwargs):
     ours = getattr(optim, name)(params, **kwargs)
     theirs = getattr(torch.optim, name)(twins, **kwargs)
     for grads in _gradients(1, 20):
-        for p, t, g in zip(params, twins, grads):
-            p.grad = g
-            t.grad = None if g is None else torch.tensor(g)
-        ours.step()
-        theirs.step()
+        _step_both(torch, ours, theirs, grads)
         for p, t in zip(params, twins):
             np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def _step_both(torch, ours, theirs, grads):
+    """Give both optimizers' parameters the same gradients, then step both."""
+    twins = [t for group in theirs.param_groups for t in group["params"]]
+    params = [p for group in ours.param_groups for p in group["params"]]
+    for p, t, g in zip(params, twins, grads):
+        p.grad = g
+        t.grad = None if g is None else torch.tensor(g)
+    ours.step()
+    theirs.step()
 
 
 def test_param_groups_match_torch():
@@ -77,11 +84,7 @@ def test_param_groups_match_torch():
     ours = optim.SGD(groups(params), lr=0.1, momentum=0.9)
     theirs = torch.optim.SGD(groups(twins), lr=0.1, momentum=0.9)
     for grads in _gradients(3, 10):
-        for p, t, g in zip(params, twins, grads):
-            p.grad = g
-            t.grad = None if g is None else torch.tensor(g)
-        ours.step()
-        theirs.step()
+        _step_both(torch, ours, theirs, grads)
     for p, t in zip(params, twins):
         np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-6, atol=1e-6)
 
