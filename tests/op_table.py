@@ -136,6 +136,15 @@ EXTRA_CASES: dict[str, OpCase] = {
     "linear_residual": OpCase(
         lambda x, w, b, r: rg.linear(x, w, b, residual=r), fixed((3, 4), (5, 4), (5,), (1, 5))
     ),
+    "linear_tanh": OpCase(
+        lambda x, w, b, r: rg.linear(x, w, b, residual=r, activation="tanh"),
+        fixed((3, 4), (5, 4), (5,), (3, 5)),
+    ),
+    # |x @ (w/1000).T| < 0.02 < |b|: the pre-activation stays away from relu's kink at 0.
+    "linear_relu": OpCase(
+        lambda x, w, b: rg.linear(x, w * 1e-3, b, activation="relu"),
+        fixed((2, 3, 4), (5, 4), (5,), domain=AWAY_FROM_ZERO),
+    ),
     "unbind": OpCase(_unbind_case, fixed((3, 2))),
     "getitem_mask": OpCase(lambda a: a[a.data > 0] * 3.0, one(AWAY_FROM_ZERO, min_dims=1)),
     "max_keepdims": OpCase(lambda a: a.max(axis=(0, -1), keepdims=True), distinct(min_dims=2)),

@@ -18,7 +18,7 @@ from hypothesis import Phase, given, settings
 
 import retrograd as rg
 from retrograd.autograd import Function, engine, gradcheck
-from retrograd.autograd.engine import OuterProducts
+from retrograd.autograd.engine import PendingSum
 from retrograd.autograd.ops import reduce as reduce_ops
 from tests.op_table import EXTRA_CASES, OPS
 from tests.test_fuzz_programs import PROGRAMS, Program, programs, run
@@ -74,8 +74,8 @@ def _patch_backward(monkeypatch: pytest.MonkeyPatch, op: str, backward: Callable
 
 
 def materialized(grad):
-    """A gradient as an array (a leaf weight's gradient from `linear` comes as factors)."""
-    return grad.value() if isinstance(grad, OuterProducts) else grad
+    """A gradient as an array (a leaf weight's or bias's gradient from `linear` comes in parts)."""
+    return grad.value() if isinstance(grad, PendingSum) else grad
 
 
 def scaled(op: str) -> Callable[[pytest.MonkeyPatch], None]:

@@ -122,7 +122,7 @@ def tensor_label(t: Tensor, kind: str, values: bool, gradients: bool) -> str:
 
 def op_label(node: Node, outputs: dict[int, Tensor], values: bool, gradients: bool) -> str:
     """The op's name, its output's name (if any) and shape, value and retained gradient norm."""
-    lines = [node.op.name]
+    lines = [node.op.label(node.params)]
     if node.n_outputs == 1 and 0 in outputs:
         out = outputs[0]
         if out.name is not None:

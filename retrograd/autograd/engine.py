@@ -60,33 +60,65 @@ def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return total if type(total) is np.ndarray else np.asarray(total)
 
 
-class OuterProducts:
-    """A weight gradient sum_k a_k^T b_k kept as its factors until the end of backward.
+class PendingSum:
+    """A leaf's gradient summed over many uses, kept as parts until enough are held.
 
-    `Linear` returns one for a leaf weight. A weight shared by T time steps
-    then costs one large matrix product over all steps instead of T small
-    products and T additions of its size (chunked, to bound the memory held).
+    `linear`'s backward hands the engine a leaf weight's or bias's gradient
+    in this form. A weight shared by T time steps then costs one large
+    matrix product (a bias, one sum) over all steps instead of T small ones
+    and T additions of its size. Parts are combined in chunks, which bounds
+    the memory they hold, and at the end of backward.
     """
 
-    __slots__ = ("dtype", "lefts", "rights", "shape")
-    CHUNK = 16
+    __slots__ = ("dtype", "parts", "rows", "shape")
+    MAX_PARTS = 16
+    MAX_ROWS = 256
 
-    def __init__(self, left: np.ndarray, right: np.ndarray) -> None:
-        self.lefts = [left]
-        self.rights = [right]
-        self.shape = (left.shape[1], right.shape[1])
-        self.dtype = np.result_type(left.dtype, right.dtype)
-
-    def absorb(self, other: OuterProducts) -> bool:
-        """Take over `other`'s factors; True once enough are held to multiply them out."""
-        self.lefts += other.lefts
-        self.rights += other.rights
-        return len(self.lefts) >= self.CHUNK
+    def absorb(self, other: PendingSum) -> bool:
+        """Take over `other`'s parts; True once enough are held to combine them."""
+        self.parts += other.parts
+        self.rows += other.rows
+        return len(self.parts) >= self.MAX_PARTS or self.rows >= self.MAX_ROWS
 
     def value(self) -> np.ndarray:
-        if len(self.lefts) == 1:
-            return self.lefts[0].T @ self.rights[0]
-        return np.concatenate(self.lefts).T @ np.concatenate(self.rights)
+        raise NotImplementedError
+
+
+class OuterProducts(PendingSum):
+    """A weight gradient sum_k a_k^T b_k, kept as its factor pairs (a_k, b_k)."""
+
+    __slots__ = ()
+
+    def __init__(self, left: np.ndarray, right: np.ndarray) -> None:
+        self.parts = [(left, right)]
+        self.rows = left.shape[0]
+        self.shape = (left.shape[1], right.shape[1])
+        dtype = left.dtype
+        self.dtype = dtype if dtype == right.dtype else np.result_type(dtype, right.dtype)
+
+    def value(self) -> np.ndarray:
+        if len(self.parts) == 1:
+            left, right = self.parts[0]
+            return left.T @ right
+        lefts, rights = zip(*self.parts)
+        return np.concatenate(lefts).T @ np.concatenate(rights)
+
+
+class RowSums(PendingSum):
+    """A bias gradient sum_k of the column sums of g_k, kept as the g_k."""
+
+    __slots__ = ()
+
+    def __init__(self, grad: np.ndarray) -> None:
+        self.parts = [grad]
+        self.rows = grad.shape[0]
+        self.shape = grad.shape[1:]
+        self.dtype = grad.dtype
+
+    def value(self) -> np.ndarray:
+        if len(self.parts) == 1:
+            return self.parts[0].sum(axis=0)
+        return np.concatenate(self.parts).sum(axis=0)
 
 
 def _add_leaf(leaves: dict[int, list], leaf: Tensor, grad: Any) -> None:
@@ -94,21 +126,24 @@ def _add_leaf(leaves: dict[int, list], leaf: Tensor, grad: Any) -> None:
 
     The first sum is out of place (the incoming array may be shared: `a + a`
     hands the same array to both parents); after that the slot owns its
-    buffer and later sums go in place. `OuterProducts` wait in their own
-    place and are multiplied out in chunks and at the end.
+    buffer and later sums go in place. `PendingSum`s wait in their own
+    place and are combined in chunks and at the end.
     """
     entry = leaves.get(id(leaf))
     if entry is None:
         entry = leaves[id(leaf)] = [leaf, None, False, None]
-    if type(grad) is OuterProducts:
+    if isinstance(grad, PendingSum):
         pending = entry[3]
         if pending is None:
             entry[3] = grad
             return
-        if not pending.absorb(grad):
+        if type(pending) is not type(grad):
+            grad = grad.value()
+        elif not pending.absorb(grad):
             return
-        entry[3] = None
-        grad = pending.value()
+        else:
+            entry[3] = None
+            grad = pending.value()
     if entry[1] is None:
         entry[1] = grad
     elif entry[2]:
@@ -221,7 +256,7 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
         if not retain_graph:
             node.saved = FREED
         if anomaly:
-            input_grads = [g.value() if type(g) is OuterProducts else g for g in input_grads]
+            input_grads = [g.value() if isinstance(g, PendingSum) else g for g in input_grads]
             for position, (parent, parent_grad) in enumerate(zip(node.parents, input_grads)):
                 if parent_grad is not None:
                     check_backward(node, parent, position, parent_grad)
@@ -229,7 +264,7 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
             if parent_grad is None or not parent.requires_grad:
                 continue
             data = parent._data
-            if type(parent_grad) is OuterProducts and (
+            if isinstance(parent_grad, PendingSum) and (
                 parent._node is not None
                 or parent_grad.shape != data.shape
                 or parent_grad.dtype != data.dtype

@@ -50,6 +50,11 @@ class Function:
         raise NotImplementedError
 
     @classmethod
+    def label(cls, params: dict[str, Any]) -> str:
+        """The op's name in graph drawings (an op may add its parameters)."""
+        return cls.name
+
+    @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Any:
         """Run the op on tensors; record a node when a gradient will be needed.
 

@@ -81,20 +81,29 @@ def take(weight: Tensor, indices: Any) -> Tensor:
 
 
 def linear(
-    x: Tensor, weight: Tensor, bias: Tensor | None = None, residual: Tensor | None = None
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    residual: Tensor | None = None,
+    activation: str | None = None,
 ) -> Tensor:
-    """x @ weight.T + bias (+ residual) in one op, weight shaped (out_features, in_features).
+    """act(x @ weight.T + bias (+ residual)) in one op, weight shaped (out_features, in_features).
 
-    `residual` is added to the result in the same node: a recurrent step's
-    `x_proj + linear(h, W_hh, b_hh)` costs one node instead of two.
+    `residual` is added to the result and `activation` ("tanh" or "relu")
+    applied to it in the same node: a recurrent step's
+    `tanh(x_proj + linear(h, W_hh, b_hh))` costs one node instead of three.
     """
+    if activation is not None and activation not in ops.linalg.ACTIVATIONS:
+        raise ValueError(f"linear(): activation must be 'tanh', 'relu' or None, got {activation!r}")
+    if residual is not None and bias is None:
+        out = ops.Linear.apply(x, weight) + residual
+        return out if activation is None else getattr(out, activation)()
+    inputs = (x, weight) if bias is None else (x, weight, bias)
     if residual is not None:
-        if bias is None:
-            return ops.Linear.apply(x, weight) + residual
-        return ops.Linear.apply(x, weight, bias, residual)
-    if bias is None:
-        return ops.Linear.apply(x, weight)
-    return ops.Linear.apply(x, weight, bias)
+        inputs += (residual,)
+    if activation is None:
+        return ops.Linear.apply(*inputs)
+    return ops.Linear.apply(*inputs, activation=activation)
 
 
 def cross_entropy(
@@ -134,12 +143,12 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def one_hot(indices: Any, num_classes: int, dtype: Any = np.float32) -> Tensor:
     """A float tensor with a one at each index along a new last axis (no gradient)."""
-    index = as_array(indices.data if isinstance(indices, Tensor) else indices)
+    index = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     if index.dtype.kind not in "iu":
         raise TypeError(f"one_hot(): indices must be integers, got dtype {index.dtype}")
     if index.size and (index.min() < 0 or index.max() >= num_classes):
         bad = index[(index < 0) | (index >= num_classes)].flat[0]
         raise IndexError(f"one_hot(): index {bad} is out of range for {num_classes} classes")
-    out = np.zeros((*index.shape, num_classes), dtype=dtype)
-    np.put_along_axis(out, index[..., None], 1, axis=-1)
-    return Tensor._make(out, None, 0)
+    out = np.zeros((index.size, num_classes), dtype=dtype)
+    out[np.arange(index.size), index.reshape(-1)] = 1
+    return Tensor._make(out.reshape(*index.shape, num_classes), None, 0)

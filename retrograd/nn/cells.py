@@ -24,9 +24,8 @@ NONLINEARITIES = ("tanh", "relu")
 
 
 def rnn_step(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
-    """h' = act(x_proj + W_hh h + b_hh) with act = tanh (or relu)."""
-    pre = linear(h, w_hh, b_hh, residual=x_proj)
-    return pre.relu() if relu else pre.tanh()
+    """h' = act(x_proj + W_hh h + b_hh) with act = tanh (or relu), one node."""
+    return linear(h, w_hh, b_hh, residual=x_proj, activation="relu" if relu else "tanh")
 
 
 def lstm_step(

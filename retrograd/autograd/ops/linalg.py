@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from retrograd.autograd.engine import OuterProducts
+from retrograd.autograd.engine import OuterProducts, RowSums
 from retrograd.autograd.function import Function
 from retrograd.autograd.graph import Node, ShapeError
 
@@ -53,10 +53,12 @@ class Matmul(Function):
 
 
 class Linear(Function):
-    """y = x @ w^T + b (+ r); dx = dy @ w, dw = dy^T @ x, db = sum(dy), dr = dy (w is (out, in))
+    """y = act(x @ w^T + b (+ r)); with z the pre-activation, dz = dy act'(z), dx = dz @ w,
+    dw = dz^T @ x, db = sum(dz), dr = dz (w is (out, in))
 
-    The optional residual r is the recurrent step's `x_proj + W_hh h + b_hh`
-    in one node: one node and one intermediate array fewer per time step.
+    The optional residual r and activation ("tanh" or "relu") make a
+    recurrent step `tanh(x_proj + W_hh h + b_hh)` one node: no pre-activation
+    array is kept, and one node fewer per time step is recorded and walked.
     """
 
     @staticmethod
@@ -66,6 +68,7 @@ class Linear(Function):
         weight: np.ndarray,
         bias: np.ndarray | None = None,
         residual: np.ndarray | None = None,
+        activation: str | None = None,
     ) -> np.ndarray:
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ShapeError(
@@ -76,7 +79,6 @@ class Linear(Function):
             raise ShapeError(
                 f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
             )
-        ctx.saved = (x, weight)
         out = x @ weight.T
         if bias is not None:
             out += bias
@@ -88,11 +90,19 @@ class Linear(Function):
                     f"linear: residual of shape {residual.shape} does not fit output {out.shape}"
                 )
             out += residual
+        if activation is None:
+            ctx.saved = (x, weight)
+            return out
+        ACTIVATIONS[activation](out, out=out)
+        ctx.saved = (x, weight, out)
         return out
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
-        x, weight = ctx.saved
+        saved = ctx.saved
+        x, weight = saved[0], saved[1]
+        if len(saved) == 3:
+            grad = _activation_grad(ctx.params["activation"], saved[2], grad)
         parents = ctx.parents
         grad_x = grad @ weight if parents[0].requires_grad else None
         if x.ndim == 2:
@@ -106,7 +116,32 @@ class Linear(Function):
             grad_w = OuterProducts(flat_grad, flat_x) if leaf else flat_grad.T @ flat_x
         if len(parents) == 2:
             return grad_x, grad_w
-        grad_b = flat_grad.sum(axis=0) if parents[2].requires_grad else None
+        grad_b = None
+        if parents[2].requires_grad:
+            # A leaf bias's row sums are likewise taken once over all steps.
+            grad_b = RowSums(flat_grad) if parents[2]._node is None else flat_grad.sum(axis=0)
         if len(parents) == 3:
             return grad_x, grad_w, grad_b
         return grad_x, grad_w, grad_b, grad
+
+    @classmethod
+    def label(cls, params: dict) -> str:
+        activation = params.get("activation")
+        return cls.name if activation is None else f"{cls.name}+{activation}"
+
+
+def _relu(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.maximum(a, 0, out=out)
+
+
+ACTIVATIONS = {"tanh": np.tanh, "relu": _relu}
+
+
+def _activation_grad(activation: str, out: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """dz from dy and y = act(z): tanh' = 1 - y^2, relu' = [y > 0]."""
+    if activation == "tanh":
+        slope = out * out
+        np.subtract(1, slope, out=slope)
+        slope *= grad
+        return slope
+    return grad * (out > 0)
