@@ -445,10 +445,12 @@ class Tensor:
 
     def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
         """Swap two axes (the last two by default)."""
-        _axes((axis0, axis1), self.ndim, "transpose")
-        axes = list(range(self.ndim))
-        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
-        return self.permute(*axes)
+        ndim = self._data.ndim
+        (axis0,) = _axes(axis0, ndim, "transpose")
+        (axis1,) = _axes(axis1, ndim, "transpose")
+        axes = list(range(ndim))
+        axes[axis0], axes[axis1] = axis1, axis0
+        return ops.Permute.apply(self, axes=tuple(axes))
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
         return ops.BroadcastTo.apply(self, shape=_shape_arg(shape))
@@ -493,12 +495,14 @@ class Tensor:
 def _shape_arg(args: tuple) -> tuple[int, ...]:
     """Accept both f(2, 3) and f((2, 3))."""
     if len(args) == 1 and not isinstance(args[0], int | np.integer):
-        return tuple(int(a) for a in args[0])
-    return tuple(int(a) for a in args)
+        args = args[0]
+    return tuple(map(int, args))
 
 
 def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     """Normalise an axis argument to a sorted tuple of non-negative axes."""
+    if type(axis) is int and -max(ndim, 1) <= axis < max(ndim, 1):
+        return (axis % max(ndim, 1),)
     if axis is None:
         return tuple(range(ndim))
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -185,25 +186,25 @@ class Module:
                 continue
             seen.add(id(module))
             yield name, module
-            kids = [
-                (f"{name}.{child_name}" if name else child_name, child)
-                for child_name, child in module.named_children()
-            ]
-            stack.extend(reversed(kids))
+            children = module._modules
+            if children:
+                dot = f"{name}." if name else ""
+                kids = [(dot + key, child) for key, child in children.items() if child is not None]
+                stack.extend(reversed(kids))
 
     def modules(self) -> Iterator[Module]:
-        for _, module in self.named_modules():
-            yield module
+        return map(itemgetter(1), self.named_modules())
 
     def _parameter_items(self) -> Iterator[tuple[str, Parameter]]:
         """Every parameter once (shared ones under their first key), with dotted keys."""
         seen: set[int] = set()
         for prefix, module in self.named_modules():
+            dot = f"{prefix}." if prefix else ""
             for name, param in module._parameters.items():
                 if param is None or id(param) in seen:
                     continue
                 seen.add(id(param))
-                yield (f"{prefix}.{name}" if prefix else name), param
+                yield dot + name, param
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """Every parameter once (shared ones under their first name), with dotted names.
@@ -212,13 +213,12 @@ class Module:
         the name it had (e.g. after the module was placed inside a larger one).
         """
         for key, param in self._parameter_items():
-            if _is_subpath(param.name, key):
+            if param.name != key and _is_subpath(param.name, key):
                 param.name = key
             yield key, param
 
     def parameters(self) -> Iterator[Parameter]:
-        for _, param in self.named_parameters():
-            yield param
+        return map(itemgetter(1), self.named_parameters())
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call `fn` on every sub-module and then on this one (e.g. to initialise weights)."""

@@ -64,7 +64,8 @@ def clip_grad_norm_(
     if norm_type == math.inf:
         total = float(np.max([np.max(np.abs(g), initial=0.0) for g in grads]))
     elif norm_type == 2.0:
-        total = math.sqrt(sum(_squared_norm(g) for g in grads))
+        with np.errstate(over="ignore"):  # a float32 overflow is redone in float64
+            total = math.sqrt(sum(map(_squared_norm, grads)))
     else:
         flat = [np.abs(g.astype(np.float64, copy=False)).ravel() for g in grads]
         total = sum(float(np.sum(a**norm_type)) for a in flat) ** (1.0 / norm_type)
@@ -84,10 +85,13 @@ def clip_grad_norm_(
 
 def _squared_norm(grad: np.ndarray) -> float:
     """Sum of squares: a dot product in the gradient's dtype (no copy), redone in
-    float64 only when float32 squares overflow although every entry is finite."""
+    float64 only when float32 squares overflow although every entry is finite.
+
+    The caller silences overflow warnings once for all gradients: a per-call
+    `np.errstate` would cost more than the dot product of a small gradient.
+    """
     flat = grad.ravel()
-    with np.errstate(over="ignore"):  # an overflow is caught just below
-        total = float(np.dot(flat, flat))
+    total = float(np.dot(flat, flat))
     if math.isinf(total) and np.isfinite(flat).all():
         wide = flat.astype(np.float64)
         total = float(np.dot(wide, wide))

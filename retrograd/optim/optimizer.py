@@ -115,19 +115,32 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        states = self.state
         for g, group in enumerate(self.param_groups):
             for i, p in enumerate(group["params"]):
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
-                grad = self._checked_grad(p, f"param {i} of group {g}")
-                self._update(p.data, grad, group, self.state.setdefault(p, {}))
+                data = p._data
+                # The common case passes these tests; anything else gets the full check.
+                if (
+                    type(grad) is not np.ndarray
+                    or grad.dtype != data.dtype
+                    or grad.shape != data.shape
+                    or not data.flags.writeable
+                ):
+                    grad = self._checked_grad(p, f"param {i} of group {g}")
+                state = states.get(p)
+                if state is None:
+                    state = states[p] = {}
+                self._update(data, grad, group, state)
                 # An update between a forward and its backward would corrupt saved values:
                 # counting it lets backward refuse instead.
                 p._bump_version()
         return loss
 
     def _checked_grad(self, p: Tensor, where: str) -> np.ndarray:
-        """The gradient of `p` in `p`'s dtype, after checking it fits."""
+        """The gradient of `p` in `p`'s dtype, after checking it fits (clear errors if not)."""
         label = f"{self._name}.step(): {where}" + (f" ({p.name})" if p.name else "")
         grad = p.grad
         if not isinstance(grad, np.ndarray):

@@ -20,21 +20,32 @@ class CrossEntropy(Function):
                 f"cross_entropy: logits must be (N, C) and target (N,), "
                 f"got {logits.shape} and {target.shape}"
             )
+        n, n_classes = logits.shape
         keep = target != ignore_index
-        rows = np.flatnonzero(keep)
-        classes = target[keep]
-        if classes.size and (classes.min() < 0 or classes.max() >= logits.shape[1]):
-            bad = classes[(classes < 0) | (classes >= logits.shape[1])][0]
+        if keep.all():
+            rows, classes = np.arange(n), target
+        else:
+            rows = np.flatnonzero(keep)
+            classes = target[rows]
+        if classes.size and (classes.min() < 0 or classes.max() >= n_classes):
+            bad = classes[(classes < 0) | (classes >= n_classes)][0]
             raise IndexError(
-                f"cross_entropy: target class {bad} is out of range for {logits.shape[1]} classes"
+                f"cross_entropy: target class {bad} is out of range for {n_classes} classes"
             )
         # Shift by the row maximum: exp never overflows, the log never sees 0.
         shifted = logits - logits.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
-        losses = np.zeros(logits.shape[0], dtype=logits.dtype)
-        losses[rows] = np.log(total[rows, 0]) - shifted[rows, classes]
-        ctx.saved = (exp / total, rows, classes)
+        picked = shifted[rows, classes]
+        # exp overwrites the shifted logits (a float buffer of our own) instead of allocating.
+        probs = np.exp(shifted, out=shifted if shifted.dtype.kind == "f" else None)
+        total = probs.sum(axis=1)
+        probs /= total[:, None]
+        if rows.size == n:
+            losses = np.log(total)
+            losses -= picked
+        else:
+            losses = np.zeros(n, dtype=probs.dtype)
+            losses[rows] = np.log(total[rows]) - picked
+        ctx.saved = (probs, rows, classes)
         if reduction == "none":
             return losses
         if reduction == "sum":
@@ -44,13 +55,16 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         probs, rows, classes = ctx.saved
-        out = np.zeros_like(probs)
-        out[rows] = probs[rows]
-        out[rows, classes] -= 1
         reduction = ctx.params["reduction"]
         if reduction == "none":
-            out *= grad[:, None]
+            scale = grad[:, None]
+            picked = grad[rows]
         else:
-            scale = grad / max(rows.size, 1) if reduction == "mean" else grad
-            out *= scale
+            scale = picked = grad / max(rows.size, 1) if reduction == "mean" else grad
+        if rows.size == probs.shape[0]:
+            out = probs * scale
+        else:
+            out = np.zeros_like(probs)
+            out[rows] = probs[rows] * (scale if reduction != "none" else scale[rows])
+        out[rows, classes] -= picked
         return out, None

@@ -34,15 +34,22 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-        if sorted(ax % max(a.ndim, 1) for ax in axes) != list(range(a.ndim)):
-            raise ShapeError(f"permute: axes {axes} are not a permutation of {a.ndim} axes")
-        return np.transpose(a, axes)
+        try:
+            # ndarray.transpose rejects repeated, missing and out-of-range axes itself.
+            return a.transpose(axes)
+        except ValueError:
+            raise ShapeError(
+                f"permute: axes {axes} are not a permutation of {a.ndim} axes"
+            ) from None
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
-        # Negative axes must be made positive, or argsort gives the wrong inverse.
-        axes = [ax % grad.ndim for ax in ctx.params["axes"]]
-        return (np.transpose(grad, np.argsort(axes)),)
+        # Negative axes must be made positive before they are inverted.
+        ndim = grad.ndim
+        inverse = [0] * ndim
+        for position, axis in enumerate(ctx.params["axes"]):
+            inverse[axis % ndim] = position
+        return (grad.transpose(inverse),)
 
 
 class BroadcastTo(Function):
@@ -138,11 +145,31 @@ class Stack(Function):
 
     @staticmethod
     def forward(ctx: Node, *arrays: np.ndarray, axis: int) -> np.ndarray:
-        return np.stack(arrays, axis=axis)
+        shape = arrays[0].shape
+        if axis != 0 or not shape or any(a.shape != shape for a in arrays):
+            return np.stack(arrays, axis=axis)
+        # Along a new first axis, one concatenate and a free reshape beat np.stack's setup.
+        return np.concatenate(arrays).reshape(len(arrays), *shape)
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
-        return tuple(np.moveaxis(grad, ctx.params["axis"], 0))
+        return tuple(_to_front(grad, ctx.params["axis"]))
+
+
+def _to_front(array: np.ndarray, axis: int) -> np.ndarray:
+    """A view of `array` with `axis` (non-negative or negative) moved to the front."""
+    if axis == 0:
+        return array
+    axis %= array.ndim
+    return array.transpose((axis, *range(axis), *range(axis + 1, array.ndim)))
+
+
+def _from_front(array: np.ndarray, axis: int) -> np.ndarray:
+    """The inverse of `_to_front`: a view with the first axis moved to position `axis`."""
+    if axis == 0:
+        return array
+    axis %= array.ndim
+    return array.transpose((*range(1, axis + 1), 0, *range(axis + 1, array.ndim)))
 
 
 class Split(Function):
@@ -154,12 +181,12 @@ class Split(Function):
     def forward(
         ctx: Node, a: np.ndarray, sizes: tuple[int, ...], axis: int, squeeze: bool
     ) -> tuple[np.ndarray, ...]:
-        front = np.moveaxis(a, axis, 0)
+        front = _to_front(a, axis)
         if squeeze:
             return tuple(front)
-        bounds = np.cumsum((0, *sizes))
+        bounds = np.cumsum((0, *sizes)).tolist()
         return tuple(
-            np.moveaxis(front[start:stop], 0, axis) for start, stop in itertools.pairwise(bounds)
+            _from_front(front[start:stop], axis) for start, stop in itertools.pairwise(bounds)
         )
 
     @staticmethod
@@ -168,14 +195,14 @@ class Split(Function):
         axis, sizes = ctx.params["axis"], ctx.params["sizes"]
         # One buffer for the whole input, not one full-size zero array per piece.
         out = np.zeros(source.shape, dtype=next(g for g in grads if g is not None).dtype)
-        front = np.moveaxis(out, axis, 0)
+        front = _to_front(out, axis)
         if ctx.params["squeeze"]:
             for row, grad in enumerate(grads):
                 if grad is not None:
                     front[row] = grad
             return (out,)
-        bounds = np.cumsum((0, *sizes))
+        bounds = np.cumsum((0, *sizes)).tolist()
         for (start, stop), grad in zip(itertools.pairwise(bounds), grads):
             if grad is not None:
-                front[start:stop] = np.moveaxis(grad, axis, 0)
+                front[start:stop] = _to_front(grad, axis)
         return (out,)
