@@ -99,9 +99,9 @@ class OuterProducts(PendingSum):
     def value(self) -> np.ndarray:
         if len(self.parts) == 1:
             left, right = self.parts[0]
-            return left.T @ right
+            return np.dot(left.T, right)
         lefts, rights = zip(*self.parts)
-        return np.concatenate(lefts).T @ np.concatenate(rights)
+        return np.dot(np.concatenate(lefts).T, np.concatenate(rights))
 
 
 class RowSums(PendingSum):
@@ -264,21 +264,23 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
             if parent_grad is None or not parent.requires_grad:
                 continue
             data = parent._data
+            parent_node = parent._node
             if isinstance(parent_grad, PendingSum) and (
-                parent._node is not None
+                parent_node is not None
                 or parent_grad.shape != data.shape
                 or parent_grad.dtype != data.dtype
             ):
                 parent_grad = parent_grad.value()
             if parent_grad.shape != data.shape:
                 parent_grad = sum_to(parent_grad, data.shape, node.op.name)
-            if parent_grad.dtype != data.dtype:
+            # Built-in dtypes are singletons: the identity test settles the usual case.
+            if parent_grad.dtype is not data.dtype and parent_grad.dtype != data.dtype:
                 parent_grad = parent_grad.astype(data.dtype)
-            if parent._node is None:
+            if parent_node is None:
                 _add_leaf(leaves, parent, parent_grad)
                 continue
             if parent._retains_grad:
-                group = retained.setdefault(parent._node, [])
+                group = retained.setdefault(parent_node, [])
                 if all(t is not parent for t in group):
                     group.append(parent)
             _add_output(grads, parent, parent_grad)

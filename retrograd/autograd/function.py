@@ -8,7 +8,6 @@ and grad mode is on, records a `Node` that the engine walks later.
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import Any, ClassVar
 
 import numpy as np
@@ -70,7 +69,15 @@ class Function:
         ctx.created = grad_mode.mutations
         ctx.seq = next_seq()
         try:
-            out = cls.forward(ctx, *map(_data, inputs), **params)
+            # Unpacking by arity avoids a generator per call on this hot path.
+            if params:
+                out = cls.forward(ctx, *[t._data for t in inputs], **params)
+            elif len(inputs) == 2:
+                out = cls.forward(ctx, inputs[0]._data, inputs[1]._data)
+            elif len(inputs) == 1:
+                out = cls.forward(ctx, inputs[0]._data)
+            else:
+                out = cls.forward(ctx, *[t._data for t in inputs], **params)
         except ValueError as err:
             if isinstance(err, ShapeError):
                 raise
@@ -104,4 +111,3 @@ class Function:
 
 
 _new = object.__new__
-_data = attrgetter("_data")

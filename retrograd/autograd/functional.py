@@ -91,19 +91,18 @@ def linear(
 
     `residual` is added to the result and `activation` ("tanh" or "relu")
     applied to it in the same node: a recurrent step's
-    `tanh(x_proj + linear(h, W_hh, b_hh))` costs one node instead of three.
+    `tanh(x_proj + linear(h, W_hh))` costs one node instead of three.
     """
     if activation is not None and activation not in ops.linalg.ACTIVATIONS:
         raise ValueError(f"linear(): activation must be 'tanh', 'relu' or None, got {activation!r}")
-    if residual is not None and bias is None:
-        out = ops.Linear.apply(x, weight) + residual
-        return out if activation is None else getattr(out, activation)()
     inputs = (x, weight) if bias is None else (x, weight, bias)
+    params: dict[str, Any] = {}
     if residual is not None:
         inputs += (residual,)
-    if activation is None:
-        return ops.Linear.apply(*inputs)
-    return ops.Linear.apply(*inputs, activation=activation)
+        params["residual"] = True
+    if activation is not None:
+        params["activation"] = activation
+    return ops.Linear.apply(*inputs, **params)
 
 
 def cross_entropy(

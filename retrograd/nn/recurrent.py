@@ -8,8 +8,10 @@ graph cheap:
   over (T*B, D), split into time steps by one `unbind` (a single node whose
   backward fills one (T, B, G*H) buffer, instead of T slicing nodes that
   each allocate a full-size zero gradient: an O(T^2) trap);
-- each step is one `linear(h, W_hh, b_hh)`, one add and the nonlinearity
-  (plus the gate arithmetic for LSTM and GRU);
+- `b_hh` joins `b_ih` in that projection (except GRU's, which the reset
+  gate multiplies), and each step is one `linear(h, W_hh, residual=x_proj_t)`
+  that for a vanilla RNN also applies the nonlinearity (plus the gate
+  arithmetic for LSTM and GRU);
 - the outputs are joined by one `stack`.
 
 Every step's ops are recorded under the scope `t=<step>`; with several
@@ -98,9 +100,13 @@ class _Recurrent(Module):
                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
             )
             with scope(f"layer{k}") if self.num_layers > 1 else nullcontext():
+                # Where b_hh only adds to the step's input projection (RNN, LSTM; not GRU's
+                # reset-gated b_hn), it joins b_ih there once instead of once per step.
+                fold = self.kind != "gru" and b_hh is not None
                 flat = layer_input.reshape(steps * batch, layer_input.shape[2])
-                proj = linear(flat, w_ih, b_ih).reshape(steps, batch, w_ih.shape[0])
-                outputs, final = self._layer(proj, initial[k], w_hh, b_hh)
+                proj = linear(flat, w_ih, b_ih + b_hh if fold else b_ih)
+                proj = proj.reshape(steps, batch, w_ih.shape[0])
+                outputs, final = self._layer(proj, initial[k], w_hh, None if fold else b_hh)
                 layer_input = stack(outputs)
             finals.append(final)
             if self.retain_hidden_grads:

@@ -66,10 +66,12 @@ class Linear(Function):
         ctx: Node,
         x: np.ndarray,
         weight: np.ndarray,
-        bias: np.ndarray | None = None,
-        residual: np.ndarray | None = None,
+        *extra: np.ndarray,
+        residual: bool = False,
         activation: str | None = None,
     ) -> np.ndarray:
+        """`extra` is (bias), (bias, residual) or, with residual=True, (residual)."""
+        bias = extra[0] if len(extra) > residual else None
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ShapeError(
                 f"linear: input of shape {x.shape} does not fit weight of shape "
@@ -79,17 +81,20 @@ class Linear(Function):
             raise ShapeError(
                 f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
             )
-        out = x @ weight.T
+        # np.dot skips matmul's broadcasting machinery: cheaper for the small 2-d products of
+        # a recurrent step (for more dimensions it falls back to slow loops, matmul does not).
+        out = np.dot(x, weight.T) if x.ndim == 2 else x @ weight.T
         if bias is not None:
             out += bias
-        if residual is not None:
-            if residual.shape != out.shape and (
-                np.broadcast_shapes(out.shape, residual.shape) != out.shape
+        if residual:
+            other = extra[-1]
+            if other.shape != out.shape and (
+                np.broadcast_shapes(out.shape, other.shape) != out.shape
             ):
                 raise ShapeError(
-                    f"linear: residual of shape {residual.shape} does not fit output {out.shape}"
+                    f"linear: residual of shape {other.shape} does not fit output {out.shape}"
                 )
-            out += residual
+            out += other
         if activation is None:
             ctx.saved = (x, weight)
             return out
@@ -104,7 +109,9 @@ class Linear(Function):
         if len(saved) == 3:
             grad = _activation_grad(ctx.params["activation"], saved[2], grad)
         parents = ctx.parents
-        grad_x = grad @ weight if parents[0].requires_grad else None
+        grad_x = None
+        if parents[0].requires_grad:
+            grad_x = np.dot(grad, weight) if grad.ndim == 2 else grad @ weight
         if x.ndim == 2:
             flat_grad, flat_x = grad, x
         else:
@@ -113,16 +120,15 @@ class Linear(Function):
         if parents[1].requires_grad:
             # A leaf weight's products are summed by the engine in one matrix product.
             leaf = parents[1]._node is None
-            grad_w = OuterProducts(flat_grad, flat_x) if leaf else flat_grad.T @ flat_x
-        if len(parents) == 2:
-            return grad_x, grad_w
+            grad_w = OuterProducts(flat_grad, flat_x) if leaf else np.dot(flat_grad.T, flat_x)
+        residual = ctx.params.get("residual", False)
+        if len(parents) == 2 + residual:
+            return (grad_x, grad_w, grad) if residual else (grad_x, grad_w)
         grad_b = None
         if parents[2].requires_grad:
             # A leaf bias's row sums are likewise taken once over all steps.
             grad_b = RowSums(flat_grad) if parents[2]._node is None else flat_grad.sum(axis=0)
-        if len(parents) == 3:
-            return grad_x, grad_w, grad_b
-        return grad_x, grad_w, grad_b, grad
+        return (grad_x, grad_w, grad_b, grad) if residual else (grad_x, grad_w, grad_b)
 
     @classmethod
     def label(cls, params: dict) -> str:
