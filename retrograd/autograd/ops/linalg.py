@@ -81,9 +81,7 @@ class Linear(Function):
             raise ShapeError(
                 f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
             )
-        # np.dot skips matmul's broadcasting machinery: cheaper for the small 2-d products of
-        # a recurrent step (for more dimensions it falls back to slow loops, matmul does not).
-        out = np.dot(x, weight.T) if x.ndim == 2 else x @ weight.T
+        out = _dot(x, weight.T)
         if bias is not None:
             out += bias
         if residual:
@@ -109,9 +107,7 @@ class Linear(Function):
         if len(saved) == 3:
             grad = _activation_grad(ctx.params["activation"], saved[2], grad)
         parents = ctx.parents
-        grad_x = None
-        if parents[0].requires_grad:
-            grad_x = np.dot(grad, weight) if grad.ndim == 2 else grad @ weight
+        grad_x = _dot(grad, weight) if parents[0].requires_grad else None
         if x.ndim == 2:
             flat_grad, flat_x = grad, x
         else:
@@ -134,6 +130,21 @@ class Linear(Function):
     def label(cls, params: dict) -> str:
         activation = params.get("activation")
         return cls.name if activation is None else f"{cls.name}+{activation}"
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for a 2-d b, as one 2-d product.
+
+    np.dot skips matmul's broadcasting machinery, which costs more than the
+    product itself for a recurrent step's small matrices; leading axes of
+    `a` are flattened, since matmul would take one matrix-vector product per
+    row of a (T, 1, H) input.
+    """
+    if a.ndim == 2:
+        return np.dot(a, b)
+    if a.ndim == 1:
+        return a @ b
+    return np.dot(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[1])
 
 
 def _relu(a: np.ndarray, out: np.ndarray) -> np.ndarray:
