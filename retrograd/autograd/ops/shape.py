@@ -193,10 +193,16 @@ class Split(Function):
     def backward(ctx: Node, grads: list) -> tuple:
         source = ctx.parents[0].data
         axis, sizes = ctx.params["axis"], ctx.params["sizes"]
+        squeeze = ctx.params["squeeze"]
+        if squeeze and axis == 0 and source.ndim > 1:
+            rows = source.shape[1:]
+            if all(grad is not None and grad.shape == rows for grad in grads):
+                # Every row has a gradient: one concatenate beats a copy per row.
+                return (np.concatenate(grads).reshape(source.shape),)
         # One buffer for the whole input, not one full-size zero array per piece.
         out = np.zeros(source.shape, dtype=next(g for g in grads if g is not None).dtype)
         front = _to_front(out, axis)
-        if ctx.params["squeeze"]:
+        if squeeze:
             for row, grad in enumerate(grads):
                 if grad is not None:
                     front[row] = grad
