@@ -70,12 +70,14 @@ class Function:
         ctx.seq = next_seq()
         try:
             # Unpacking by arity avoids a generator per call on this hot path.
-            if params:
-                out = cls.forward(ctx, *[t._data for t in inputs], **params)
-            elif len(inputs) == 2:
-                out = cls.forward(ctx, inputs[0]._data, inputs[1]._data)
-            elif len(inputs) == 1:
-                out = cls.forward(ctx, inputs[0]._data)
+            n = len(inputs)
+            if n == 2:
+                out = cls.forward(ctx, inputs[0]._data, inputs[1]._data, **params)
+            elif n == 1:
+                out = cls.forward(ctx, inputs[0]._data, **params)
+            elif n == 3:
+                a, b, c = inputs
+                out = cls.forward(ctx, a._data, b._data, c._data, **params)
             else:
                 out = cls.forward(ctx, *[t._data for t in inputs], **params)
         except ValueError as err:

@@ -96,13 +96,11 @@ def linear(
     if activation is not None and activation not in ops.linalg.ACTIVATIONS:
         raise ValueError(f"linear(): activation must be 'tanh', 'relu' or None, got {activation!r}")
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    params: dict[str, Any] = {}
-    if residual is not None:
-        inputs += (residual,)
-        params["residual"] = True
-    if activation is not None:
-        params["activation"] = activation
-    return ops.Linear.apply(*inputs, **params)
+    if residual is None:
+        if activation is None:
+            return ops.Linear.apply(*inputs)
+        return ops.Linear.apply(*inputs, activation=activation)
+    return ops.Linear.apply(*inputs, residual, residual=True, activation=activation)
 
 
 def cross_entropy(
