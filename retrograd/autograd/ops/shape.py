@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -115,13 +116,16 @@ class Take(Function):
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         weight, indices = (p.data for p in ctx.parents)
         rows = indices.reshape(-1) % weight.shape[0]
-        flat = grad.reshape(rows.size, int(np.prod(weight.shape[1:])))
-        # Sort the rows once and sum each run with reduceat: much faster than np.add.at.
-        order = np.argsort(rows, kind="stable")
-        sorted_rows = rows[order]
-        starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
+        flat = grad.reshape(rows.size, math.prod(weight.shape[1:]))
         out = np.zeros((weight.shape[0], flat.shape[1]), dtype=grad.dtype)
         if rows.size:
+            # Sort the rows once and sum each run with reduceat: much faster than np.add.at.
+            order = rows.argsort(kind="stable")
+            sorted_rows = rows[order]
+            first = np.empty(rows.size, dtype=bool)
+            first[0] = True
+            np.not_equal(sorted_rows[1:], sorted_rows[:-1], out=first[1:])
+            starts = first.nonzero()[0]
             out[sorted_rows[starts]] = np.add.reduceat(flat[order], starts, axis=0)
         return out.reshape(weight.shape), None
 
