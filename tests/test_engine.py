@@ -121,6 +121,25 @@ def test_split_gradient_is_zero_for_unused_pieces() -> None:
     np.testing.assert_array_equal(x.grad, [[0, 0, 1, 1, 0]] * 2)
 
 
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_unbind_then_stack_gradient_routes_every_piece_back(axis: int) -> None:
+    x = _leaf(np.arange(24.0).reshape(2, 3, 4))
+    pieces = x.unbind(axis)
+    weights = np.arange(1.0, len(pieces) + 1.0)
+    joined = rg.stack([p * w for p, w in zip(pieces, weights)], axis=axis)
+    joined.sum().backward()
+    shape = [1, 1, 1]
+    shape[axis] = len(pieces)
+    np.testing.assert_array_equal(x.grad, np.broadcast_to(weights.reshape(shape), x.shape))
+
+
+def test_permute_with_negative_axes_gradient_is_the_inverse_permutation() -> None:
+    x = _leaf(np.arange(24.0).reshape(2, 3, 4))
+    weights = np.arange(24.0).reshape(4, 2, 3)
+    (x.permute(-1, 0, -2) * weights).sum().backward()
+    np.testing.assert_array_equal(x.grad, weights.transpose(1, 2, 0))
+
+
 # ----- grad modes, detach, requires_grad_, retain_grad -----
 def test_no_grad_context_records_no_graph() -> None:
     x = _leaf([1.0, 2.0])

@@ -251,6 +251,8 @@ def test_losses_gradcheck_float64(reduction):
     logits = leaf(rng.standard_normal((4, 3)))
     target = rng.integers(0, 3, 4)
     assert gradcheck(lambda z: F.cross_entropy(z, target, reduction), [logits])
+    ignored = np.array([2, -100, 0, -100])  # ignored rows take the masked path
+    assert gradcheck(lambda z: F.cross_entropy(z, ignored, reduction), [logits])
     probs = leaf(rng.uniform(0, 1, (4, 3)))
     assert gradcheck(
         lambda z, p: F.binary_cross_entropy_with_logits(z, p, reduction), [logits, probs]
