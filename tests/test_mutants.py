@@ -129,7 +129,8 @@ def piece_assigned_not_summed(monkeypatch: pytest.MonkeyPatch) -> None:
     def add_output(grads, tensor, grad):
         node = tensor._node
         if node.op.multiple_outputs:
-            grads.setdefault(node, [None] * node.n_outputs)[tensor._index] = grad
+            buffer = grads.setdefault(node, node.op.grad_buffer(node))
+            node.op.grad_piece(node, buffer, tensor._index)[...] = grad
         else:
             honest(grads, tensor, grad)
 
