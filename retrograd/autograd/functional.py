@@ -86,16 +86,27 @@ def linear(
     bias: Tensor | None = None,
     residual: Tensor | None = None,
     activation: str | None = None,
+    out: np.ndarray | None = None,
 ) -> Tensor:
     """act(x @ weight.T + bias (+ residual)) in one op, weight shaped (out_features, in_features).
 
     `residual` is added to the result and `activation` ("tanh" or "relu")
     applied to it in the same node: a recurrent step's
     `tanh(x_proj + linear(h, W_hh))` costs one node instead of three.
+    `out` (2-d input only) is a C-contiguous array of the result's shape and
+    dtype to write the result into, as NumPy's `out=`; nothing else may
+    write to it while the graph lives. `nn.RNN` writes its steps into one
+    buffer this way, so joining them later copies nothing.
     """
     if activation is not None and activation not in ops.linalg.ACTIVATIONS:
         raise ValueError(f"linear(): activation must be 'tanh', 'relu' or None, got {activation!r}")
     inputs = (x, weight) if bias is None else (x, weight, bias)
+    if out is not None:
+        if residual is not None:
+            inputs += (residual,)
+        return ops.Linear.apply(
+            *inputs, residual=residual is not None, activation=activation, out=out
+        )
     if residual is None:
         if activation is None:
             return ops.Linear.apply(*inputs)

@@ -23,9 +23,17 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 NONLINEARITIES = ("tanh", "relu")
 
 
-def rnn_step(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
-    """h' = act(x_proj + W_hh h + b_hh) with act = tanh (or relu), one node."""
-    return linear(h, w_hh, b_hh, residual=x_proj, activation="relu" if relu else "tanh")
+def rnn_step(
+    x_proj: Tensor,
+    h: Tensor,
+    w_hh: Tensor,
+    b_hh: Tensor | None,
+    relu: bool,
+    out: np.ndarray | None = None,
+) -> Tensor:
+    """h' = act(x_proj + W_hh h + b_hh) with act = tanh (or relu), one node (written into `out`)."""
+    activation = "relu" if relu else "tanh"
+    return linear(h, w_hh, b_hh, residual=x_proj, activation=activation, out=out)
 
 
 def lstm_step(

@@ -12,7 +12,8 @@ graph cheap:
   gate multiplies), and each step is one `linear(h, W_hh, residual=x_proj_t)`
   that for a vanilla RNN also applies the nonlinearity (plus the gate
   arithmetic for LSTM and GRU);
-- the outputs are joined by one `stack`.
+- the outputs are joined by one `stack` (a vanilla RNN writes its steps into
+  one buffer, so that stack copies nothing).
 
 Every step's ops are recorded under the scope `t=<step>`; with several
 layers each layer's ops sit under `layer<k>`, so steps read `layer1/t=3`.
@@ -28,6 +29,7 @@ import numpy as np
 
 from retrograd.autograd import Tensor, as_generator, linear, scope, stack
 from retrograd.autograd.graph import ShapeError, gc_paused
+from retrograd.autograd.ops import Stack
 from retrograd.nn.cells import (
     GATES,
     NONLINEARITIES,
@@ -106,8 +108,10 @@ class _Recurrent(Module):
                 flat = layer_input.reshape(steps * batch, layer_input.shape[2])
                 proj = linear(flat, w_ih, b_ih + b_hh if fold else b_ih)
                 proj = proj.reshape(steps, batch, w_ih.shape[0])
-                outputs, final = self._layer(proj, initial[k], w_hh, None if fold else b_hh)
-                layer_input = stack(outputs)
+                outputs, final, buffer = self._layer(proj, initial[k], w_hh, None if fold else b_hh)
+                layer_input = (
+                    stack(outputs) if buffer is None else Stack.apply(*outputs, axis=0, into=buffer)
+                )
             finals.append(final)
             if self.retain_hidden_grads:
                 for t, h in enumerate(outputs):
@@ -151,6 +155,7 @@ class _Recurrent(Module):
         return stack(finals)
 
     def _layer(self, proj: Tensor, state: Any, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
+        """(outputs, final state, the array the outputs were written into or None)."""
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -202,11 +207,13 @@ class RNN(_Recurrent):
     def _layer(self, proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
         relu = self.nonlinearity == "relu"
         outputs = []
+        # Each step writes its state into one (T, B, H) buffer: stacking them copies nothing.
+        buffer = np.empty((proj.shape[0], *h.shape), dtype=proj.dtype)
         for t, x_proj in enumerate(proj.unbind(0)):
             with scope(f"t={t}"):
-                h = rnn_step(x_proj, h, w_hh, b_hh, relu)
+                h = rnn_step(x_proj, h, w_hh, b_hh, relu, out=buffer[t])
             outputs.append(h)
-        return outputs, h
+        return outputs, h, buffer
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
@@ -241,7 +248,7 @@ class LSTM(_Recurrent):
             with scope(f"t={t}"):
                 h, c = lstm_step(x_proj, h, c, w_hh, b_hh)
             outputs.append(h)
-        return outputs, (h, c)
+        return outputs, (h, c), None
 
 
 class GRU(_Recurrent):
@@ -261,4 +268,4 @@ class GRU(_Recurrent):
             with scope(f"t={t}"):
                 h = gru_step(xt_rz, xt_n, h, w_hh, b_hh)
             outputs.append(h)
-        return outputs, h
+        return outputs, h, None

@@ -69,8 +69,10 @@ class Linear(Function):
         *extra: np.ndarray,
         residual: bool = False,
         activation: str | None = None,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
-        """`extra` is (bias), (bias, residual) or, with residual=True, (residual)."""
+        """`extra` is (bias), (bias, residual) or, with residual=True, (residual); `out`, an
+        array to write the 2-d result into (an RNN writes its steps into one buffer)."""
         bias = extra[0] if len(extra) > residual else None
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ShapeError(
@@ -81,7 +83,15 @@ class Linear(Function):
             raise ShapeError(
                 f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
             )
-        out = _dot(x, weight.T)
+        if out is None:
+            out = _dot(x, weight.T)
+        elif x.ndim != 2 or out.shape != (x.shape[0], weight.shape[0]) or out.dtype != x.dtype:
+            raise ShapeError(
+                f"linear: out of shape {out.shape} and dtype {out.dtype} does not fit the "
+                f"result of a {x.shape} {x.dtype} input and a {weight.shape} weight"
+            )
+        else:
+            np.dot(x, weight.T, out=out)
         if bias is not None:
             out += bias
         if residual:

@@ -148,8 +148,15 @@ class Stack(Function):
     """d stack(a, b, ...) = the matching slices of d out"""
 
     @staticmethod
-    def forward(ctx: Node, *arrays: np.ndarray, axis: int) -> np.ndarray:
+    def forward(
+        ctx: Node, *arrays: np.ndarray, axis: int, into: np.ndarray | None = None
+    ) -> np.ndarray:
+        """`into`: an array whose slices into[0], into[1], ... the inputs are, as the caller
+        promises (an RNN layer, which wrote its steps there); it is then the result, with
+        no copy. Used inside retrograd only: the order is not checked element by element."""
         shape = arrays[0].shape
+        if into is not None and axis == 0 and _slices_of(into, arrays):
+            return into
         if axis != 0 or not shape or any(a.shape != shape for a in arrays):
             return np.stack(arrays, axis=axis)
         # Along a new first axis, one concatenate and a free reshape beat np.stack's setup.
@@ -158,6 +165,28 @@ class Stack(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         return tuple(_to_front(grad, ctx.params["axis"]))
+
+
+def _slices_of(base: np.ndarray, arrays: tuple[np.ndarray, ...]) -> bool:
+    """Whether `arrays` look like base[0], base[1], ... of the C-contiguous array `base`.
+
+    Shapes, strides, the shared base and the first and last positions are
+    checked; the order in between is the caller's promise (reading every
+    array's address would cost a microsecond per RNN step).
+    """
+    if base.shape != (len(arrays), *arrays[0].shape) or not base.flags.c_contiguous:
+        return False
+    strides = base.strides[1:]
+    if any(a.base is not base or a.strides != strides for a in arrays):
+        return False
+    start = _address(base)
+    last = start + (len(arrays) - 1) * base.strides[0]
+    return _address(arrays[0]) == start and _address(arrays[-1]) == last
+
+
+def _address(array: np.ndarray) -> int:
+    # (`ndarray.ctypes.data` would leak a little memory per call.)
+    return array.__array_interface__["data"][0]
 
 
 def _to_front(array: np.ndarray, axis: int) -> np.ndarray:

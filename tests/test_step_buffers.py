@@ -1,0 +1,87 @@
+"""Writing an RNN's steps into one buffer: `linear(..., out=)` and the stack op's `into=`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retrograd as rg
+from retrograd.autograd import ShapeError, gradcheck, linear, stack
+from retrograd.autograd.ops import Stack
+
+
+def _steps(buffer: np.ndarray, w: rg.Tensor, xs: rg.Tensor) -> list[rg.Tensor]:
+    h = rg.tensor(np.zeros(buffer.shape[1:], dtype=buffer.dtype))
+    outputs = []
+    for t, x in enumerate(xs.unbind(0)):
+        h = linear(h, w, residual=x, activation="tanh", out=buffer[t])
+        outputs.append(h)
+    return outputs
+
+
+def test_linear_out_writes_the_result_into_the_given_array() -> None:
+    x, w, b = rg.randn(3, 4, generator=0), rg.randn(5, 4, generator=1), rg.randn(5, generator=2)
+    out = np.zeros((3, 5), dtype=np.float32)
+    y = linear(x, w, b, activation="relu", out=out)
+    assert y.data is out
+    np.testing.assert_allclose(out, linear(x, w, b, activation="relu").data, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "out", [np.zeros((3, 4), np.float32), np.zeros((3, 5), np.float64), np.zeros((5, 3)).T]
+)
+def test_linear_out_of_the_wrong_shape_dtype_or_layout_is_refused(out: np.ndarray) -> None:
+    x, w = rg.randn(3, 4, generator=0), rg.randn(5, 4, generator=1)
+    with pytest.raises(ShapeError, match="linear: out of shape"):
+        linear(x, w, out=out)
+
+
+def test_stack_into_the_buffer_the_steps_were_written_to_copies_nothing() -> None:
+    buffer = np.empty((6, 2, 3), dtype=np.float64)
+    w = rg.randn(3, 3, generator=0, dtype=np.float64, requires_grad=True)
+    xs = rg.randn(6, 2, 3, generator=1, dtype=np.float64, requires_grad=True)
+    stacked = Stack.apply(*_steps(buffer, w, xs), axis=0, into=buffer)
+    assert stacked.data is buffer
+    np.testing.assert_array_equal(stacked.data, stack(_steps(np.empty_like(buffer), w, xs)).data)
+
+
+def test_stack_into_copies_when_the_tensors_are_not_the_buffer_slices() -> None:
+    buffer = np.empty((4, 2, 3), dtype=np.float32)
+    w, xs = rg.randn(3, 3, generator=0), rg.randn(4, 2, 3, generator=1)
+    steps = _steps(buffer, w, xs)
+    reordered = Stack.apply(*steps[::-1], axis=0, into=buffer)
+    assert reordered.data is not buffer
+    np.testing.assert_array_equal(reordered.data, buffer[::-1])
+    others = [rg.randn(2, 3, generator=i) for i in range(4)]
+    assert Stack.apply(*others, axis=0, into=buffer).data is not buffer
+
+
+def test_gradients_through_a_step_buffer_match_central_differences() -> None:
+    def fn(w: rg.Tensor, xs: rg.Tensor) -> rg.Tensor:
+        buffer = np.empty((5, 2, 3), dtype=np.float64)
+        stacked = Stack.apply(*_steps(buffer, w, xs), axis=0, into=buffer)
+        return (stacked * stacked).sum() + stacked[2].sum()
+
+    w = rg.randn(3, 3, generator=0, dtype=np.float64, requires_grad=True)
+    xs = rg.randn(5, 2, 3, generator=1, dtype=np.float64, requires_grad=True)
+    assert gradcheck(fn, [w, xs])
+
+
+def test_rnn_outputs_share_one_buffer_and_the_final_state_is_a_copy() -> None:
+    rnn = rg.nn.RNN(3, 4, generator=0)
+    out, h_n = rnn(rg.randn(5, 2, 3, generator=1))
+    assert out.data.base is None and out.data.flags.owndata  # the buffer itself, not a copy of it
+    assert not np.shares_memory(h_n.data, out.data)
+    np.testing.assert_array_equal(h_n.data[0], out.data[-1])
+
+
+def test_modifying_the_stacked_buffer_in_place_invalidates_the_steps_that_saved_it() -> None:
+    buffer = np.empty((3, 1, 2), dtype=np.float64)
+    w = rg.randn(2, 2, generator=0, dtype=np.float64, requires_grad=True)
+    steps = _steps(buffer, w, rg.randn(3, 1, 2, generator=1, dtype=np.float64))
+    stacked = Stack.apply(*steps, axis=0, into=buffer)
+    loss = stacked.sum()
+    alias = stacked.detach()
+    alias += 1.0
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
