@@ -72,7 +72,7 @@ class PendingSum:
 
     __slots__ = ("dtype", "parts", "rows", "shape")
     MAX_PARTS = 16
-    MAX_ROWS = 256
+    MAX_ROWS = 128
 
     def absorb(self, other: PendingSum) -> bool:
         """Take over `other`'s parts; True once enough are held to combine them."""
@@ -132,6 +132,7 @@ def _add_leaf(leaves: dict[int, list], leaf: Tensor, grad: Any) -> None:
     entry = leaves.get(id(leaf))
     if entry is None:
         entry = leaves[id(leaf)] = [leaf, None, False, None]
+    fresh = False  # a combined PendingSum is a new array no one else holds
     if isinstance(grad, PendingSum):
         pending = entry[3]
         if pending is None:
@@ -144,10 +145,16 @@ def _add_leaf(leaves: dict[int, list], leaf: Tensor, grad: Any) -> None:
         else:
             entry[3] = None
             grad = pending.value()
+        fresh = True
     if entry[1] is None:
         entry[1] = grad
+        entry[2] = fresh
     elif entry[2]:
         np.add(entry[1], grad, out=entry[1])
+    elif fresh:
+        np.add(grad, entry[1], out=grad)
+        entry[1] = grad
+        entry[2] = True
     else:
         entry[1] = _sum(entry[1], grad)
         entry[2] = True
