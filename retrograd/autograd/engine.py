@@ -161,24 +161,17 @@ def _add_leaf(leaves: dict[int, list], leaf: Tensor, grad: Any) -> None:
 
 
 def _add_output(grads: dict[Node, Any], tensor: Tensor, grad: np.ndarray) -> None:
-    """Sum a gradient into the slot of the node output that `tensor` is.
-
-    A single output's slot sums out of place. The outputs of a multi-output
-    op sum into their part of one buffer the op provides (`grad_buffer`):
-    the unbind of an RNN's T input steps then holds one (T, B, H) array
-    instead of T gradients and a copy joining them.
-    """
+    """Sum a gradient into the slot of the node output that `tensor` is (always out of place)."""
     node = tensor._node
-    op = node.op
-    if not op.multiple_outputs:
+    if not node.op.multiple_outputs:  # a split into one piece still gets a list
         current = grads.get(node)
         grads[node] = grad if current is None else _sum(current, grad)
         return
-    buffer = grads.get(node)
-    if buffer is None:
-        buffer = grads[node] = op.grad_buffer(node)
-    piece = op.grad_piece(node, buffer, tensor._index)
-    np.add(piece, grad, out=piece)
+    slots = grads.get(node)
+    if slots is None:
+        slots = grads[node] = [None] * node.n_outputs
+    current = slots[tensor._index]
+    slots[tensor._index] = grad if current is None else _sum(current, grad)
 
 
 def _deposit(tensor: Tensor, grad: np.ndarray, owned: bool) -> None:
@@ -261,10 +254,9 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
             )
         if retained:
             for t in retained.pop(node, ()):
-                if node.op.multiple_outputs:
-                    _deposit(t, node.op.grad_piece(node, node_grad, t._index), False)
-                else:
-                    _deposit(t, node_grad, False)
+                g = node_grad[t._index] if node.op.multiple_outputs else node_grad
+                if g is not None:
+                    _deposit(t, g, False)
         if node.created != mutations:
             _check_versions(node)
         input_grads = node.op.backward(node, node_grad)

@@ -23,11 +23,9 @@ class Function:
     `forward(ctx, *arrays, **params)` returns an array (or a tuple of arrays
     when `multiple_outputs`); it may store what backward needs in
     `ctx.saved`. `backward(ctx, grad)` returns one gradient (or None) per
-    input array. Gradients may have the broadcast shape: the engine reduces
-    them to each input's shape in one place. An op with multiple outputs
-    also says where their gradients go: `grad_buffer` makes one zero array,
-    `grad_piece` is the view of it that output i's gradients are summed
-    into, and backward receives the buffer.
+    input array; for multiple outputs, `grad` is a list with None for outputs
+    that received no gradient. Gradients may have the broadcast shape: the
+    engine reduces them to each input's shape in one place.
     """
 
     name: ClassVar[str]
@@ -48,14 +46,6 @@ class Function:
 
     @staticmethod
     def backward(ctx: Node, grad: Any) -> tuple[np.ndarray | None, ...]:
-        raise NotImplementedError
-
-    @staticmethod
-    def grad_buffer(ctx: Node) -> np.ndarray:
-        raise NotImplementedError
-
-    @staticmethod
-    def grad_piece(ctx: Node, buffer: np.ndarray, index: int) -> np.ndarray:
         raise NotImplementedError
 
     @classmethod

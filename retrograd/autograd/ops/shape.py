@@ -206,11 +206,7 @@ def _from_front(array: np.ndarray, axis: int) -> np.ndarray:
 
 
 class Split(Function):
-    """d split(a) = the pieces' gradients side by side (zeros where a piece got none)
-
-    The engine sums each piece's gradient straight into its view of one
-    buffer shaped like the input, so backward has nothing left to join.
-    """
+    """d split(a) = concat of the pieces' gradients (zeros for pieces that got none)"""
 
     multiple_outputs = True
 
@@ -227,21 +223,25 @@ class Split(Function):
         )
 
     @staticmethod
-    def grad_buffer(ctx: Node) -> np.ndarray:
-        source = ctx.parents[0]._data
-        return np.zeros(source.shape, dtype=source.dtype)
-
-    @staticmethod
-    def grad_piece(ctx: Node, buffer: np.ndarray, index: int) -> np.ndarray:
-        params = ctx.params
-        axis = params["axis"]
-        if params["squeeze"]:
-            # `[index, ...]` is a view even where `[index]` would be a scalar (1-d input).
-            return _to_front(buffer, axis)[index, ...]
-        sizes = params["sizes"]
-        start = sum(sizes[:index])
-        return _from_front(_to_front(buffer, axis)[start : start + sizes[index]], axis)
-
-    @staticmethod
-    def backward(ctx: Node, grad: np.ndarray) -> tuple:
-        return (grad,)
+    def backward(ctx: Node, grads: list) -> tuple:
+        source = ctx.parents[0].data
+        axis, sizes = ctx.params["axis"], ctx.params["sizes"]
+        squeeze = ctx.params["squeeze"]
+        if squeeze and axis == 0 and source.ndim > 1:
+            rows = source.shape[1:]
+            if all(grad is not None and grad.shape == rows for grad in grads):
+                # Every row has a gradient: one concatenate beats a copy per row.
+                return (np.concatenate(grads).reshape(source.shape),)
+        # One buffer for the whole input, not one full-size zero array per piece.
+        out = np.zeros(source.shape, dtype=next(g for g in grads if g is not None).dtype)
+        front = _to_front(out, axis)
+        if squeeze:
+            for row, grad in enumerate(grads):
+                if grad is not None:
+                    front[row] = grad
+            return (out,)
+        bounds = np.cumsum((0, *sizes)).tolist()
+        for (start, stop), grad in zip(itertools.pairwise(bounds), grads):
+            if grad is not None:
+                front[start:stop] = _to_front(grad, axis)
+        return (out,)
