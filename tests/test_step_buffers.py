@@ -85,3 +85,16 @@ def test_modifying_the_stacked_buffer_in_place_invalidates_the_steps_that_saved_
     alias += 1.0
     with pytest.raises(RuntimeError, match="modified in place"):
         loss.backward()
+
+
+def test_a_large_stack_hands_its_inputs_separate_gradients_a_small_one_views() -> None:
+    for rows, separate in ((256, True), (4, False)):
+        parts = [rg.randn(rows, 256, generator=i, requires_grad=True) for i in range(4)]
+        out = stack(parts)
+        grad = np.ones(out.shape, dtype=np.float32)
+        pieces = out._node.op.backward(out._node, grad)
+        assert [np.shares_memory(p, grad) for p in pieces] == [not separate] * 4
+        weights = np.arange(4, dtype=np.float32)[:, None, None]
+        (out * weights).sum().backward()
+        for k, p in enumerate(parts):
+            np.testing.assert_array_equal(p.grad, np.full((rows, 256), k, np.float32))

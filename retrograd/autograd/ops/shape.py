@@ -144,6 +144,10 @@ class Concat(Function):
         return tuple(np.split(grad, bounds, axis=axis))
 
 
+# Gradients at least this large reach a stack's inputs as separate arrays, not views.
+SEPARATE_SLICES_BYTES = 1 << 20
+
+
 class Stack(Function):
     """d stack(a, b, ...) = the matching slices of d out"""
 
@@ -164,7 +168,12 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
-        return tuple(_to_front(grad, ctx.params["axis"]))
+        slices = _to_front(grad, ctx.params["axis"])
+        if grad.nbytes < SEPARATE_SLICES_BYTES:
+            return tuple(slices)
+        # Views would keep the whole gradient alive until the last slice is used; an
+        # RNN uses its steps' slices one by one, so separate copies free it as it goes.
+        return tuple(np.array(s) for s in slices)
 
 
 def _slices_of(base: np.ndarray, arrays: tuple[np.ndarray, ...]) -> bool:
