@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd.autograd import ShapeError, gradcheck, linear, stack
+from retrograd.autograd import ShapeError, engine, gradcheck, linear, stack
 from retrograd.autograd.ops import Stack
 
 
@@ -98,3 +98,45 @@ def test_a_large_stack_hands_its_inputs_separate_gradients_a_small_one_views() -
         (out * weights).sum().backward()
         for k, p in enumerate(parts):
             np.testing.assert_array_equal(p.grad, np.full((rows, 256), k, np.float32))
+
+
+@pytest.fixture
+def no_size_floor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "ADJACENT_MIN_BYTES", 0)
+
+
+@pytest.mark.usefixtures("no_size_floor")
+@pytest.mark.parametrize("order", ["ascending", "descending", "gap", "other base"])
+def test_weight_products_over_adjacent_states_match_the_explicit_sum(order: str) -> None:
+    rng = np.random.default_rng(0)
+    states = rng.standard_normal((6, 4, 3))
+    lefts = [rng.standard_normal((4, 5)) for _ in range(5)]
+    steps = {
+        "ascending": [0, 1, 2, 3, 4],
+        "descending": [4, 3, 2, 1, 0],
+        "gap": [5, 3, 2, 1, 0],
+        "other base": [4, 3, 2, 1, 0],
+    }[order]
+    rights = [states[t] for t in steps]
+    if order == "other base":
+        rights[2] = states[2].copy()
+    pending = engine.OuterProducts(lefts[0], rights[0])
+    for left, right in zip(lefts[1:], rights[1:]):
+        pending.absorb(engine.OuterProducts(left, right))
+    joined = engine._adjacent_rows(tuple(rights))
+    assert (joined is not None) == (order in ("ascending", "descending"))
+    expected = sum(left.T @ right for left, right in zip(lefts, rights))
+    np.testing.assert_allclose(pending.value(), expected, rtol=1e-12)
+
+
+@pytest.mark.usefixtures("no_size_floor")
+def test_rnn_gradients_with_products_over_the_state_buffer_match_central_differences() -> None:
+    # 20 steps: the first 16-step chunk of products has all its states in the buffer.
+    rnn = rg.nn.RNN(3, 4, generator=0, dtype=np.float64)
+    x = rg.randn(20, 2, 3, generator=1, dtype=np.float64, requires_grad=True)
+
+    def fn(x: rg.Tensor, w_hh: rg.Tensor) -> rg.Tensor:
+        out, _ = rg.nn.functional_call(rnn, {"weight_hh_l0": w_hh}, x)
+        return (out * out).sum()
+
+    assert gradcheck(fn, [x, rnn.weight_hh_l0])

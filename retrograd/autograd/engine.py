@@ -72,7 +72,7 @@ class PendingSum:
 
     __slots__ = ("dtype", "parts", "rows", "shape")
     MAX_PARTS = 16
-    MAX_ROWS = 128
+    MAX_ROWS = 512
 
     def absorb(self, other: PendingSum) -> bool:
         """Take over `other`'s parts; True once enough are held to combine them."""
@@ -101,7 +101,44 @@ class OuterProducts(PendingSum):
             left, right = self.parts[0]
             return np.dot(left.T, right)
         lefts, rights = zip(*self.parts)
-        return np.dot(np.concatenate(lefts).T, np.concatenate(rights))
+        joined = _adjacent_rows(rights)
+        if joined is None:
+            return np.dot(np.concatenate(lefts).T, np.concatenate(rights))
+        right, descending = joined
+        return np.dot(np.concatenate(lefts[::-1] if descending else lefts).T, right)
+
+
+# Factors smaller than this are joined by copying: cheaper than checking their addresses.
+ADJACENT_MIN_BYTES = 1 << 18
+
+
+def _adjacent_rows(parts: tuple[np.ndarray, ...]) -> tuple[np.ndarray, bool] | None:
+    """One view over 2-d `parts` that lie back to back in one array, or None.
+
+    An RNN's states sit in one (T, B, H) buffer, so the right factors of a
+    recurrent weight's products (the previous states, met in reverse time
+    order) need no copy. Returns (view in memory order, whether `parts` run
+    in descending order).
+    """
+    first = parts[0]
+    base = first.base
+    cols = first.shape[1]
+    if base is None or first.nbytes * len(parts) < ADJACENT_MIN_BYTES:
+        return None
+    strides = (cols * first.itemsize, first.itemsize)
+    if any(p.base is not base or p.strides != strides or p.shape[1] != cols for p in parts):
+        return None
+    starts = [p.__array_interface__["data"][0] for p in parts]
+    descending = starts[0] > starts[-1]
+    ordered = parts[::-1] if descending else parts
+    if descending:
+        starts.reverse()
+    for part, start, following in zip(ordered, starts, starts[1:]):
+        if start + part.nbytes != following:
+            return None
+    rows = sum(p.shape[0] for p in parts)
+    view = np.lib.stride_tricks.as_strided(ordered[0], (rows, cols), strides, writeable=False)
+    return view, descending
 
 
 class RowSums(PendingSum):
