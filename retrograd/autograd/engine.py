@@ -309,12 +309,15 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
                 continue
             data = parent._data
             parent_node = parent._node
-            if isinstance(parent_grad, PendingSum) and (
-                parent_node is not None
-                or parent_grad.shape != data.shape
-                or parent_grad.dtype != data.dtype
-            ):
-                parent_grad = parent_grad.value()
+            if type(parent_grad) is not np.ndarray:
+                if not isinstance(parent_grad, PendingSum):
+                    parent_grad = np.asarray(parent_grad)
+                elif (
+                    parent_node is not None
+                    or parent_grad.shape != data.shape
+                    or parent_grad.dtype != data.dtype
+                ):
+                    parent_grad = parent_grad.value()
             if parent_grad.shape != data.shape:
                 parent_grad = sum_to(parent_grad, data.shape, node.op.name)
             # Built-in dtypes are singletons: the identity test settles the usual case.

@@ -97,7 +97,13 @@ class Function:
             check_forward(ctx, out)
         if cls.multiple_outputs:
             ctx.n_outputs = len(out)
-            return tuple(Tensor._make(np.asarray(o), node, i) for i, o in enumerate(out))
+            make = Tensor._make
+            return tuple(
+                [
+                    make(o if type(o) is np.ndarray else np.asarray(o), node, i)
+                    for i, o in enumerate(out)
+                ]
+            )
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # NumPy reductions to 0-d return scalars, not arrays
         t = _new(Tensor)
