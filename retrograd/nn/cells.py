@@ -15,6 +15,7 @@ import numpy as np
 
 from retrograd.autograd import Tensor, as_generator, linear
 from retrograd.autograd.graph import ShapeError
+from retrograd.autograd.ops import Linear
 from retrograd.nn import init
 from retrograd.nn.layers import Seed, check_dtype
 from retrograd.nn.module import Module, Parameter
@@ -31,9 +32,15 @@ def rnn_step(
     relu: bool,
     out: np.ndarray | None = None,
 ) -> Tensor:
-    """h' = act(x_proj + W_hh h + b_hh) with act = tanh (or relu), one node (written into `out`)."""
+    """h' = act(x_proj + W_hh h + b_hh) with act = tanh (or relu), one node (written into `out`).
+
+    The op is applied directly (as `linear` would): this runs once per time step.
+    """
+    inputs = (h, w_hh, x_proj) if b_hh is None else (h, w_hh, b_hh, x_proj)
     activation = "relu" if relu else "tanh"
-    return linear(h, w_hh, b_hh, residual=x_proj, activation=activation, out=out)
+    if out is None:
+        return Linear.apply(*inputs, residual=True, activation=activation)
+    return Linear.apply(*inputs, residual=True, activation=activation, out=out)
 
 
 def lstm_step(

@@ -209,9 +209,9 @@ class RNN(_Recurrent):
         outputs = []
         # Each step writes its state into one (T, B, H) buffer: stacking them copies nothing.
         buffer = np.empty((proj.shape[0], *h.shape), dtype=proj.dtype)
-        for t, x_proj in enumerate(proj.unbind(0)):
+        for t, (x_proj, out) in enumerate(zip(proj.unbind(0), buffer)):
             with scope(f"t={t}"):
-                h = rnn_step(x_proj, h, w_hh, b_hh, relu, out=buffer[t])
+                h = rnn_step(x_proj, h, w_hh, b_hh, relu, out=out)
             outputs.append(h)
         return outputs, h, buffer
 

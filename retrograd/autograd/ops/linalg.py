@@ -84,7 +84,7 @@ class Linear(Function):
                 f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
             )
         if out is None:
-            out = _dot(x, weight.T)
+            out = np.dot(x, weight.T) if x.ndim == 2 else _dot(x, weight.T)
         elif x.ndim != 2 or out.shape != (x.shape[0], weight.shape[0]) or out.dtype != x.dtype:
             raise ShapeError(
                 f"linear: out of shape {out.shape} and dtype {out.dtype} does not fit the "
@@ -117,7 +117,9 @@ class Linear(Function):
         if len(saved) == 3:
             grad = _activation_grad(ctx.params["activation"], saved[2], grad)
         parents = ctx.parents
-        grad_x = _dot(grad, weight) if parents[0].requires_grad else None
+        grad_x = None
+        if parents[0].requires_grad:
+            grad_x = np.dot(grad, weight) if grad.ndim == 2 else _dot(grad, weight)
         if x.ndim == 2:
             flat_grad, flat_x = grad, x
         else:
