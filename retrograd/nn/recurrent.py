@@ -91,7 +91,7 @@ class _Recurrent(Module):
 
     def _forward(self, x: Any, state: State) -> tuple[Tensor, State]:
         x = self._check_input(x)
-        steps, batch = x.shape[:2]
+        batch = x.shape[1]
         initial = self._initial(state, batch, x)
         finals = []
         kept = []
@@ -105,9 +105,7 @@ class _Recurrent(Module):
                 # Where b_hh only adds to the step's input projection (RNN, LSTM; not GRU's
                 # reset-gated b_hn), it joins b_ih there once instead of once per step.
                 fold = self.kind != "gru" and b_hh is not None
-                flat = layer_input.reshape(steps * batch, layer_input.shape[2])
-                proj = linear(flat, w_ih, b_ih + b_hh if fold else b_ih)
-                proj = proj.reshape(steps, batch, w_ih.shape[0])
+                proj = linear(layer_input, w_ih, b_ih + b_hh if fold else b_ih)
                 outputs, final, buffer = self._layer(proj, initial[k], w_hh, None if fold else b_hh)
                 layer_input = (
                     stack(outputs) if buffer is None else Stack.apply(*outputs, axis=0, into=buffer)
