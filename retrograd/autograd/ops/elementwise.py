@@ -125,6 +125,24 @@ class Log(Function):
         return (grad / ctx.saved,)
 
 
+def tanh_grad(out: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """grad (1 - out^2) for out = tanh(a), in one new array (once per step of an RNN).
+
+    Not grad - grad out out, which loses precision where |out| is near 1.
+    """
+    result = out * out
+    if type(result) is not np.ndarray:  # 0-d: NumPy hands back a scalar
+        return grad * (1 - result)
+    np.subtract(1.0, result, out=result)
+    result *= grad
+    return result
+
+
+def relu_grad(out: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """grad [out > 0] for out = relu(a)."""
+    return grad * (out > 0)
+
+
 class Tanh(Function):
     """d tanh(a) = (1 - tanh(a)^2) da"""
 
@@ -136,8 +154,7 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
-        out = ctx.saved
-        return (grad * (1 - out * out),)
+        return (tanh_grad(ctx.saved, grad),)
 
 
 class Sigmoid(Function):
@@ -168,7 +185,7 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
-        return (grad * (ctx.saved > 0),)
+        return (relu_grad(ctx.saved, grad),)
 
 
 class Abs(Function):

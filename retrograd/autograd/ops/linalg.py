@@ -7,6 +7,7 @@ import numpy as np
 from retrograd.autograd.engine import OuterProducts, RowSums
 from retrograd.autograd.function import Function
 from retrograd.autograd.graph import Node, ShapeError
+from retrograd.autograd.ops.elementwise import relu_grad, tanh_grad
 
 
 def _check_inner(op: str, a: np.ndarray, b: np.ndarray) -> None:
@@ -115,7 +116,7 @@ class Linear(Function):
         saved = ctx.saved
         x, weight = saved[0], saved[1]
         if len(saved) == 3:
-            grad = _activation_grad(ctx.params["activation"], saved[2], grad)
+            grad = ACTIVATION_GRADS[ctx.params["activation"]](saved[2], grad)
         parents = ctx.parents
         grad_x = None
         if parents[0].requires_grad:
@@ -164,13 +165,4 @@ def _relu(a: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 ACTIVATIONS = {"tanh": np.tanh, "relu": _relu}
-
-
-def _activation_grad(activation: str, out: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """dz from dy and y = act(z): tanh' = 1 - y^2, relu' = [y > 0]."""
-    if activation == "tanh":
-        slope = out * out
-        np.subtract(1, slope, out=slope)
-        slope *= grad
-        return slope
-    return grad * (out > 0)
+ACTIVATION_GRADS = {"tanh": tanh_grad, "relu": relu_grad}
