@@ -40,6 +40,7 @@ from retrograd.autograd.graph import (
     is_grad_enabled,
     no_grad,
     scope,
+    time_steps,
 )
 from retrograd.autograd.rendering import render
 
@@ -79,6 +80,7 @@ __all__ = [
     "sum_to",
     "take",
     "tensor",
+    "time_steps",
     "to_dot",
     "topological_order",
     "where",

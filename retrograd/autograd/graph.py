@@ -6,7 +6,7 @@ import functools
 import gc
 import itertools
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -180,6 +180,36 @@ class scope:
 
     def __exit__(self, *exc: object) -> None:
         grad_mode.scope = self._previous
+
+
+class time_steps:
+    """Context manager: iterating it yields t = 0 .. steps-1, and every node recorded during
+    step t is tagged with the scope `t=<t>` (nested under the current scope).
+
+    The labels of `with scope(f"t={t}")` around a loop's body, for a fraction
+    of the cost (an RNN layer runs it once per time step). Leaving the
+    `with` block restores the enclosing scope, also on break or error.
+    """
+
+    __slots__ = ("_previous", "steps")
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+    def __enter__(self) -> time_steps:
+        self._previous = grad_mode.scope
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        grad_mode.scope = self._previous
+
+    def __iter__(self) -> Iterator[int]:
+        previous = self._previous
+        prefix = "t=" if previous is None else f"{previous}/t="
+        for t in range(self.steps):
+            grad_mode.scope = f"{prefix}{t}"
+            yield t
+        grad_mode.scope = previous
 
 
 class gc_paused:

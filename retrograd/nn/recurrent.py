@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from retrograd.autograd import Tensor, as_generator, linear, scope, stack
+from retrograd.autograd import Tensor, as_generator, linear, scope, stack, time_steps
 from retrograd.autograd.graph import ShapeError, gc_paused
 from retrograd.autograd.ops import Stack
 from retrograd.nn.cells import (
@@ -207,10 +207,10 @@ class RNN(_Recurrent):
         outputs = []
         # Each step writes its state into one (T, B, H) buffer: stacking them copies nothing.
         buffer = np.empty((proj.shape[0], *h.shape), dtype=proj.dtype)
-        for t, (x_proj, out) in enumerate(zip(proj.unbind(0), buffer)):
-            with scope(f"t={t}"):
+        with time_steps(len(buffer)) as steps:
+            for _, x_proj, out in zip(steps, proj.unbind(0), buffer):
                 h = rnn_step(x_proj, h, w_hh, b_hh, relu, out=out)
-            outputs.append(h)
+                outputs.append(h)
         return outputs, h, buffer
 
     def extra_repr(self) -> str:
@@ -242,10 +242,11 @@ class LSTM(_Recurrent):
     def _layer(self, proj: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
         h, c = state
         outputs = []
-        for t, x_proj in enumerate(proj.unbind(0)):
-            with scope(f"t={t}"):
+        pieces = proj.unbind(0)
+        with time_steps(len(pieces)) as steps:
+            for _, x_proj in zip(steps, pieces):
                 h, c = lstm_step(x_proj, h, c, w_hh, b_hh)
-            outputs.append(h)
+                outputs.append(h)
         return outputs, (h, c), None
 
 
@@ -262,8 +263,8 @@ class GRU(_Recurrent):
         hidden = self.hidden_size
         x_rz, x_n = proj.split((2 * hidden, hidden), axis=2)
         outputs = []
-        for t, (xt_rz, xt_n) in enumerate(zip(x_rz.unbind(0), x_n.unbind(0))):
-            with scope(f"t={t}"):
+        with time_steps(x_rz.shape[0]) as steps:
+            for _, xt_rz, xt_n in zip(steps, x_rz.unbind(0), x_n.unbind(0)):
                 h = gru_step(xt_rz, xt_n, h, w_hh, b_hh)
-            outputs.append(h)
+                outputs.append(h)
         return outputs, h, None
