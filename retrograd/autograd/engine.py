@@ -330,7 +330,10 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
                 group = retained.setdefault(parent_node, [])
                 if all(t is not parent for t in group):
                     group.append(parent)
-            _add_output(grads, parent, parent_grad)
+            if parent_node.op.multiple_outputs or parent_node in grads:
+                _add_output(grads, parent, parent_grad)
+            else:  # the first gradient for this output: nothing to sum, no call
+                grads[parent_node] = parent_grad
     # A leaf may keep the array it was handed unless that array is read-only (a
     # broadcast view) or shares memory with another leaf's (e.g. views from `stack`).
     bases: set[int] = set()
