@@ -94,14 +94,22 @@ def linear(
     applied to it in the same node: a recurrent step's
     `tanh(x_proj + linear(h, W_hh))` costs one node instead of three.
     `out` (2-d input only) is a C-contiguous array of the result's shape and
-    dtype to write the result into, as NumPy's `out=`; nothing else may
-    write to it while the graph lives. `nn.RNN` writes its steps into one
-    buffer this way, so joining them later copies nothing.
+    dtype to write the result into, as NumPy's `out=`, sharing no memory
+    with the operands; nothing else may write to it while the graph lives.
+    `nn.RNN` writes its steps into one buffer this way, so joining them
+    later copies nothing.
     """
     if activation is not None and activation not in ops.linalg.ACTIVATIONS:
         raise ValueError(f"linear(): activation must be 'tanh', 'relu' or None, got {activation!r}")
     inputs = (x, weight) if bias is None else (x, weight, bias)
     if out is not None:
+        # Written over, an operand would corrupt what backward reads (x for dw) or the result.
+        operands = (("input", x), ("weight", weight), ("bias", bias), ("residual", residual))
+        for role, operand in operands:
+            if operand is not None and np.may_share_memory(out, operand.data):
+                raise ValueError(
+                    f"linear(): out shares memory with the {role}; pass a separate array"
+                )
         if residual is not None:
             inputs += (residual,)
         return ops.Linear.apply(
