@@ -113,7 +113,8 @@ class _Recurrent(Module):
             finals.append(final)
             if self.retain_hidden_grads:
                 for t, h in enumerate(outputs):
-                    h.retain_grad()
+                    if h.requires_grad:  # not under no_grad (generation, evaluation)
+                        h.retain_grad()
                     h.name = f"h_l{k}[t={t}]"
                 kept.append(outputs)
         if self.retain_hidden_grads:
