@@ -28,12 +28,34 @@ def test_linear_out_writes_the_result_into_the_given_array() -> None:
 
 
 @pytest.mark.parametrize(
-    "out", [np.zeros((3, 4), np.float32), np.zeros((3, 5), np.float64), np.zeros((5, 3)).T]
+    ("out", "error", "match"),
+    [
+        (np.zeros((3, 4), np.float32), ShapeError, "linear: out of shape"),
+        (np.zeros((3, 5), np.float64), TypeError, "out has dtype float64, the result float32"),
+        (np.zeros((5, 3), np.float32).T, TypeError, "writeable, C-contiguous"),
+        ([[0.0] * 5] * 3, TypeError, "writeable, C-contiguous"),
+    ],
 )
-def test_linear_out_of_the_wrong_shape_dtype_or_layout_is_refused(out: np.ndarray) -> None:
+def test_linear_out_of_the_wrong_shape_dtype_or_layout_is_refused(out, error, match) -> None:
     x, w = rg.randn(3, 4, generator=0), rg.randn(5, 4, generator=1)
-    with pytest.raises(ShapeError, match="linear: out of shape"):
+    with pytest.raises(error, match=match):
         linear(x, w, out=out)
+
+
+def test_linear_checks_its_operands_and_widens_like_addition() -> None:
+    x, w = rg.randn(3, 4, generator=0), rg.randn(5, 4, generator=1)
+    wide = rg.randn(3, 5, generator=2, dtype=np.float64)
+    y = linear(x, w, residual=wide)
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y.data, (x @ w.T).data.astype(np.float64) + wide.data, rtol=1e-6)
+    with pytest.raises(TypeError, match="activation 'tanh' needs a floating result, got int64"):
+        linear(
+            rg.tensor(np.ones((2, 4), np.int64)),
+            rg.tensor(np.ones((5, 4), np.int64)),
+            activation="tanh",
+        )
+    with pytest.raises(TypeError, match="pass residual=True"):
+        rg.autograd.ops.Linear.apply(x, w, rg.randn(5, generator=3), wide)
 
 
 def test_stack_into_the_buffer_the_steps_were_written_to_copies_nothing() -> None:

@@ -103,6 +103,13 @@ def linear(
         raise ValueError(f"linear(): activation must be 'tanh', 'relu' or None, got {activation!r}")
     inputs = (x, weight) if bias is None else (x, weight, bias)
     if out is not None:
+        if not isinstance(out, np.ndarray) or not out.flags.c_contiguous or not out.flags.writeable:
+            raise TypeError("linear(): out must be a writeable, C-contiguous NumPy array")
+        arrays = [t.data for t in (x, weight, bias, residual) if t is not None]
+        if np.result_type(*arrays) != out.dtype:
+            raise TypeError(
+                f"linear(): out has dtype {out.dtype}, the result {np.result_type(*arrays)}"
+            )
         # Written over, an operand would corrupt what backward reads (x for dw) or the result.
         operands = (("input", x), ("weight", weight), ("bias", bias), ("residual", residual))
         for role, operand in operands:

@@ -74,6 +74,8 @@ class Linear(Function):
     ) -> np.ndarray:
         """`extra` is (bias), (bias, residual) or, with residual=True, (residual); `out`, an
         array to write the 2-d result into (an RNN writes its steps into one buffer)."""
+        if len(extra) > 1 + residual:
+            raise TypeError("linear: a fourth operand is the residual: pass residual=True")
         bias = extra[0] if len(extra) > residual else None
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ShapeError(
@@ -86,6 +88,10 @@ class Linear(Function):
             )
         if out is None:
             out = np.dot(x, weight.T) if x.ndim == 2 else _dot(x, weight.T)
+            for operand in extra:  # a wider bias or residual widens the result, as `+` would
+                if operand.dtype is not out.dtype and np.result_type(out, operand) != out.dtype:
+                    out = out.astype(np.result_type(out, *extra))
+                    break
         elif x.ndim != 2 or out.shape != (x.shape[0], weight.shape[0]) or out.dtype != x.dtype:
             raise ShapeError(
                 f"linear: out of shape {out.shape} and dtype {out.dtype} does not fit the "
@@ -107,6 +113,10 @@ class Linear(Function):
         if activation is None:
             ctx.saved = (x, weight)
             return out
+        if out.dtype.kind != "f":
+            raise TypeError(
+                f"linear: activation {activation!r} needs a floating result, got {out.dtype}"
+            )
         ACTIVATIONS[activation](out, out=out)
         ctx.saved = (x, weight, out)
         return out
