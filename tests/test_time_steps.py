@@ -43,3 +43,9 @@ def test_rnn_layers_label_their_steps_and_leave_no_scope_behind() -> None:
         out, _ = cell(2, 3, generator=0)(rg.randn(4, 1, 2, generator=1))
         assert {f"t={t}" for t in range(4)} <= set(_scopes(out.sum()))
     assert grad_mode.scope is None
+
+
+def test_iterating_outside_a_with_block_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="with time_steps"):
+        list(time_steps(2))
+    assert grad_mode.scope is None

@@ -191,19 +191,26 @@ class time_steps:
     `with` block restores the enclosing scope, also on break or error.
     """
 
-    __slots__ = ("_previous", "steps")
+    __slots__ = ("_entered", "_previous", "steps")
 
     def __init__(self, steps: int) -> None:
         self.steps = steps
+        self._entered = False
 
     def __enter__(self) -> time_steps:
         self._previous = grad_mode.scope
+        self._entered = True
         return self
 
     def __exit__(self, *exc: object) -> None:
         grad_mode.scope = self._previous
 
     def __iter__(self) -> Iterator[int]:
+        if not self._entered:
+            raise RuntimeError(
+                "time_steps: iterate inside `with time_steps(n) as steps:`, which restores "
+                "the enclosing scope when the loop ends"
+            )
         previous = self._previous
         prefix = "t=" if previous is None else f"{previous}/t="
         for t in range(self.steps):
