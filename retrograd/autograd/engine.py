@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retrograd.autograd.anomaly import check_backward
-from retrograd.autograd.graph import FREED, Node, ShapeError, gc_paused, grad_mode, written_after
+from retrograd.autograd.graph import (
+    FREED,
+    Node,
+    ShapeError,
+    array_address,
+    gc_paused,
+    grad_mode,
+    written_after,
+)
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
@@ -128,7 +136,7 @@ def _adjacent_rows(parts: tuple[np.ndarray, ...]) -> tuple[np.ndarray, bool] | N
     strides = (cols * first.itemsize, first.itemsize)
     if any(p.base is not base or p.strides != strides or p.shape[1] != cols for p in parts):
         return None
-    starts = [p.__array_interface__["data"][0] for p in parts]
+    starts = [array_address(p) for p in parts]
     descending = starts[0] > starts[-1]
     ordered = parts[::-1] if descending else parts
     if descending:

@@ -102,31 +102,31 @@ def linear(
     if activation is not None and activation not in ops.linalg.ACTIVATIONS:
         raise ValueError(f"linear(): activation must be 'tanh', 'relu' or None, got {activation!r}")
     inputs = (x, weight) if bias is None else (x, weight, bias)
+    params: dict[str, Any] = {}
+    if residual is not None:
+        inputs += (residual,)
+        params["residual"] = True
+    if activation is not None:
+        params["activation"] = activation
     if out is not None:
-        if not isinstance(out, np.ndarray) or not out.flags.c_contiguous or not out.flags.writeable:
-            raise TypeError("linear(): out must be a writeable, C-contiguous NumPy array")
-        arrays = [t.data for t in (x, weight, bias, residual) if t is not None]
-        if np.result_type(*arrays) != out.dtype:
-            raise TypeError(
-                f"linear(): out has dtype {out.dtype}, the result {np.result_type(*arrays)}"
-            )
-        # Written over, an operand would corrupt what backward reads (x for dw) or the result.
-        operands = (("input", x), ("weight", weight), ("bias", bias), ("residual", residual))
-        for role, operand in operands:
-            if operand is not None and np.may_share_memory(out, operand.data):
-                raise ValueError(
-                    f"linear(): out shares memory with the {role}; pass a separate array"
-                )
-        if residual is not None:
-            inputs += (residual,)
-        return ops.Linear.apply(
-            *inputs, residual=residual is not None, activation=activation, out=out
-        )
-    if residual is None:
-        if activation is None:
-            return ops.Linear.apply(*inputs)
-        return ops.Linear.apply(*inputs, activation=activation)
-    return ops.Linear.apply(*inputs, residual, residual=True, activation=activation)
+        _check_out(out, x, weight, bias, residual)
+        params["out"] = out
+    return ops.Linear.apply(*inputs, **params)
+
+
+def _check_out(out: Any, x: Tensor, weight: Tensor, bias: Any, residual: Any) -> None:
+    """Refuse an `out=` array that `linear` could not write its result into safely."""
+    if not isinstance(out, np.ndarray) or not out.flags.c_contiguous or not out.flags.writeable:
+        raise TypeError("linear(): out must be a writeable, C-contiguous NumPy array")
+    arrays = [t.data for t in (x, weight, bias, residual) if t is not None]
+    result = np.result_type(*arrays)
+    if result != out.dtype:
+        raise TypeError(f"linear(): out has dtype {out.dtype}, the result {result}")
+    # Written over, an operand would corrupt what backward reads (x for dw) or the result.
+    operands = (("input", x), ("weight", weight), ("bias", bias), ("residual", residual))
+    for role, operand in operands:
+        if operand is not None and np.may_share_memory(out, operand.data):
+            raise ValueError(f"linear(): out shares memory with the {role}; pass a separate array")
 
 
 def cross_entropy(

@@ -50,6 +50,12 @@ def memory_owner(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def array_address(array: np.ndarray) -> int:
+    """The address of `array`'s first element (`ndarray.ctypes.data` would leak a little
+    memory per call)."""
+    return array.__array_interface__["data"][0]
+
+
 def mark_written(array: np.ndarray) -> None:
     """Record that the memory under `array` was just written in place.
 

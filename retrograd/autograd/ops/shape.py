@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd.function import Function
-from retrograd.autograd.graph import Node, ShapeError
+from retrograd.autograd.graph import Node, ShapeError, array_address
 
 
 class Reshape(Function):
@@ -188,14 +188,9 @@ def _slices_of(base: np.ndarray, arrays: tuple[np.ndarray, ...]) -> bool:
     strides = base.strides[1:]
     if any(a.base is not base or a.strides != strides for a in arrays):
         return False
-    start = _address(base)
+    start = array_address(base)
     last = start + (len(arrays) - 1) * base.strides[0]
-    return _address(arrays[0]) == start and _address(arrays[-1]) == last
-
-
-def _address(array: np.ndarray) -> int:
-    # (`ndarray.ctypes.data` would leak a little memory per call.)
-    return array.__array_interface__["data"][0]
+    return array_address(arrays[0]) == start and array_address(arrays[-1]) == last
 
 
 def _to_front(array: np.ndarray, axis: int) -> np.ndarray:
