@@ -1,4 +1,5 @@
-"""Writing an RNN's steps into one buffer: `linear(..., out=)` and the stack op's `into=`."""
+"""Writing an RNN's steps into one buffer: `linear(..., out=)` and the stack op's `into=`;
+the steps' product with W_hh's transpose laid out in C order (`weight_t=`)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,25 @@ def test_linear_checks_its_operands_and_widens_like_addition() -> None:
         )
     with pytest.raises(TypeError, match="pass residual=True"):
         rg.autograd.ops.Linear.apply(x, w, rg.randn(5, generator=3), wide)
+
+
+def test_linear_with_a_c_order_transposed_weight_matches_and_does_not_keep_it() -> None:
+    x, w = rg.randn(3, 4, generator=0), rg.randn(5, 4, generator=1, requires_grad=True)
+    w_t = np.ascontiguousarray(w.data.T)
+    y = rg.autograd.ops.Linear.apply(x, w, activation="tanh", weight_t=w_t)
+    np.testing.assert_allclose(y.data, linear(x, w, activation="tanh").data, rtol=1e-6)
+    assert "weight_t" not in y._node.params  # not held through backward
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad, ((1 - y.data**2).T @ x.data), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "weight_t", [np.zeros((5, 4), np.float32), np.zeros((4, 5), np.float64)], ids=["shape", "dtype"]
+)
+def test_a_transposed_weight_that_does_not_fit_is_refused(weight_t: np.ndarray) -> None:
+    x, w = rg.randn(3, 4, generator=0), rg.randn(5, 4, generator=1)
+    with pytest.raises(ShapeError, match="is not the transpose of a \\(5, 4\\) float32 weight"):
+        rg.autograd.ops.Linear.apply(x, w, weight_t=weight_t)
 
 
 def test_stack_into_the_buffer_the_steps_were_written_to_copies_nothing() -> None:

@@ -31,36 +31,54 @@ def rnn_step(
     b_hh: Tensor | None,
     relu: bool,
     out: np.ndarray | None = None,
+    w_hh_t: np.ndarray | None = None,
 ) -> Tensor:
     """h' = act(x_proj + W_hh h + b_hh) with act = tanh (or relu), one node (written into `out`).
 
-    The op is applied directly (as `linear` would): this runs once per time step.
+    `w_hh_t` is W_hh's transpose in C order, made once by a layer for all its
+    steps (see `Linear.forward`). The op is applied directly (as `linear`
+    would): this runs once per time step.
     """
     inputs = (h, w_hh, x_proj) if b_hh is None else (h, w_hh, b_hh, x_proj)
     activation = "relu" if relu else "tanh"
-    if out is None:
-        return Linear.apply(*inputs, residual=True, activation=activation)
-    return Linear.apply(*inputs, residual=True, activation=activation, out=out)
+    return Linear.apply(*inputs, residual=True, activation=activation, out=out, weight_t=w_hh_t)
 
 
 def lstm_step(
-    x_proj: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None
+    x_proj: Tensor,
+    h: Tensor,
+    c: Tensor,
+    w_hh: Tensor,
+    b_hh: Tensor | None,
+    w_hh_t: np.ndarray | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """(h', c') of an LSTM from gates i, f, g, o: c' = f c + i g, h' = o tanh(c')."""
-    gates = linear(h, w_hh, b_hh, residual=x_proj)
+    """(h', c') of an LSTM from gates i, f, g, o: c' = f c + i g, h' = o tanh(c').
+
+    `w_hh_t` as for `rnn_step`.
+    """
+    inputs = (h, w_hh, x_proj) if b_hh is None else (h, w_hh, b_hh, x_proj)
+    gates = Linear.apply(*inputs, residual=True, weight_t=w_hh_t)
     i, f, g, o = gates.split(h.shape[1], axis=1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     return o.sigmoid() * c.tanh(), c
 
 
-def gru_step(x_rz: Tensor, x_n: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+def gru_step(
+    x_rz: Tensor,
+    x_n: Tensor,
+    h: Tensor,
+    w_hh: Tensor,
+    b_hh: Tensor | None,
+    w_hh_t: np.ndarray | None = None,
+) -> Tensor:
     """h' of a GRU with PyTorch's formula, the reset gate multiplying W_hn h + b_hn.
 
     r, z = sigmoid(x_rz + W_h{r,z} h + b_h{r,z}); n = tanh(x_n + r (W_hn h + b_hn));
-    h' = (1 - z) n + z h, computed as n + z (h - n).
+    h' = (1 - z) n + z h, computed as n + z (h - n). `w_hh_t` as for `rnn_step`.
     """
     hidden = h.shape[1]
-    h_rz, h_n = linear(h, w_hh, b_hh).split((2 * hidden, hidden), axis=1)
+    inputs = (h, w_hh) if b_hh is None else (h, w_hh, b_hh)
+    h_rz, h_n = Linear.apply(*inputs, weight_t=w_hh_t).split((2 * hidden, hidden), axis=1)
     r, z = (x_rz + h_rz).sigmoid().split(hidden, axis=1)
     n = (x_n + r * h_n).tanh()
     return n + z * (h - n)

@@ -71,9 +71,16 @@ class Linear(Function):
         residual: bool = False,
         activation: str | None = None,
         out: np.ndarray | None = None,
+        weight_t: np.ndarray | None = None,
     ) -> np.ndarray:
         """`extra` is (bias), (bias, residual) or, with residual=True, (residual); `out`, an
-        array to write the 2-d result into (an RNN writes its steps into one buffer)."""
+        array to write the 2-d result into (an RNN writes its steps into one buffer).
+
+        `weight_t` is `weight.T` laid out in C order, as the caller promises (a
+        recurrent layer makes it once per forward for all its steps): BLAS
+        multiplies a small batch by a weight read in memory order up to 1.5x
+        faster than by a transposed view. Used inside retrograd only.
+        """
         if len(extra) > 1 + residual:
             raise TypeError("linear: a fourth operand is the residual: pass residual=True")
         bias = extra[0] if len(extra) > residual else None
@@ -86,8 +93,17 @@ class Linear(Function):
             raise ShapeError(
                 f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
             )
+        if weight_t is None:
+            weight_t = weight.T
+        elif weight_t.shape != weight.shape[::-1] or weight_t.dtype != weight.dtype:
+            raise ShapeError(
+                f"linear: weight_t of shape {weight_t.shape} and dtype {weight_t.dtype} is not "
+                f"the transpose of a {weight.shape} {weight.dtype} weight"
+            )
+        else:  # a layout for this product only: the node must not keep it through backward
+            del ctx.params["weight_t"]
         if out is None:
-            out = np.dot(x, weight.T) if x.ndim == 2 else _dot(x, weight.T)
+            out = np.dot(x, weight_t) if x.ndim == 2 else _dot(x, weight_t)
             for operand in extra:  # a wider bias or residual widens the result, as `+` would
                 if operand.dtype is not out.dtype and np.result_type(out, operand) != out.dtype:
                     out = out.astype(np.result_type(out, *extra))
@@ -98,7 +114,7 @@ class Linear(Function):
                 f"result of a {x.shape} {x.dtype} input and a {weight.shape} weight"
             )
         else:
-            np.dot(x, weight.T, out=out)
+            np.dot(x, weight_t, out=out)
         if bias is not None:
             out += bias
         if residual:
