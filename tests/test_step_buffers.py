@@ -8,7 +8,9 @@ import pytest
 
 import retrograd as rg
 from retrograd.autograd import ShapeError, engine, gradcheck, linear, stack
-from retrograd.autograd.ops import Stack
+from retrograd.autograd.ops import Stack, shape
+from retrograd.autograd.ops.linalg import transposed
+from retrograd.nn import recurrent
 
 
 def _steps(buffer: np.ndarray, w: rg.Tensor, xs: rg.Tensor) -> list[rg.Tensor]:
@@ -76,6 +78,15 @@ def test_a_transposed_weight_that_does_not_fit_is_refused(weight_t: np.ndarray) 
     x, w = rg.randn(3, 4, generator=0), rg.randn(5, 4, generator=1)
     with pytest.raises(ShapeError, match="is not the transpose of a \\(5, 4\\) float32 weight"):
         rg.autograd.ops.Linear.apply(x, w, weight_t=weight_t)
+
+
+@pytest.mark.parametrize("shape", [(512, 512), (2048, 300), (700, 1), (5, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transposed_copies_a_matrix_in_c_order(shape: tuple[int, int], dtype: type) -> None:
+    matrix = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    result = transposed(matrix)
+    assert result.flags.c_contiguous and result.dtype == dtype
+    np.testing.assert_array_equal(result, matrix.T)
 
 
 def test_stack_into_the_buffer_the_steps_were_written_to_copies_nothing() -> None:
@@ -180,5 +191,89 @@ def test_rnn_gradients_with_products_over_the_state_buffer_match_central_differe
     def fn(x: rg.Tensor, w_hh: rg.Tensor) -> rg.Tensor:
         out, _ = rg.nn.functional_call(rnn, {"weight_hh_l0": w_hh}, x)
         return (out * out).sum()
+
+    assert gradcheck(fn, [x, rnn.weight_hh_l0])
+
+
+@pytest.mark.usefixtures("no_size_floor")
+@pytest.mark.parametrize("left_order", ["same", "reversed", "copies"])
+def test_weight_products_read_adjacent_left_factors_in_place_in_the_right_order(
+    left_order: str,
+) -> None:
+    rng = np.random.default_rng(0)
+    states, rows = rng.standard_normal((5, 4, 3)), rng.standard_normal((5, 4, 6))
+    steps = [4, 3, 2, 1, 0]
+    rights = [states[t] for t in steps]
+    lefts = {
+        "same": [rows[t] for t in steps],
+        "reversed": [rows[4 - t] for t in steps],
+        "copies": [rows[t].copy() for t in steps],
+    }[left_order]
+    pending = engine.OuterProducts(lefts[0], rights[0])
+    for left, right in zip(lefts[1:], rights[1:]):
+        pending.absorb(engine.OuterProducts(left, right))
+    expected = sum(left.T @ right for left, right in zip(lefts, rights))
+    np.testing.assert_allclose(pending.value(), expected, rtol=1e-12)
+
+
+def test_unbind_takes_its_rows_gradients_as_they_lie_only_when_they_are_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shape, "ADJACENT_MIN_BYTES", 0)
+    x = rg.randn(4, 2, 3, generator=0, dtype=np.float64, requires_grad=True)
+    pieces = x.unbind(0)
+    grad = np.arange(24.0).reshape(4, 2, 3).copy()
+    node = pieces[0]._node
+    (joined,) = node.op.backward(node, list(grad))
+    assert joined is grad  # no copy
+    order = [0, 2, 1, 3]  # first and last in place, the middle swapped
+    (stack([pieces[i] for i in order]) * rg.tensor(grad)).sum().backward()
+    np.testing.assert_array_equal(x.grad, grad[np.argsort(order)])
+
+
+def _rnn_gradients(nonlinearity: str, use_final: bool) -> tuple[list, list, bool]:
+    """Gradients of two backward passes through one RNN graph (the second accumulates)."""
+    rnn = rg.nn.RNN(3, 4, nonlinearity=nonlinearity, generator=0, dtype=np.float64)
+    x = rg.randn(6, 2, 3, generator=1, dtype=np.float64, requires_grad=True)
+    h0 = rg.randn(1, 2, 4, generator=2, dtype=np.float64, requires_grad=True)
+    out, h_n = rnn(x, h0)
+    rows_taken = out._node.saved is not None
+    weights = rg.randn(6, 2, 4, generator=3, dtype=np.float64)
+    loss = (out * weights).sum() + ((h_n * h_n).sum() if use_final else 0.0)
+    leaves = [x, h0, *rnn.parameters()]
+    loss.backward(retain_graph=True)
+    first = [t.grad.copy() for t in leaves]
+    loss.backward()
+    return first, [t.grad for t in leaves], rows_taken
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("use_final", [False, True], ids=["outputs", "outputs and h_n"])
+def test_rnn_gradient_rows_give_the_gradients_of_the_plain_path(
+    monkeypatch: pytest.MonkeyPatch, nonlinearity: str, use_final: bool
+) -> None:
+    plain_first, plain_second, taken = _rnn_gradients(nonlinearity, use_final)
+    assert not taken  # too small for gradient rows by default
+    for module in (engine, shape):
+        monkeypatch.setattr(module, "ADJACENT_MIN_BYTES", 0)
+    monkeypatch.setattr(recurrent, "GRADIENT_ROWS_MIN_BYTES", 0)
+    first, second, taken = _rnn_gradients(nonlinearity, use_final)
+    assert taken
+    for plain, rows in zip(plain_first + plain_second, first + second):
+        np.testing.assert_allclose(rows, plain, rtol=1e-12, atol=1e-15)
+    for once, twice in zip(first, second):
+        np.testing.assert_allclose(twice, 2 * once, rtol=1e-12)
+
+
+def test_rnn_gradient_rows_match_central_differences(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in (engine, shape):
+        monkeypatch.setattr(module, "ADJACENT_MIN_BYTES", 0)
+    monkeypatch.setattr(recurrent, "GRADIENT_ROWS_MIN_BYTES", 0)
+    rnn = rg.nn.RNN(3, 4, generator=0, dtype=np.float64)
+    x = rg.randn(7, 2, 3, generator=1, dtype=np.float64, requires_grad=True)
+
+    def fn(x: rg.Tensor, w_hh: rg.Tensor) -> rg.Tensor:
+        out, h_n = rg.nn.functional_call(rnn, {"weight_hh_l0": w_hh}, x)
+        return (out * out).sum() + h_n.sum()
 
     assert gradcheck(fn, [x, rnn.weight_hh_l0])

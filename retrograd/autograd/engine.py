@@ -109,11 +109,20 @@ class OuterProducts(PendingSum):
             left, right = self.parts[0]
             return np.dot(left.T, right)
         lefts, rights = zip(*self.parts)
-        joined = _adjacent_rows(rights)
-        if joined is None:
-            return np.dot(np.concatenate(lefts).T, np.concatenate(rights))
-        right, descending = joined
-        return np.dot(np.concatenate(lefts[::-1] if descending else lefts).T, right)
+        # Factors that lie back to back (an RNN's states, its steps' gradient rows) are
+        # read in place, the others joined in the same order.
+        left, right = _adjacent_rows(lefts), _adjacent_rows(rights)
+        descending = (right or left or (None, False))[1]
+        return np.dot(_joined(lefts, left, descending).T, _joined(rights, right, descending))
+
+
+def _joined(
+    parts: tuple[np.ndarray, ...], adjacent: tuple[np.ndarray, bool] | None, descending: bool
+) -> np.ndarray:
+    """`parts` as one array, in reverse order if `descending`: the adjacent view if it fits."""
+    if adjacent is not None and adjacent[1] == descending:
+        return adjacent[0]
+    return np.concatenate(parts[::-1] if descending else parts)
 
 
 # Factors smaller than this are joined by copying: cheaper than checking their addresses.

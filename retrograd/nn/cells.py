@@ -16,6 +16,7 @@ import numpy as np
 from retrograd.autograd import Tensor, as_generator, linear
 from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.ops import Linear
+from retrograd.autograd.ops.rows import GradientRows
 from retrograd.nn import init
 from retrograd.nn.layers import Seed, check_dtype
 from retrograd.nn.module import Module, Parameter
@@ -32,16 +33,25 @@ def rnn_step(
     relu: bool,
     out: np.ndarray | None = None,
     w_hh_t: np.ndarray | None = None,
+    grad_into: tuple[GradientRows, int] | None = None,
 ) -> Tensor:
     """h' = act(x_proj + W_hh h + b_hh) with act = tanh (or relu), one node (written into `out`).
 
-    `w_hh_t` is W_hh's transpose in C order, made once by a layer for all its
-    steps (see `Linear.forward`). The op is applied directly (as `linear`
-    would): this runs once per time step.
+    A layer running many steps passes `w_hh_t`, W_hh's transpose in C order
+    made once for all of them, and `grad_into`, the row of its `GradientRows`
+    for this step's pre-activation gradient (see `Linear.forward`). The op is
+    applied directly (as `linear` would): this runs once per time step.
     """
     inputs = (h, w_hh, x_proj) if b_hh is None else (h, w_hh, b_hh, x_proj)
     activation = "relu" if relu else "tanh"
-    return Linear.apply(*inputs, residual=True, activation=activation, out=out, weight_t=w_hh_t)
+    return Linear.apply(
+        *inputs,
+        residual=True,
+        activation=activation,
+        out=out,
+        weight_t=w_hh_t,
+        grad_into=grad_into,
+    )
 
 
 def lstm_step(

@@ -28,8 +28,11 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import Tensor, as_generator, linear, scope, stack, time_steps
+from retrograd.autograd.engine import ADJACENT_MIN_BYTES
 from retrograd.autograd.graph import ShapeError, gc_paused
 from retrograd.autograd.ops import Stack
+from retrograd.autograd.ops.linalg import transposed
+from retrograd.autograd.ops.rows import GradientRows
 from retrograd.nn.cells import (
     GATES,
     NONLINEARITIES,
@@ -45,6 +48,10 @@ from retrograd.nn.layers import Seed, check_dtype
 from retrograd.nn.module import Module
 
 State = Any
+
+# An RNN layer whose (T, B, H) output is at least this large has its steps write their
+# pre-activation gradients into one array's rows (`GradientRows`).
+GRADIENT_ROWS_MIN_BYTES = ADJACENT_MIN_BYTES
 
 
 class _Recurrent(Module):
@@ -107,13 +114,11 @@ class _Recurrent(Module):
                 fold = self.kind != "gru" and b_hh is not None
                 proj = linear(layer_input, w_ih, b_ih + b_hh if fold else b_ih)
                 # Every step multiplies by W_hh^T: one C-order copy makes each product faster.
-                w_hh_t = np.ascontiguousarray(w_hh.data.T)
-                outputs, final, buffer = self._layer(
+                w_hh_t = transposed(w_hh.data)
+                outputs, final, buffers = self._layer(
                     proj, initial[k], w_hh, None if fold else b_hh, w_hh_t
                 )
-                layer_input = (
-                    stack(outputs) if buffer is None else Stack.apply(*outputs, axis=0, into=buffer)
-                )
+                layer_input = Stack.apply(*outputs, axis=0, **buffers)
             finals.append(final)
             if self.retain_hidden_grads:
                 for t, h in enumerate(outputs):
@@ -160,7 +165,8 @@ class _Recurrent(Module):
     def _layer(
         self, proj: Tensor, state: Any, w_hh: Tensor, b_hh: Tensor | None, w_hh_t: np.ndarray
     ) -> tuple:
-        """(outputs, final state, the array the outputs were written into or None);
+        """(outputs, final state, the buffers that the stack of the outputs takes: `into`,
+        the array they were written into, and `grad_rows`, see `Stack.forward`; or {}).
         `w_hh_t` is W_hh's transpose in C order, for the steps' products."""
         raise NotImplementedError
 
@@ -216,12 +222,19 @@ class RNN(_Recurrent):
         relu = self.nonlinearity == "relu"
         outputs = []
         # Each step writes its state into one (T, B, H) buffer: stacking them copies nothing.
+        # Backward writes the steps' pre-activation gradients into the rows of another.
         buffer = np.empty((proj.shape[0], *h.shape), dtype=proj.dtype)
+        # Small gradients are cheaper to join than to keep in rows.
+        if buffer.nbytes < GRADIENT_ROWS_MIN_BYTES:
+            rows, into = None, [None] * len(buffer)
+        else:
+            rows = GradientRows(buffer.shape, buffer.dtype)
+            into = [(rows, t) for t in range(len(buffer))]
         with time_steps(len(buffer)) as steps:
-            for _, x_proj, out in zip(steps, proj.unbind(0), buffer):
-                h = rnn_step(x_proj, h, w_hh, b_hh, relu, out, w_hh_t)
+            for _, x_proj, out, grad_into in zip(steps, proj.unbind(0), buffer, into):
+                h = rnn_step(x_proj, h, w_hh, b_hh, relu, out, w_hh_t, grad_into)
                 outputs.append(h)
-        return outputs, h, buffer
+        return outputs, h, {"into": buffer, "grad_rows": rows}
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
@@ -259,7 +272,7 @@ class LSTM(_Recurrent):
             for _, x_proj in zip(steps, pieces):
                 h, c = lstm_step(x_proj, h, c, w_hh, b_hh, w_hh_t)
                 outputs.append(h)
-        return outputs, (h, c), None
+        return outputs, (h, c), {}
 
 
 class GRU(_Recurrent):
@@ -281,4 +294,4 @@ class GRU(_Recurrent):
             for _, xt_rz, xt_n in zip(steps, x_rz.unbind(0), x_n.unbind(0)):
                 h = gru_step(xt_rz, xt_n, h, w_hh, b_hh, w_hh_t)
                 outputs.append(h)
-        return outputs, h, None
+        return outputs, h, {}

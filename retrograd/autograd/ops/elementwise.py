@@ -125,8 +125,9 @@ class Log(Function):
         return (grad / ctx.saved,)
 
 
-def tanh_grad(out: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """grad (1 - out^2) for out = tanh(a), in one new array (once per step of an RNN).
+def tanh_grad(out: np.ndarray, grad: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
+    """grad (1 - out^2) for out = tanh(a), in one new array or written into `into` (once per
+    step of an RNN, whose steps write their rows of one array).
 
     Not grad - grad out out, which loses precision where |out| is near 1.
     """
@@ -134,13 +135,16 @@ def tanh_grad(out: np.ndarray, grad: np.ndarray) -> np.ndarray:
     if type(result) is not np.ndarray:  # 0-d: NumPy hands back a scalar
         return grad * (1 - result)
     np.subtract(1.0, result, out=result)
-    result *= grad
-    return result
+    if into is None:
+        result *= grad
+        return result
+    # `into` may be the very memory of `grad` (an RNN's last step): elementwise, that is safe.
+    return np.multiply(result, grad, out=into)
 
 
-def relu_grad(out: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """grad [out > 0] for out = relu(a)."""
-    return grad * (out > 0)
+def relu_grad(out: np.ndarray, grad: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
+    """grad [out > 0] for out = relu(a), in a new array or written into `into`."""
+    return grad * (out > 0) if into is None else np.multiply(grad, out > 0, out=into)
 
 
 class Tanh(Function):

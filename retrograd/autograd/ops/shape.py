@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from retrograd.autograd.engine import ADJACENT_MIN_BYTES
 from retrograd.autograd.function import Function
 from retrograd.autograd.graph import Node, ShapeError, array_address
+
+if TYPE_CHECKING:
+    from retrograd.autograd.ops.rows import GradientRows
 
 
 class Reshape(Function):
@@ -153,11 +157,20 @@ class Stack(Function):
 
     @staticmethod
     def forward(
-        ctx: Node, *arrays: np.ndarray, axis: int, into: np.ndarray | None = None
+        ctx: Node,
+        *arrays: np.ndarray,
+        axis: int,
+        into: np.ndarray | None = None,
+        grad_rows: GradientRows | None = None,
     ) -> np.ndarray:
         """`into`: an array whose slices into[0], into[1], ... the inputs are, as the caller
         promises (an RNN layer, which wrote its steps there); it is then the result, with
-        no copy. Used inside retrograd only: the order is not checked element by element."""
+        no copy. `grad_rows`: the layer's `GradientRows`, which backward hands the
+        gradient's slices out from. Used inside retrograd only: the order is not checked
+        element by element."""
+        if grad_rows is not None:  # saved, not a parameter: released after backward
+            del ctx.params["grad_rows"]
+            ctx.saved = grad_rows
         shape = arrays[0].shape
         if into is not None and axis == 0 and _slices_of(into, arrays):
             return into
@@ -168,6 +181,9 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        rows = ctx.saved
+        if rows is not None and rows.shape == grad.shape:
+            return tuple(rows.fill(grad))
         slices = _to_front(grad, ctx.params["axis"])
         if grad.nbytes < SEPARATE_SLICES_BYTES:
             return tuple(slices)
@@ -176,12 +192,13 @@ class Stack(Function):
         return tuple(np.array(s) for s in slices)
 
 
-def _slices_of(base: np.ndarray, arrays: tuple[np.ndarray, ...]) -> bool:
+def _slices_of(base: np.ndarray, arrays: Any, every: bool = False) -> bool:
     """Whether `arrays` look like base[0], base[1], ... of the C-contiguous array `base`.
 
     Shapes, strides, the shared base and the first and last positions are
-    checked; the order in between is the caller's promise (reading every
-    array's address would cost a microsecond per RNN step).
+    checked; with `every`, each array's position too, otherwise the order in
+    between is the caller's promise (reading every array's address would
+    cost a microsecond per RNN step).
     """
     if base.shape != (len(arrays), *arrays[0].shape) or not base.flags.c_contiguous:
         return False
@@ -189,7 +206,10 @@ def _slices_of(base: np.ndarray, arrays: tuple[np.ndarray, ...]) -> bool:
     if any(a.base is not base or a.strides != strides for a in arrays):
         return False
     start = array_address(base)
-    last = start + (len(arrays) - 1) * base.strides[0]
+    step = base.strides[0]
+    if every:
+        return all(array_address(a) == start + i * step for i, a in enumerate(arrays))
+    last = start + (len(arrays) - 1) * step
     return array_address(arrays[0]) == start and array_address(arrays[-1]) == last
 
 
@@ -234,7 +254,12 @@ class Split(Function):
         if squeeze and axis == 0 and source.ndim > 1:
             rows = source.shape[1:]
             if all(grad is not None and grad.shape == rows for grad in grads):
-                # Every row has a gradient: one concatenate beats a copy per row.
+                # Large rows written back to back (an RNN's step gradients) need no join;
+                # otherwise one concatenate beats a copy per row.
+                base = grads[0].base
+                large = source.nbytes >= ADJACENT_MIN_BYTES
+                if large and base is not None and _slices_of(base, grads, every=True):
+                    return (base,)
                 return (np.concatenate(grads).reshape(source.shape),)
         # One buffer for the whole input, not one full-size zero array per piece.
         out = np.zeros(source.shape, dtype=next(g for g in grads if g is not None).dtype)
