@@ -222,9 +222,9 @@ class RNN(_Recurrent):
         relu = self.nonlinearity == "relu"
         outputs = []
         # Each step writes its state into one (T, B, H) buffer: stacking them copies nothing.
-        # Backward writes the steps' pre-activation gradients into the rows of another.
         buffer = np.empty((proj.shape[0], *h.shape), dtype=proj.dtype)
-        # Small gradients are cheaper to join than to keep in rows.
+        # Backward writes the steps' pre-activation gradients into the rows of another
+        # (`GradientRows`), unless they are small enough to join more cheaply.
         if buffer.nbytes < GRADIENT_ROWS_MIN_BYTES:
             rows, into = None, [None] * len(buffer)
         else:

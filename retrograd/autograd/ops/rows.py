@@ -14,7 +14,8 @@ class GradientRows:
     gradient read them in place. The stack of the layer's outputs, whose
     backward runs before the steps', starts the array as a copy of its
     gradient and hands out its rows (`fill`): each step then overwrites the
-    row it has just consumed, so the copy costs no memory of its own.
+    row it has just consumed, so the pre-activation gradients take no memory
+    of their own.
     """
 
     __slots__ = ("array", "dtype", "shape")
