@@ -67,6 +67,9 @@ def test_linear_with_a_c_order_transposed_weight_matches_and_does_not_keep_it() 
     y = rg.autograd.ops.Linear.apply(x, w, activation="tanh", weight_t=w_t)
     np.testing.assert_allclose(y.data, linear(x, w, activation="tanh").data, rtol=1e-6)
     assert "weight_t" not in y._node.params  # not held through backward
+    # The forward multiplies by weight_t itself (the caller's promise is not re-checked).
+    doubled = rg.autograd.ops.Linear.apply(x, w, weight_t=2 * w_t)
+    np.testing.assert_allclose(doubled.data, 2 * (x.data @ w.data.T), rtol=1e-6)
     y.sum().backward()
     np.testing.assert_allclose(w.grad, ((1 - y.data**2).T @ x.data), rtol=1e-5)
 
