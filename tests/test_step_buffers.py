@@ -3,6 +3,8 @@ the steps' product with W_hh's transpose laid out in C order (`weight_t=`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ import retrograd as rg
 from retrograd.autograd import ShapeError, engine, gradcheck, linear, stack
 from retrograd.autograd.ops import Stack, shape
 from retrograd.autograd.ops.linalg import transposed
-from retrograd.nn import recurrent
+from retrograd.nn.cells import rnn_step
 
 
 def _steps(buffer: np.ndarray, w: rg.Tensor, xs: rg.Tensor) -> list[rg.Tensor]:
@@ -123,10 +125,14 @@ def test_gradients_through_a_step_buffer_match_central_differences() -> None:
     assert gradcheck(fn, [w, xs])
 
 
-def test_rnn_outputs_share_one_buffer_and_the_final_state_is_a_copy() -> None:
+def test_rnn_outputs_share_one_buffer_after_h0_and_the_final_state_is_a_copy() -> None:
     rnn = rg.nn.RNN(3, 4, generator=0)
-    out, h_n = rnn(rg.randn(5, 2, 3, generator=1))
-    assert out.data.base is None and out.data.flags.owndata  # the buffer itself, not a copy of it
+    h0 = rg.randn(1, 2, 4, generator=2)
+    out, h_n = rnn(rg.randn(5, 2, 3, generator=1), h0)
+    states = out.data.base  # the buffer itself, not a copy of it: h0, then every step
+    assert states.shape == (6, 2, 4) and states.flags.owndata
+    np.testing.assert_array_equal(states[0], h0.data[0])
+    np.testing.assert_array_equal(states[1:], out.data)
     assert not np.shares_memory(h_n.data, out.data)
     np.testing.assert_array_equal(h_n.data[0], out.data[-1])
 
@@ -234,44 +240,73 @@ def test_unbind_takes_its_rows_gradients_as_they_lie_only_when_they_are_in_order
     np.testing.assert_array_equal(x.grad, grad[np.argsort(order)])
 
 
-def _rnn_gradients(nonlinearity: str, use_final: bool) -> tuple[list, list, bool]:
-    """Gradients of two backward passes through one RNN graph (the second accumulates)."""
-    rnn = rg.nn.RNN(3, 4, nonlinearity=nonlinearity, generator=0, dtype=np.float64)
+def _layer(rnn: rg.nn.RNN, x: rg.Tensor, h0: rg.Tensor) -> tuple:
+    """(each step's state, the stacked outputs, the final state) of the layer."""
+    out, h_n = rnn(x, h0)
+    return rnn.hidden_states[0], out, h_n[0]
+
+
+def _step_by_step(rnn: rg.nn.RNN, x: rg.Tensor, h0: rg.Tensor) -> tuple:
+    """The same as `_layer`, with one plain `rnn_step` per time step: no buffers, no rows."""
+    proj = linear(x, rnn.weight_ih_l0, rnn.bias_ih_l0 + rnn.bias_hh_l0)
+    h = h0[0]
+    steps = []
+    for t in range(x.shape[0]):
+        h = rnn_step(proj[t], h, rnn.weight_hh_l0, None, rnn.nonlinearity == "relu")
+        steps.append(h)
+    return steps, stack(steps), h
+
+
+WEIGHTS = rg.randn(6, 2, 4, generator=3, dtype=np.float64)
+LOSSES = {
+    "outputs": lambda steps, out, last: (out * WEIGHTS).sum(),
+    "outputs and h_n": lambda steps, out, last: (out * WEIGHTS).sum() + (last * last).sum(),
+    # Backward from a middle step's own state runs only the steps up to it.
+    "one step's state": lambda steps, out, last: (steps[3] * steps[3]).sum(),
+}
+
+
+def _gradients(run: Any, nonlinearity: str, losses: list[str]) -> list[np.ndarray]:
+    """The leaves' gradients after each loss's backward through one graph (retained)."""
+    rnn = rg.nn.RNN(
+        3, 4, nonlinearity=nonlinearity, generator=0, dtype=np.float64, retain_hidden_grads=True
+    )
     x = rg.randn(6, 2, 3, generator=1, dtype=np.float64, requires_grad=True)
     h0 = rg.randn(1, 2, 4, generator=2, dtype=np.float64, requires_grad=True)
-    out, h_n = rnn(x, h0)
-    rows_taken = out._node.saved is not None
-    weights = rg.randn(6, 2, 4, generator=3, dtype=np.float64)
-    loss = (out * weights).sum() + ((h_n * h_n).sum() if use_final else 0.0)
     leaves = [x, h0, *rnn.parameters()]
-    loss.backward(retain_graph=True)
-    first = [t.grad.copy() for t in leaves]
-    loss.backward()
-    return first, [t.grad for t in leaves], rows_taken
+    graph = run(rnn, x, h0)
+    grads = []
+    for loss in losses:
+        LOSSES[loss](*graph).backward(retain_graph=True)
+        grads += [t.grad.copy() for t in leaves]
+    return grads
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-@pytest.mark.parametrize("use_final", [False, True], ids=["outputs", "outputs and h_n"])
-def test_rnn_gradient_rows_give_the_gradients_of_the_plain_path(
-    monkeypatch: pytest.MonkeyPatch, nonlinearity: str, use_final: bool
+@pytest.mark.parametrize(
+    "losses",
+    [
+        ["outputs", "outputs"],  # the second backward accumulates
+        ["outputs and h_n"],
+        ["one step's state"],
+        ["outputs", "one step's state"],  # rows of the first pass must not count in the second
+        ["one step's state", "outputs and h_n"],
+    ],
+)
+def test_an_rnn_layer_gets_the_gradients_of_plain_steps(
+    monkeypatch: pytest.MonkeyPatch, nonlinearity: str, losses: list[str]
 ) -> None:
-    plain_first, plain_second, taken = _rnn_gradients(nonlinearity, use_final)
-    assert not taken  # too small for gradient rows by default
-    for module in (engine, shape):
+    plain = _gradients(_step_by_step, nonlinearity, losses)
+    for module in (engine, shape):  # rows and states are read in place, however small
         monkeypatch.setattr(module, "ADJACENT_MIN_BYTES", 0)
-    monkeypatch.setattr(recurrent, "GRADIENT_ROWS_MIN_BYTES", 0)
-    first, second, taken = _rnn_gradients(nonlinearity, use_final)
-    assert taken
-    for plain, rows in zip(plain_first + plain_second, first + second):
-        np.testing.assert_allclose(rows, plain, rtol=1e-12, atol=1e-15)
-    for once, twice in zip(first, second):
-        np.testing.assert_allclose(twice, 2 * once, rtol=1e-12)
+    layer = _gradients(_layer, nonlinearity, losses)
+    for expected, got in zip(plain, layer, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
 
 
 def test_rnn_gradient_rows_match_central_differences(monkeypatch: pytest.MonkeyPatch) -> None:
     for module in (engine, shape):
         monkeypatch.setattr(module, "ADJACENT_MIN_BYTES", 0)
-    monkeypatch.setattr(recurrent, "GRADIENT_ROWS_MIN_BYTES", 0)
     rnn = rg.nn.RNN(3, 4, generator=0, dtype=np.float64)
     x = rg.randn(7, 2, 3, generator=1, dtype=np.float64, requires_grad=True)
 

@@ -259,6 +259,7 @@ def _check_versions(node: Node) -> None:
 
 def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into the `.grad` of every leaf that requires grad."""
+    grad_mode.backward_passes += 1
     with gc_paused():
         _backward(root, grad, retain_graph)
 

@@ -25,7 +25,7 @@ class ShapeError(ValueError):
 class _GradMode:
     """Process-wide recording state: is the graph being recorded, and under which scope."""
 
-    __slots__ = ("anomaly", "enabled", "mutations", "scope", "written")
+    __slots__ = ("anomaly", "backward_passes", "enabled", "mutations", "scope", "written")
 
     def __init__(self) -> None:
         self.enabled = True
@@ -33,6 +33,8 @@ class _GradMode:
         self.anomaly = False
         # Counts in-place modifications; a node remembers the count at its creation.
         self.mutations = 0
+        # Counts backward passes, so that state kept across one (`GradientRows`) knows its own.
+        self.backward_passes = 0
         # Memory written in place: id(owning array) -> [mutation count, weakref to it].
         self.written: dict[int, list] = {}
 

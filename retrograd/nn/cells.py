@@ -38,18 +38,15 @@ def rnn_step(
     """h' = act(x_proj + W_hh h + b_hh) with act = tanh (or relu), one node (written into `out`).
 
     A layer running many steps passes `w_hh_t`, W_hh's transpose in C order
-    made once for all of them, and `grad_into`, the row of its `GradientRows`
-    for this step's pre-activation gradient (see `Linear.forward`). The op is
-    applied directly (as `linear` would): this runs once per time step.
+    made once for all of them, and `grad_into`, its `GradientRows` and this
+    step's index (see `Linear.forward`). The op is applied directly (as
+    `linear` would): this runs once per time step.
     """
     inputs = (h, w_hh, x_proj) if b_hh is None else (h, w_hh, b_hh, x_proj)
-    activation = "relu" if relu else "tanh"
-    if grad_into is None:  # one keyword fewer to pass: this is the small-step path
-        return Linear.apply(*inputs, residual=True, activation=activation, out=out, weight_t=w_hh_t)
     return Linear.apply(
         *inputs,
         residual=True,
-        activation=activation,
+        activation="relu" if relu else "tanh",
         out=out,
         weight_t=w_hh_t,
         grad_into=grad_into,

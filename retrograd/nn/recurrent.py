@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import Tensor, as_generator, linear, scope, stack, time_steps
-from retrograd.autograd.engine import ADJACENT_MIN_BYTES
 from retrograd.autograd.graph import ShapeError, gc_paused
 from retrograd.autograd.ops import Stack
 from retrograd.autograd.ops.linalg import transposed
@@ -48,10 +47,6 @@ from retrograd.nn.layers import Seed, check_dtype
 from retrograd.nn.module import Module
 
 State = Any
-
-# An RNN layer whose (T, B, H) output is at least this large has its steps write their
-# pre-activation gradients into one array's rows (`GradientRows`).
-GRADIENT_ROWS_MIN_BYTES = ADJACENT_MIN_BYTES
 
 
 class _Recurrent(Module):
@@ -221,18 +216,16 @@ class RNN(_Recurrent):
     ) -> tuple:
         relu = self.nonlinearity == "relu"
         outputs = []
-        # Each step writes its state into one (T, B, H) buffer: stacking them copies nothing.
-        buffer = np.empty((proj.shape[0], *h.shape), dtype=proj.dtype)
-        # Backward writes the steps' pre-activation gradients into the rows of another
-        # (`GradientRows`), unless they are small enough to join more cheaply.
-        if buffer.nbytes < GRADIENT_ROWS_MIN_BYTES:
-            rows, into = None, [None] * len(buffer)
-        else:
-            rows = GradientRows(buffer.shape, buffer.dtype)
-            into = [(rows, t) for t in range(len(buffer))]
+        # Each step writes its state into one (T + 1, B, H) buffer after h0: stacking them
+        # copies nothing. Backward writes the steps' pre-activation gradients into the rows
+        # of another (`GradientRows`), and W_hh's gradient is one product of the two.
+        states = np.empty((proj.shape[0] + 1, *h.shape), dtype=proj.dtype)
+        states[0] = h.data
+        buffer = states[1:]
+        rows = GradientRows(buffer.shape, buffer.dtype, states[:-1])
         with time_steps(len(buffer)) as steps:
-            for _, x_proj, out, grad_into in zip(steps, proj.unbind(0), buffer, into):
-                h = rnn_step(x_proj, h, w_hh, b_hh, relu, out, w_hh_t, grad_into)
+            for t, x_proj, out in zip(steps, proj.unbind(0), buffer):
+                h = rnn_step(x_proj, h, w_hh, b_hh, relu, out, w_hh_t, (rows, t))
                 outputs.append(h)
         return outputs, h, {"into": buffer, "grad_rows": rows}
 

@@ -83,7 +83,9 @@ class Linear(Function):
         multiplies a small batch by a weight read in memory order up to 1.5x
         faster than by a transposed view. `grad_into` (with an activation):
         (rows, t), the backward writes the pre-activation's gradient into row t
-        of `rows`. Both are used inside retrograd only.
+        of `rows`, and the weight's gradient over all steps comes from step 0
+        (the caller promises that x is `rows.states[t]`). Both are used inside
+        retrograd only.
         """
         if len(extra) > 1 + residual:
             raise TypeError("linear: a fourth operand is the residual: pass residual=True")
@@ -151,8 +153,8 @@ class Linear(Function):
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         saved = ctx.saved
         x, weight = saved[0], saved[1]
+        into = None
         if len(saved) > 2:
-            into = None
             if len(saved) == 4:
                 rows, step = saved[3]
                 into = rows.row(step)
@@ -167,9 +169,12 @@ class Linear(Function):
             flat_grad, flat_x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
         grad_w = None
         if parents[1].requires_grad:
-            # A leaf weight's products are summed by the engine in one matrix product.
-            leaf = parents[1]._node is None
-            grad_w = OuterProducts(flat_grad, flat_x) if leaf else np.dot(flat_grad.T, flat_x)
+            if into is not None:  # the layer's rows hold all steps' products: one, at step 0
+                grad_w = rows.weight_grad(step)
+            elif parents[1]._node is None:  # the engine sums a leaf's in one matrix product
+                grad_w = OuterProducts(flat_grad, flat_x)
+            else:
+                grad_w = np.dot(flat_grad.T, flat_x)
         residual = ctx.params.get("residual", False)
         if len(parents) == 2 + residual:
             return (grad_x, grad_w, grad) if residual else (grad_x, grad_w)

@@ -4,34 +4,62 @@ from __future__ import annotations
 
 import numpy as np
 
+from retrograd.autograd.engine import OuterProducts
+from retrograd.autograd.graph import grad_mode
+
 
 class GradientRows:
     """The rows of one (steps, ...) array, shared by the nodes of one recurrent layer.
 
     The layer's steps write the gradients of their pre-activations here
     (`Linear`'s `grad_into`). Back to back in memory, they are the input
-    projection's gradient without a join, and the products of W_hh's
-    gradient read them in place. The stack of the layer's outputs, whose
-    backward runs before the steps', starts the array as a copy of its
-    gradient and hands out its rows (`fill`): each step then overwrites the
-    row it has just consumed, so the pre-activation gradients take no memory
-    of their own.
+    projection's gradient without a join, and with the layer's `states` (the
+    input of every step, h0 first, in one array) they make the recurrent
+    weight's gradient in one matrix product (`weight_grad`), as hand-written
+    BPTT computes it. The stack of the layer's outputs, whose backward runs
+    before the steps', starts the array as a copy of its gradient and hands
+    out its rows (`fill`): each step then overwrites the row it has just
+    consumed, so the pre-activation gradients take no memory of their own.
     """
 
-    __slots__ = ("array", "dtype", "shape")
+    __slots__ = ("array", "backward_pass", "dtype", "shape", "states", "top")
 
-    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, states: np.ndarray) -> None:
+        if states.shape != shape:
+            raise ValueError(f"GradientRows: states of shape {states.shape}, rows of {shape}")
         self.shape = shape
         self.dtype = dtype
+        self.states = states
         self.array: np.ndarray | None = None
+        # The backward pass the rows belong to, and the highest step written in it.
+        self.backward_pass = -1
+        self.top: int | None = None
 
     def fill(self, grad: np.ndarray) -> np.ndarray:
         """Start the rows as a copy of `grad` (of the rows' shape) and return them."""
         self.array = np.array(grad, dtype=self.dtype, order="C")
+        self.backward_pass = grad_mode.backward_passes
+        self.top = None
         return self.array
 
     def row(self, index: int) -> np.ndarray:
-        """Row `index`, the array being made on first use."""
-        if self.array is None:
+        """Row `index`, for the step of that index to write; the array is made on first use
+        in a backward pass."""
+        if self.backward_pass != grad_mode.backward_passes:
             self.array = np.empty(self.shape, dtype=self.dtype)
+            self.backward_pass = grad_mode.backward_passes
+            self.top = None
+        if self.top is None:  # steps run from the last one down: the first is the highest
+            self.top = index
         return self.array[index]
+
+    def weight_grad(self, index: int) -> OuterProducts | None:
+        """The recurrent weight's gradient over all steps written in this pass, sum_t
+        row_t^T states_t, from step 0 (the last to run, as every step's backward leads
+        to it); None from the others."""
+        if index:
+            return None
+        count = self.top + 1
+        width = self.shape[-1]
+        rows = self.array[:count].reshape(-1, width)
+        return OuterProducts(rows, self.states[:count].reshape(-1, self.states.shape[-1]))

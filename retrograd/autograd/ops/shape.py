@@ -195,7 +195,7 @@ class Stack(Function):
 def _slices_of(base: np.ndarray, arrays: Any, every: bool = False) -> bool:
     """Whether `arrays` look like base[0], base[1], ... of the C-contiguous array `base`.
 
-    Shapes, strides, the shared base and the first and last positions are
+    Shapes, strides, the shared memory and the first and last positions are
     checked; with `every`, each array's position too, otherwise the order in
     between is the caller's promise (reading every array's address would
     cost a microsecond per RNN step).
@@ -203,7 +203,8 @@ def _slices_of(base: np.ndarray, arrays: Any, every: bool = False) -> bool:
     if base.shape != (len(arrays), *arrays[0].shape) or not base.flags.c_contiguous:
         return False
     strides = base.strides[1:]
-    if any(a.base is not base or a.strides != strides for a in arrays):
+    owner = base if base.base is None else base.base  # views of a view share its owner
+    if any(a.base is not owner or a.strides != strides for a in arrays):
         return False
     start = array_address(base)
     step = base.strides[0]
