@@ -1,5 +1,6 @@
 """Writing an RNN's steps into one buffer: `linear(..., out=)` and the stack op's `into=`;
-the steps' product with W_hh's transpose laid out in C order (`weight_t=`)."""
+the steps' product with W_hh's transpose laid out in C order (`weight_t=`); the steps'
+gradients in the rows of a `GradientRows`, which make W_hh's gradient in one product."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd.autograd import ShapeError, engine, gradcheck, linear, stack
+from retrograd.autograd import ShapeError, gradcheck, linear, stack
 from retrograd.autograd.ops import Stack, shape
 from retrograd.autograd.ops.linalg import transposed
 from retrograd.nn.cells import rnn_step
@@ -162,69 +163,6 @@ def test_a_large_stack_hands_its_inputs_separate_gradients_a_small_one_views() -
             np.testing.assert_array_equal(p.grad, np.full((rows, 256), k, np.float32))
 
 
-@pytest.fixture
-def no_size_floor(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "ADJACENT_MIN_BYTES", 0)
-
-
-@pytest.mark.usefixtures("no_size_floor")
-@pytest.mark.parametrize("order", ["ascending", "descending", "gap", "other base"])
-def test_weight_products_over_adjacent_states_match_the_explicit_sum(order: str) -> None:
-    rng = np.random.default_rng(0)
-    states = rng.standard_normal((6, 4, 3))
-    lefts = [rng.standard_normal((4, 5)) for _ in range(5)]
-    steps = {
-        "ascending": [0, 1, 2, 3, 4],
-        "descending": [4, 3, 2, 1, 0],
-        "gap": [5, 3, 2, 1, 0],
-        "other base": [4, 3, 2, 1, 0],
-    }[order]
-    rights = [states[t] for t in steps]
-    if order == "other base":
-        rights[2] = states[2].copy()
-    pending = engine.OuterProducts(lefts[0], rights[0])
-    for left, right in zip(lefts[1:], rights[1:]):
-        pending.absorb(engine.OuterProducts(left, right))
-    joined = engine._adjacent_rows(tuple(rights))
-    assert (joined is not None) == (order in ("ascending", "descending"))
-    expected = sum(left.T @ right for left, right in zip(lefts, rights))
-    np.testing.assert_allclose(pending.value(), expected, rtol=1e-12)
-
-
-@pytest.mark.usefixtures("no_size_floor")
-def test_rnn_gradients_with_products_over_the_state_buffer_match_central_differences() -> None:
-    # 20 steps: the first 16-step chunk of products has all its states in the buffer.
-    rnn = rg.nn.RNN(3, 4, generator=0, dtype=np.float64)
-    x = rg.randn(20, 2, 3, generator=1, dtype=np.float64, requires_grad=True)
-
-    def fn(x: rg.Tensor, w_hh: rg.Tensor) -> rg.Tensor:
-        out, _ = rg.nn.functional_call(rnn, {"weight_hh_l0": w_hh}, x)
-        return (out * out).sum()
-
-    assert gradcheck(fn, [x, rnn.weight_hh_l0])
-
-
-@pytest.mark.usefixtures("no_size_floor")
-@pytest.mark.parametrize("left_order", ["same", "reversed", "copies"])
-def test_weight_products_read_adjacent_left_factors_in_place_in_the_right_order(
-    left_order: str,
-) -> None:
-    rng = np.random.default_rng(0)
-    states, rows = rng.standard_normal((5, 4, 3)), rng.standard_normal((5, 4, 6))
-    steps = [4, 3, 2, 1, 0]
-    rights = [states[t] for t in steps]
-    lefts = {
-        "same": [rows[t] for t in steps],
-        "reversed": [rows[4 - t] for t in steps],
-        "copies": [rows[t].copy() for t in steps],
-    }[left_order]
-    pending = engine.OuterProducts(lefts[0], rights[0])
-    for left, right in zip(lefts[1:], rights[1:]):
-        pending.absorb(engine.OuterProducts(left, right))
-    expected = sum(left.T @ right for left, right in zip(lefts, rights))
-    np.testing.assert_allclose(pending.value(), expected, rtol=1e-12)
-
-
 def test_unbind_takes_its_rows_gradients_as_they_lie_only_when_they_are_in_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -297,16 +235,16 @@ def test_an_rnn_layer_gets_the_gradients_of_plain_steps(
     monkeypatch: pytest.MonkeyPatch, nonlinearity: str, losses: list[str]
 ) -> None:
     plain = _gradients(_step_by_step, nonlinearity, losses)
-    for module in (engine, shape):  # rows and states are read in place, however small
-        monkeypatch.setattr(module, "ADJACENT_MIN_BYTES", 0)
+    monkeypatch.setattr(
+        shape, "ADJACENT_MIN_BYTES", 0
+    )  # the rows are taken in place, however small
     layer = _gradients(_layer, nonlinearity, losses)
     for expected, got in zip(plain, layer, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
 
 
 def test_rnn_gradient_rows_match_central_differences(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in (engine, shape):
-        monkeypatch.setattr(module, "ADJACENT_MIN_BYTES", 0)
+    monkeypatch.setattr(shape, "ADJACENT_MIN_BYTES", 0)
     rnn = rg.nn.RNN(3, 4, generator=0, dtype=np.float64)
     x = rg.randn(7, 2, 3, generator=1, dtype=np.float64, requires_grad=True)
 

@@ -18,7 +18,6 @@ from retrograd.autograd.graph import (
     FREED,
     Node,
     ShapeError,
-    array_address,
     gc_paused,
     grad_mode,
     written_after,
@@ -109,53 +108,7 @@ class OuterProducts(PendingSum):
             left, right = self.parts[0]
             return np.dot(left.T, right)
         lefts, rights = zip(*self.parts)
-        # Factors that lie back to back (an RNN's states, its steps' gradient rows) are
-        # read in place, the others joined in the same order.
-        left, right = _adjacent_rows(lefts), _adjacent_rows(rights)
-        descending = (right or left or (None, False))[1]
-        return np.dot(_joined(lefts, left, descending).T, _joined(rights, right, descending))
-
-
-def _joined(
-    parts: tuple[np.ndarray, ...], adjacent: tuple[np.ndarray, bool] | None, descending: bool
-) -> np.ndarray:
-    """`parts` as one array, in reverse order if `descending`: the adjacent view if it fits."""
-    if adjacent is not None and adjacent[1] == descending:
-        return adjacent[0]
-    return np.concatenate(parts[::-1] if descending else parts)
-
-
-# Factors smaller than this are joined by copying: cheaper than checking their addresses.
-ADJACENT_MIN_BYTES = 1 << 18
-
-
-def _adjacent_rows(parts: tuple[np.ndarray, ...]) -> tuple[np.ndarray, bool] | None:
-    """One view over 2-d `parts` that lie back to back in one array, or None.
-
-    An RNN's states sit in one (T, B, H) buffer, so the right factors of a
-    recurrent weight's products (the previous states, met in reverse time
-    order) need no copy. Returns (view in memory order, whether `parts` run
-    in descending order).
-    """
-    first = parts[0]
-    base = first.base
-    cols = first.shape[1]
-    if base is None or first.nbytes * len(parts) < ADJACENT_MIN_BYTES:
-        return None
-    strides = (cols * first.itemsize, first.itemsize)
-    if any(p.base is not base or p.strides != strides or p.shape[1] != cols for p in parts):
-        return None
-    starts = [array_address(p) for p in parts]
-    descending = starts[0] > starts[-1]
-    ordered = parts[::-1] if descending else parts
-    if descending:
-        starts.reverse()
-    for part, start, following in zip(ordered, starts, starts[1:]):
-        if start + part.nbytes != following:
-            return None
-    rows = sum(p.shape[0] for p in parts)
-    view = np.lib.stride_tricks.as_strided(ordered[0], (rows, cols), strides, writeable=False)
-    return view, descending
+        return np.dot(np.concatenate(lefts).T, np.concatenate(rights))
 
 
 class RowSums(PendingSum):

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from retrograd.autograd.engine import ADJACENT_MIN_BYTES
 from retrograd.autograd.function import Function
 from retrograd.autograd.graph import Node, ShapeError, array_address
 
@@ -228,6 +227,11 @@ def _from_front(array: np.ndarray, axis: int) -> np.ndarray:
         return array
     axis %= array.ndim
     return array.transpose((*range(1, axis + 1), 0, *range(axis + 1, array.ndim)))
+
+
+# Row gradients at least this large are checked for lying back to back, and then taken
+# without a join; smaller ones are joined, which is cheaper than checking their addresses.
+ADJACENT_MIN_BYTES = 1 << 18
 
 
 class Split(Function):
