@@ -11,8 +11,9 @@ import pytest
 
 import retrograd as rg
 from retrograd.autograd import ShapeError, gradcheck, linear, stack
-from retrograd.autograd.ops import Stack, shape
-from retrograd.autograd.ops.linalg import transposed
+from retrograd.autograd.ops import Stack
+from retrograd.autograd.ops.linalg import Linear, transposed
+from retrograd.autograd.ops.rows import GradientRows
 from retrograd.nn.cells import rnn_step
 
 
@@ -163,21 +164,6 @@ def test_a_large_stack_hands_its_inputs_separate_gradients_a_small_one_views() -
             np.testing.assert_array_equal(p.grad, np.full((rows, 256), k, np.float32))
 
 
-def test_unbind_takes_its_rows_gradients_as_they_lie_only_when_they_are_in_order(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(shape, "ADJACENT_MIN_BYTES", 0)
-    x = rg.randn(4, 2, 3, generator=0, dtype=np.float64, requires_grad=True)
-    pieces = x.unbind(0)
-    grad = np.arange(24.0).reshape(4, 2, 3).copy()
-    node = pieces[0]._node
-    (joined,) = node.op.backward(node, list(grad))
-    assert joined is grad  # no copy
-    order = [0, 2, 1, 3]  # first and last in place, the middle swapped
-    (stack([pieces[i] for i in order]) * rg.tensor(grad)).sum().backward()
-    np.testing.assert_array_equal(x.grad, grad[np.argsort(order)])
-
-
 def _layer(rnn: rg.nn.RNN, x: rg.Tensor, h0: rg.Tensor) -> tuple:
     """(each step's state, the stacked outputs, the final state) of the layer."""
     out, h_n = rnn(x, h0)
@@ -232,19 +218,15 @@ def _gradients(run: Any, nonlinearity: str, losses: list[str]) -> list[np.ndarra
     ],
 )
 def test_an_rnn_layer_gets_the_gradients_of_plain_steps(
-    monkeypatch: pytest.MonkeyPatch, nonlinearity: str, losses: list[str]
+    nonlinearity: str, losses: list[str]
 ) -> None:
     plain = _gradients(_step_by_step, nonlinearity, losses)
-    monkeypatch.setattr(
-        shape, "ADJACENT_MIN_BYTES", 0
-    )  # the rows are taken in place, however small
     layer = _gradients(_layer, nonlinearity, losses)
     for expected, got in zip(plain, layer, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
 
 
-def test_rnn_gradient_rows_match_central_differences(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shape, "ADJACENT_MIN_BYTES", 0)
+def test_rnn_gradient_rows_match_central_differences() -> None:
     rnn = rg.nn.RNN(3, 4, generator=0, dtype=np.float64)
     x = rg.randn(7, 2, 3, generator=1, dtype=np.float64, requires_grad=True)
 
@@ -253,3 +235,15 @@ def test_rnn_gradient_rows_match_central_differences(monkeypatch: pytest.MonkeyP
         return (out * out).sum() + h_n.sum()
 
     assert gradcheck(fn, [x, rnn.weight_hh_l0])
+
+
+def test_grad_into_needs_an_activation_and_a_residual_and_rows_need_their_states() -> None:
+    rows = GradientRows((2, 1, 3), np.dtype(np.float64), np.zeros((2, 1, 3)))
+    h, w = rg.randn(1, 3, dtype=np.float64), rg.randn(3, 3, dtype=np.float64, requires_grad=True)
+    proj = rg.randn(2, 1, 3, dtype=np.float64)
+    with pytest.raises(TypeError, match="grad_into needs an activation and a residual"):
+        Linear.apply(h, w, proj, residual=True, grad_into=(rows, 0))
+    with pytest.raises(TypeError, match="grad_into needs an activation and a residual"):
+        Linear.apply(h, w, activation="tanh", grad_into=(rows, 0))
+    with pytest.raises(ValueError, match=r"states of shape \(3, 1, 3\), rows of \(2, 1, 3\)"):
+        GradientRows((2, 1, 3), np.dtype(np.float64), np.zeros((3, 1, 3)))

@@ -39,8 +39,9 @@ def rnn_step(
 
     A layer running many steps passes `w_hh_t`, W_hh's transpose in C order
     made once for all of them, and `grad_into`, its `GradientRows` and this
-    step's index (see `Linear.forward`). The op is applied directly (as
-    `linear` would): this runs once per time step.
+    step's index t; `x_proj` is then the layer's whole (T, B, H) input
+    projection, of which the step adds row t (see `Linear.forward`). The op
+    is applied directly (as `linear` would): this runs once per time step.
     """
     inputs = (h, w_hh, x_proj) if b_hh is None else (h, w_hh, b_hh, x_proj)
     return Linear.apply(

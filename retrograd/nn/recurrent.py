@@ -224,8 +224,8 @@ class RNN(_Recurrent):
         buffer = states[1:]
         rows = GradientRows(buffer.shape, buffer.dtype, states[:-1])
         with time_steps(len(buffer)) as steps:
-            for t, x_proj, out in zip(steps, proj.unbind(0), buffer):
-                h = rnn_step(x_proj, h, w_hh, b_hh, relu, out, w_hh_t, (rows, t))
+            for t, out in zip(steps, buffer):
+                h = rnn_step(proj, h, w_hh, b_hh, relu, out, w_hh_t, (rows, t))
                 outputs.append(h)
         return outputs, h, {"into": buffer, "grad_rows": rows}
 

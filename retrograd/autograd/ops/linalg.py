@@ -81,10 +81,13 @@ class Linear(Function):
         `weight_t` is `weight.T` laid out in C order, as the caller promises (a
         recurrent layer makes it once per forward for all its steps): BLAS
         multiplies a small batch by a weight read in memory order up to 1.5x
-        faster than by a transposed view. `grad_into` (with an activation):
-        (rows, t), the backward writes the pre-activation's gradient into row t
-        of `rows`, and the weight's gradient over all steps comes from step 0
-        (the caller promises that x is `rows.states[t]`). Both are used inside
+        faster than by a transposed view. `grad_into` (with an activation and a
+        residual): (rows, t) for step t of a recurrent layer. The residual is
+        then the layer's whole (T, ...) input projection, of which the step
+        adds row t; the backward writes the pre-activation's gradient into row
+        t of `rows`, and step 0, whose backward runs last, returns the
+        gradients of the weight and of the projection over all steps (the
+        caller promises that x is `rows.states[t]`). Both are used inside
         retrograd only.
         """
         if len(extra) > 1 + residual:
@@ -124,7 +127,7 @@ class Linear(Function):
         if bias is not None:
             out += bias
         if residual:
-            other = extra[-1]
+            other = extra[-1] if grad_into is None else extra[-1][grad_into[1]]
             if other.shape != out.shape and (
                 np.broadcast_shapes(out.shape, other.shape) != out.shape
             ):
@@ -132,9 +135,9 @@ class Linear(Function):
                     f"linear: residual of shape {other.shape} does not fit output {out.shape}"
                 )
             out += other
+        if grad_into is not None and (activation is None or not residual):
+            raise TypeError("linear: grad_into needs an activation and a residual")
         if activation is None:
-            if grad_into is not None:
-                raise TypeError("linear: grad_into needs an activation")
             ctx.saved = (x, weight)
             return out
         if out.dtype.kind != "f":
@@ -176,6 +179,8 @@ class Linear(Function):
             else:
                 grad_w = np.dot(flat_grad.T, flat_x)
         residual = ctx.params.get("residual", False)
+        if residual and into is not None:
+            grad = rows.input_grad(step)
         if len(parents) == 2 + residual:
             return (grad_x, grad_w, grad) if residual else (grad_x, grad_w)
         grad_b = None

@@ -13,10 +13,11 @@ class GradientRows:
 
     The layer's steps write the gradients of their pre-activations here
     (`Linear`'s `grad_into`). Back to back in memory, they are the input
-    projection's gradient without a join, and with the layer's `states` (the
+    projection's gradient (`input_grad`), and with the layer's `states` (the
     input of every step, h0 first, in one array) they make the recurrent
     weight's gradient in one matrix product (`weight_grad`), as hand-written
-    BPTT computes it. The stack of the layer's outputs, whose backward runs
+    BPTT computes them. Both come from step 0, the last step whose backward
+    runs: every step's backward leads to it. The stack of the layer's outputs, whose backward runs
     before the steps', starts the array as a copy of its gradient and hands
     out its rows (`fill`): each step then overwrites the row it has just
     consumed, so the pre-activation gradients take no memory of their own.
@@ -54,12 +55,18 @@ class GradientRows:
         return self.array[index]
 
     def weight_grad(self, index: int) -> OuterProducts | None:
-        """The recurrent weight's gradient over all steps written in this pass, sum_t
-        row_t^T states_t, from step 0 (the last to run, as every step's backward leads
-        to it); None from the others."""
+        """From step 0: the recurrent weight's gradient, sum_t row_t^T states_t over the
+        steps written in this pass; None from the others."""
         if index:
             return None
         count = self.top + 1
-        width = self.shape[-1]
-        rows = self.array[:count].reshape(-1, width)
+        rows = self.array[:count].reshape(-1, self.shape[-1])
         return OuterProducts(rows, self.states[:count].reshape(-1, self.states.shape[-1]))
+
+    def input_grad(self, index: int) -> np.ndarray | None:
+        """From step 0: the input projection's gradient, the rows (zero for the steps
+        after the highest one written in this pass); None from the others."""
+        if index:
+            return None
+        self.array[self.top + 1 :] = 0
+        return self.array

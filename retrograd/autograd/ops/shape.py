@@ -191,13 +191,12 @@ class Stack(Function):
         return tuple(np.array(s) for s in slices)
 
 
-def _slices_of(base: np.ndarray, arrays: Any, every: bool = False) -> bool:
+def _slices_of(base: np.ndarray, arrays: Any) -> bool:
     """Whether `arrays` look like base[0], base[1], ... of the C-contiguous array `base`.
 
     Shapes, strides, the shared memory and the first and last positions are
-    checked; with `every`, each array's position too, otherwise the order in
-    between is the caller's promise (reading every array's address would
-    cost a microsecond per RNN step).
+    checked; the order in between is the caller's promise (reading every
+    array's address would cost a microsecond per RNN step).
     """
     if base.shape != (len(arrays), *arrays[0].shape) or not base.flags.c_contiguous:
         return False
@@ -206,10 +205,7 @@ def _slices_of(base: np.ndarray, arrays: Any, every: bool = False) -> bool:
     if any(a.base is not owner or a.strides != strides for a in arrays):
         return False
     start = array_address(base)
-    step = base.strides[0]
-    if every:
-        return all(array_address(a) == start + i * step for i, a in enumerate(arrays))
-    last = start + (len(arrays) - 1) * step
+    last = start + (len(arrays) - 1) * base.strides[0]
     return array_address(arrays[0]) == start and array_address(arrays[-1]) == last
 
 
@@ -227,11 +223,6 @@ def _from_front(array: np.ndarray, axis: int) -> np.ndarray:
         return array
     axis %= array.ndim
     return array.transpose((*range(1, axis + 1), 0, *range(axis + 1, array.ndim)))
-
-
-# Row gradients at least this large are checked for lying back to back, and then taken
-# without a join; smaller ones are joined, which is cheaper than checking their addresses.
-ADJACENT_MIN_BYTES = 1 << 18
 
 
 class Split(Function):
@@ -259,12 +250,7 @@ class Split(Function):
         if squeeze and axis == 0 and source.ndim > 1:
             rows = source.shape[1:]
             if all(grad is not None and grad.shape == rows for grad in grads):
-                # Large rows written back to back (an RNN's step gradients) need no join;
-                # otherwise one concatenate beats a copy per row.
-                base = grads[0].base
-                large = source.nbytes >= ADJACENT_MIN_BYTES
-                if large and base is not None and _slices_of(base, grads, every=True):
-                    return (base,)
+                # One concatenate beats a copy per row.
                 return (np.concatenate(grads).reshape(source.shape),)
         # One buffer for the whole input, not one full-size zero array per piece.
         out = np.zeros(source.shape, dtype=next(g for g in grads if g is not None).dtype)
