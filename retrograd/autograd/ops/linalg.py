@@ -90,25 +90,12 @@ class Linear(Function):
         caller promises that x is `rows.states[t]`). Both are used inside
         retrograd only.
         """
-        if len(extra) > 1 + residual:
-            raise TypeError("linear: a fourth operand is the residual: pass residual=True")
+        # The later steps of a recurrent layer multiply rows of the same arrays as its step 0.
+        if grad_into is None or grad_into[1] == 0:
+            _check_linear(x, weight, extra, residual, activation, out, weight_t, grad_into)
         bias = extra[0] if len(extra) > residual else None
-        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-            raise ShapeError(
-                f"linear: input of shape {x.shape} does not fit weight of shape "
-                f"{weight.shape} (expected (..., {weight.shape[-1]}) input and 2-d weight)"
-            )
-        if bias is not None and bias.shape != (weight.shape[0],):
-            raise ShapeError(
-                f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
-            )
         if weight_t is None:
             weight_t = weight.T
-        elif weight_t.shape != weight.shape[::-1] or weight_t.dtype != weight.dtype:
-            raise ShapeError(
-                f"linear: weight_t of shape {weight_t.shape} and dtype {weight_t.dtype} is not "
-                f"the transpose of a {weight.shape} {weight.dtype} weight"
-            )
         else:  # a layout for this product only: the node must not keep it through backward
             del ctx.params["weight_t"]
         if out is None:
@@ -117,26 +104,12 @@ class Linear(Function):
                 if operand.dtype is not out.dtype and np.result_type(out, operand) != out.dtype:
                     out = out.astype(np.result_type(out, *extra))
                     break
-        elif x.ndim != 2 or out.shape != (x.shape[0], weight.shape[0]) or out.dtype != x.dtype:
-            raise ShapeError(
-                f"linear: out of shape {out.shape} and dtype {out.dtype} does not fit the "
-                f"result of a {x.shape} {x.dtype} input and a {weight.shape} weight"
-            )
         else:
             np.dot(x, weight_t, out=out)
         if bias is not None:
             out += bias
         if residual:
-            other = extra[-1] if grad_into is None else extra[-1][grad_into[1]]
-            if other.shape != out.shape and (
-                np.broadcast_shapes(out.shape, other.shape) != out.shape
-            ):
-                raise ShapeError(
-                    f"linear: residual of shape {other.shape} does not fit output {out.shape}"
-                )
-            out += other
-        if grad_into is not None and (activation is None or not residual):
-            raise TypeError("linear: grad_into needs an activation and a residual")
+            out += extra[-1] if grad_into is None else extra[-1][grad_into[1]]
         if activation is None:
             ctx.saved = (x, weight)
             return out
@@ -193,6 +166,50 @@ class Linear(Function):
     def label(cls, params: dict) -> str:
         activation = params.get("activation")
         return cls.name if activation is None else f"{cls.name}+{activation}"
+
+
+def _check_linear(
+    x: np.ndarray,
+    weight: np.ndarray,
+    extra: tuple[np.ndarray, ...],
+    residual: bool,
+    activation: str | None,
+    out: np.ndarray | None,
+    weight_t: np.ndarray | None,
+    grad_into: tuple[GradientRows, int] | None,
+) -> None:
+    """Raise a clear error for operands of `Linear.forward` that do not fit together."""
+    if len(extra) > 1 + residual:
+        raise TypeError("linear: a fourth operand is the residual: pass residual=True")
+    if grad_into is not None and (activation is None or not residual):
+        raise TypeError("linear: grad_into needs an activation and a residual")
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ShapeError(
+            f"linear: input of shape {x.shape} does not fit weight of shape "
+            f"{weight.shape} (expected (..., {weight.shape[-1]}) input and 2-d weight)"
+        )
+    bias = extra[0] if len(extra) > residual else None
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ShapeError(
+            f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
+        )
+    if weight_t is not None and (
+        weight_t.shape != weight.shape[::-1] or weight_t.dtype != weight.dtype
+    ):
+        raise ShapeError(
+            f"linear: weight_t of shape {weight_t.shape} and dtype {weight_t.dtype} is not "
+            f"the transpose of a {weight.shape} {weight.dtype} weight"
+        )
+    shape = (*x.shape[:-1], weight.shape[0])
+    if out is not None and (x.ndim != 2 or out.shape != shape or out.dtype != x.dtype):
+        raise ShapeError(
+            f"linear: out of shape {out.shape} and dtype {out.dtype} does not fit the "
+            f"result of a {x.shape} {x.dtype} input and a {weight.shape} weight"
+        )
+    if residual:
+        other = extra[-1] if grad_into is None else extra[-1][grad_into[1]]
+        if other.shape != shape and np.broadcast_shapes(shape, other.shape) != shape:
+            raise ShapeError(f"linear: residual of shape {other.shape} does not fit output {shape}")
 
 
 def transposed(matrix: np.ndarray) -> np.ndarray:
