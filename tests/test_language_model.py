@@ -113,6 +113,29 @@ def test_language_model_initial_loss_is_close_to_log_vocab(cell):
     assert abs(model.loss(logits, y).item() - math.log(50)) < 0.1
 
 
+@pytest.mark.parametrize("contiguous", [False, True], ids=["model's logits", "contiguous logits"])
+def test_language_model_loss_pairs_each_position_with_its_target(contiguous):
+    model = tiny_model()
+    rng = np.random.default_rng(2)
+    x, y = rng.integers(0, 5, (3, 4)), rng.integers(0, 5, (3, 4))
+    y[1, 2] = -100  # ignored
+    logits, _ = model(x)
+    assert logits.data.strides[1] > logits.data.strides[0]  # time-major in memory
+    if contiguous:
+        logits = rg.tensor(np.ascontiguousarray(logits.data), requires_grad=True)
+    loss = model.loss(logits, y)
+    loss.backward()
+    z = logits.data
+    log_probs = z - np.log(np.exp(z).sum(axis=2, keepdims=True))
+    keep = y != -100
+    picked = np.take_along_axis(log_probs, np.where(keep, y, 0)[..., None], axis=2)[..., 0]
+    assert abs(loss.item() + picked[keep].mean()) < 1e-12
+    if contiguous:
+        expected = np.exp(log_probs) * keep[..., None]
+        expected[keep, y[keep]] -= 1
+        np.testing.assert_allclose(logits.grad, expected / keep.sum(), atol=1e-12)
+
+
 def test_language_model_overfits_a_tiny_corpus():
     corpus = np.array([0, 1, 2] * 40)
     x = np.stack([corpus[i : i + 12] for i in range(0, 96, 12)])

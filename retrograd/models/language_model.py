@@ -101,10 +101,19 @@ class RNNLanguageModel(nn.Module):
         return logits.permute(1, 0, 2), state
 
     def loss(self, logits: Tensor, targets: Any, ignore_index: int = -100) -> Tensor:
-        """Mean cross-entropy of (batch, steps, vocab) logits against (batch, steps) targets."""
-        flat_targets = np.asarray(targets).reshape(-1)
+        """Mean cross-entropy of (batch, steps, vocab) logits against (batch, steps) targets.
+
+        The mean does not depend on the order of the positions, so they are
+        flattened in the order the logits lie in memory: the model's logits are
+        time-major there, and flattening them batch-major would copy them (and
+        their gradient in backward).
+        """
+        targets = np.asarray(targets)
+        data = logits.data
+        if data.ndim == 3 and targets.ndim == 2 and data.strides[1] > data.strides[0]:
+            logits, targets = logits.permute(1, 0, 2), targets.T
         return F.cross_entropy(
-            logits.reshape(-1, self.vocab_size), flat_targets, ignore_index=ignore_index
+            logits.reshape(-1, self.vocab_size), targets.reshape(-1), ignore_index=ignore_index
         )
 
 
