@@ -96,6 +96,24 @@ def test_transposed_copies_a_matrix_in_c_order(shape: tuple[int, int], dtype: ty
     np.testing.assert_array_equal(result, matrix.T)
 
 
+@pytest.mark.parametrize(
+    "x_shape",
+    [(20, 100), (4, 5, 100), (64, 100), (65, 100), (2, 0, 100), (3, 100, 2)],
+    ids=["few rows", "3-d", "64 rows", "65 rows", "no rows", "strided"],
+)
+def test_linear_of_few_rows_by_a_wide_weight_is_the_product_in_c_order(
+    x_shape: tuple[int, ...],
+) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape)
+    if x_shape == (3, 100, 2):
+        x = x.transpose(0, 2, 1)  # rows that are not contiguous
+    weight, bias = rng.standard_normal((300, 100)), rng.standard_normal(300)
+    y = linear(rg.tensor(x), rg.tensor(weight), rg.tensor(bias)).data
+    assert y.flags.c_contiguous and y.shape == (*x.shape[:-1], 300)
+    np.testing.assert_allclose(y, x @ weight.T + bias, rtol=1e-12, atol=1e-12)
+
+
 def test_stack_into_the_buffer_the_steps_were_written_to_copies_nothing() -> None:
     buffer = np.empty((6, 2, 3), dtype=np.float64)
     w = rg.randn(3, 3, generator=0, dtype=np.float64, requires_grad=True)

@@ -94,18 +94,16 @@ class Linear(Function):
         if grad_into is None or grad_into[1] == 0:
             _check_linear(x, weight, extra, residual, activation, out, weight_t, grad_into)
         bias = extra[0] if len(extra) > residual else None
-        if weight_t is None:
-            weight_t = weight.T
-        else:  # a layout for this product only: the node must not keep it through backward
+        if weight_t is not None:  # a layout for this product only: the node must not keep it
             del ctx.params["weight_t"]
         if out is None:
-            out = np.dot(x, weight_t) if x.ndim == 2 else _dot(x, weight_t)
+            out = _dot_transposed(x, weight) if weight_t is None else _dot(x, weight_t)
             for operand in extra:  # a wider bias or residual widens the result, as `+` would
                 if operand.dtype is not out.dtype and np.result_type(out, operand) != out.dtype:
                     out = out.astype(np.result_type(out, *extra))
                     break
         else:
-            np.dot(x, weight_t, out=out)
+            np.dot(x, weight.T if weight_t is None else weight_t, out=out)
         if bias is not None:
             out += bias
         if residual:
@@ -246,6 +244,27 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.ndim == 1:
         return a @ b
     return np.dot(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[1])
+
+
+def _dot_transposed(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """x @ weight.T for a weight stored (out, in), as one 2-d product in C order.
+
+    OpenBLAS multiplies a few rows by a transposed weight up to 1.5x slower
+    than it multiplies the weight by the rows' transpose (measured: 20 rows by
+    an 8000 x 100 weight, the word model's head, 0.85 ms against 0.57 ms with
+    the copy to C order; 32 rows by 512 x 512, 0.29 against 0.21 ms). So a
+    product of at most 64 rows with a weight at least 4 times wider than that
+    and 128 x 128 in size is taken the other way round; smaller ones gain
+    nothing, and many rows run faster as they are.
+    """
+    n_out, n_in = weight.shape
+    if x.ndim < 2 or n_out * n_in < 128 * 128:
+        return _dot(x, weight.T)
+    rows = x.size // n_in
+    if rows > 64 or 4 * rows > n_out:
+        return _dot(x, weight.T)
+    product = np.dot(weight, x.reshape(rows, n_in).T).T
+    return np.ascontiguousarray(product).reshape(*x.shape[:-1], n_out)
 
 
 def _relu(a: np.ndarray, out: np.ndarray) -> np.ndarray:
