@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd.autograd import ShapeError, gradcheck, linear, stack
+from retrograd.autograd import ShapeError, engine, gradcheck, linear, stack
 from retrograd.autograd.ops import Stack
 from retrograd.autograd.ops.linalg import Linear, transposed
 from retrograd.autograd.ops.rows import GradientRows
@@ -180,6 +180,17 @@ def test_a_large_stack_hands_its_inputs_separate_gradients_a_small_one_views() -
         (out * weights).sum().backward()
         for k, p in enumerate(parts):
             np.testing.assert_array_equal(p.grad, np.full((rows, 256), k, np.float32))
+
+
+def test_weight_products_summed_over_many_parts_match_the_explicit_sum() -> None:
+    rng = np.random.default_rng(0)
+    lefts = [rng.standard_normal((4, 5)) for _ in range(20)]
+    rights = [rng.standard_normal((4, 3)) for _ in range(20)]
+    pending = engine.OuterProducts(lefts[0], rights[0])
+    full = [pending.absorb(engine.OuterProducts(a, b)) for a, b in zip(lefts[1:], rights[1:])]
+    assert full.index(True) == engine.PendingSum.MAX_PARTS - 2  # full at 16 parts
+    expected = sum(a.T @ b for a, b in zip(lefts, rights))
+    np.testing.assert_allclose(pending.value(), expected, rtol=1e-12)
 
 
 def _layer(rnn: rg.nn.RNN, x: rg.Tensor, h0: rg.Tensor) -> tuple:

@@ -17,10 +17,11 @@ class GradientRows:
     input of every step, h0 first, in one array) they make the recurrent
     weight's gradient in one matrix product (`weight_grad`), as hand-written
     BPTT computes them. Both come from step 0, the last step whose backward
-    runs: every step's backward leads to it. The stack of the layer's outputs, whose backward runs
-    before the steps', starts the array as a copy of its gradient and hands
-    out its rows (`fill`): each step then overwrites the row it has just
-    consumed, so the pre-activation gradients take no memory of their own.
+    runs: every step's backward leads to it. The stack of the layer's
+    outputs, whose backward runs before the steps', starts the array as a
+    copy of its gradient and hands out its rows (`fill`): each step then
+    overwrites the row it has just consumed, so the pre-activation gradients
+    take no memory of their own.
     """
 
     __slots__ = ("array", "backward_pass", "dtype", "shape", "states", "top")
