@@ -274,5 +274,7 @@ def test_grad_into_needs_an_activation_and_a_residual_and_rows_need_their_states
         Linear.apply(h, w, proj, residual=True, grad_into=(rows, 0))
     with pytest.raises(TypeError, match="grad_into needs an activation and a residual"):
         Linear.apply(h, w, activation="tanh", grad_into=(rows, 0))
-    with pytest.raises(ValueError, match=r"states of shape \(3, 1, 3\), rows of \(2, 1, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"states of shape \(3, 1, 3\) do not match rows of shape \(2, 1, 3\)"
+    ):
         GradientRows((2, 1, 3), np.dtype(np.float64), np.zeros((3, 1, 3)))

@@ -28,7 +28,9 @@ class GradientRows:
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype, states: np.ndarray) -> None:
         if states.shape != shape:
-            raise ValueError(f"GradientRows: states of shape {states.shape}, rows of {shape}")
+            raise ValueError(
+                f"GradientRows: states of shape {states.shape} do not match rows of shape {shape}"
+            )
         self.shape = shape
         self.dtype = dtype
         self.states = states
