@@ -14,14 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retrograd.autograd.anomaly import check_backward
-from retrograd.autograd.graph import (
-    FREED,
-    Node,
-    ShapeError,
-    gc_paused,
-    grad_mode,
-    written_after,
-)
+from retrograd.autograd.graph import FREED, Node, ShapeError, gc_paused, grad_mode, written_after
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor

@@ -144,14 +144,14 @@ class Linear(Function):
         grad_w = None
         if parents[1].requires_grad:
             if into is not None:  # the layer's rows hold all steps' products: one, at step 0
-                grad_w = rows.weight_grad(step)
+                grad_w = None if step else rows.weight_grad()
             elif parents[1]._node is None:  # the engine sums a leaf's in one matrix product
                 grad_w = OuterProducts(flat_grad, flat_x)
             else:
                 grad_w = np.dot(flat_grad.T, flat_x)
         residual = ctx.params.get("residual", False)
         if residual and into is not None:
-            grad = rows.input_grad(step)
+            grad = None if step else rows.input_grad()
         if len(parents) == 2 + residual:
             return (grad_x, grad_w, grad) if residual else (grad_x, grad_w)
         grad_b = None

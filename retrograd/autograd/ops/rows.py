@@ -57,19 +57,15 @@ class GradientRows:
             self.top = index
         return self.array[index]
 
-    def weight_grad(self, index: int) -> OuterProducts | None:
-        """From step 0: the recurrent weight's gradient, sum_t row_t^T states_t over the
-        steps written in this pass; None from the others."""
-        if index:
-            return None
+    def weight_grad(self) -> OuterProducts:
+        """The recurrent weight's gradient, sum_t row_t^T states_t over the steps written
+        in this pass (for step 0 to return: its backward runs last)."""
         count = self.top + 1
         rows = self.array[:count].reshape(-1, self.shape[-1])
         return OuterProducts(rows, self.states[:count].reshape(-1, self.states.shape[-1]))
 
-    def input_grad(self, index: int) -> np.ndarray | None:
-        """From step 0: the input projection's gradient, the rows (zero for the steps
-        after the highest one written in this pass); None from the others."""
-        if index:
-            return None
+    def input_grad(self) -> np.ndarray:
+        """The input projection's gradient: the rows, zero for the steps after the highest
+        one written in this pass (for step 0 to return)."""
         self.array[self.top + 1 :] = 0
         return self.array
