@@ -117,6 +117,7 @@ OPS: dict[str, OpCase] = {
     "logsumexp": OpCase(lambda a: a.logsumexp(axis=-1 if a.ndim else None, keepdims=True), one()),
     "matmul": OpCase(lambda a, b: a @ b, _matmul_shapes()),
     "linear": OpCase(rg.linear, fixed((2, 3, 4), (5, 4), (5,))),
+    "one_hot_linear": OpCase(lambda w, b: rg.one_hot_linear(ROWS, w, b), fixed((5, 3), (5,))),
     "crossentropy": OpCase(
         lambda z: F.cross_entropy(z, np.array([2, -100, 0, 4]), reduction="mean"),
         fixed((4, 5), domain=(-4, 4)),

@@ -133,6 +133,40 @@ def test_recurrent_batch_first_is_a_transpose(kind):
     np.testing.assert_allclose(h_b.data, h_t.data, rtol=1e-12)
 
 
+@pytest.mark.parametrize("kind", sorted(MODULES))
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_recurrent_integer_input_is_its_one_hot_vectors(kind, batch_first):
+    """Class indices are looked up (`one_hot_linear`): the same outputs, final state and
+    parameter gradients as the one-hot vectors, repeated indices included."""
+    module = MODULES[kind](5, 4, num_layers=2, batch_first=batch_first, generator=3, dtype=F64)
+    ids = np.array([[0, 4, 4], [2, 0, 4], [4, 4, 1], [3, 0, 0]])  # (steps, batch)
+    if batch_first:
+        ids = ids.T
+    results = []
+    for x in (ids, rg.one_hot(ids, 5, dtype=F64)):
+        module.zero_grad()
+        out, final = module(x)
+        h_n = final[0] if kind == "lstm" else final
+        ((out * out).sum() + (h_n * h_n * 0.5).sum()).backward()
+        results.append((out.data, h_n.data, [p.grad.copy() for p in module.parameters()]))
+    (out_i, h_i, grads_i), (out_o, h_o, grads_o) = results
+    np.testing.assert_array_equal(out_i, out_o)
+    np.testing.assert_array_equal(h_i, h_o)
+    for name, g_i, g_o in zip(dict(module.named_parameters()), grads_i, grads_o):
+        np.testing.assert_allclose(g_i, g_o, rtol=1e-12, atol=1e-15, err_msg=name)
+    names = {node.op.name for node in topological_order([out])}
+    assert "linear" in names
+    module.zero_grad()
+    out, _ = module(ids)
+    assert "one_hot_linear" in {node.op.name for node in topological_order([out])}
+
+
+def test_recurrent_integer_input_gradcheck_float64():
+    module = nn.GRU(4, 3, generator=1, dtype=F64)
+    ids = np.array([[0, 3], [3, 3], [1, 0]])
+    gradcheck(lambda *ps: module(ids)[0].sum() * 1.0, list(module.parameters()))
+
+
 @pytest.mark.parametrize("kind", sorted(CELLS))
 def test_cell_equals_one_step_of_the_module(kind):
     cell = CELLS[kind](3, 4, generator=0, dtype=F64)
@@ -290,6 +324,12 @@ def test_recurrent_input_and_state_errors_are_clear():
         nn.LSTM(3, 4, generator=0)(rg.randn(2, 2, 3, generator=0), (rg.zeros(1, 2, 4), rg.zeros(2)))
     with pytest.raises(ShapeError, match=r"\(batch, steps, features\)"):
         nn.GRU(3, 4, batch_first=True, generator=0)(rg.zeros(2, 0, 3))
+    with pytest.raises(ShapeError, match=r"integer input must be \(steps, batch\) class indices"):
+        rnn(np.zeros((5, 2, 3), dtype=np.int64))
+    with pytest.raises(IndexError, match="one_hot_linear: index 3 is out of range for 3 classes"):
+        rnn(np.array([[0, 3]]))
+    with pytest.raises(ShapeError, match=r"input \(batch, steps\) must have at least one step"):
+        nn.RNN(3, 4, batch_first=True, generator=0)(np.zeros((2, 0), dtype=np.int64))
     with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu'"):
         nn.RNN(3, 4, nonlinearity="gelu")
     with pytest.raises(ValueError, match="num_layers must be at least 1"):

@@ -153,6 +153,8 @@ CASES = [
          lambda w: F.embedding(torch.as_tensor(ROWS_2D), w)),
     Case("take_index_select", ((3, 2),), lambda w: rg.take(w, ROWS),
          lambda w: torch.index_select(w, 0, torch.as_tensor(ROWS))),
+    Case("one_hot_linear", ((5, 4), (5,)), lambda w, b: rg.one_hot_linear(ROWS_2D, w, b),
+         lambda w, b: F.linear(F.one_hot(torch.as_tensor(ROWS_2D), 4).to(w.dtype), w, b)),
     Case("concat", ((2, 3), (1, 3)), lambda a, b: rg.concat([a, b]),
          lambda a, b: torch.cat([a, b])),
     Case("concat_last", ((2, 3), (2, 1), (2, 2)), lambda *xs: rg.cat(xs, axis=-1),

@@ -114,6 +114,20 @@ def linear(
     return ops.Linear.apply(*inputs, **params)
 
 
+def one_hot_linear(indices: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """linear(one_hot(indices, weight.shape[1]), weight, bias), without the one-hot array.
+
+    Each index picks a column of `weight` (out_features, classes), plus the
+    bias: the result has shape (*indices.shape, out_features). A lookup costs
+    a fraction of the product with mostly zeros; the gradient sums the rows
+    of repeated indices into their columns. `nn.RNN` projects integer inputs
+    this way.
+    """
+    index = indices if isinstance(indices, Tensor) else Tensor._make(as_array(indices), None, 0)
+    inputs = (index, weight) if bias is None else (index, weight, bias)
+    return ops.OneHotLinear.apply(*inputs)
+
+
 def _check_out(out: Any, x: Tensor, weight: Tensor, bias: Any, residual: Any) -> None:
     """Refuse an `out=` array that `linear` could not write its result into safely."""
     if not isinstance(out, np.ndarray) or not out.flags.c_contiguous or not out.flags.writeable:

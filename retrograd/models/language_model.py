@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from retrograd import nn
-from retrograd.autograd import Tensor, as_generator, no_grad, one_hot
+from retrograd.autograd import Tensor, as_generator, no_grad
 from retrograd.nn import functional as F
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -92,10 +92,8 @@ class RNNLanguageModel(nn.Module):
                 f"token id {bad} is out of range for a vocabulary of {self.vocab_size}"
             )
         time_major = ids.T
-        if self.embedding is None:
-            inputs = one_hot(time_major, self.vocab_size, dtype=self.dtype)
-        else:
-            inputs = self.embedding(time_major)
+        # Without an embedding, the ids stand for one-hot vectors: the RNN looks them up.
+        inputs = time_major if self.embedding is None else self.embedding(time_major)
         outputs, state = self.rnn(inputs, state)
         logits = self.head(outputs)  # (steps, batch, vocab)
         return logits.permute(1, 0, 2), state

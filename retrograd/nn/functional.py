@@ -10,7 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from retrograd.autograd import Tensor, as_generator, from_numpy, maximum, one_hot, take
+from retrograd.autograd import (
+    Tensor,
+    as_generator,
+    from_numpy,
+    maximum,
+    one_hot,
+    one_hot_linear,
+    take,
+)
 from retrograd.autograd import cross_entropy as _cross_entropy
 from retrograd.autograd import linear as _linear
 from retrograd.autograd.graph import ShapeError
@@ -24,6 +32,7 @@ __all__ = [
     "log_softmax",
     "mse_loss",
     "one_hot",
+    "one_hot_linear",
     "relu",
     "sigmoid",
     "softmax",

@@ -27,7 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from retrograd.autograd import Tensor, as_generator, linear, scope, stack, time_steps
+from retrograd.autograd import (
+    Tensor,
+    as_generator,
+    linear,
+    one_hot_linear,
+    scope,
+    stack,
+    time_steps,
+)
 from retrograd.autograd.graph import ShapeError, gc_paused
 from retrograd.autograd.ops import Stack
 from retrograd.autograd.ops.linalg import transposed
@@ -85,8 +93,12 @@ class _Recurrent(Module):
     def forward(self, x: Any, state: State = None) -> tuple[Tensor, State]:
         """Run all time steps; return (outputs (T, B, H), final state) (B first if batch_first).
 
+        `x` may also be integer class indices of shape (T, B) ((B, T) if
+        batch_first), each standing for a one-hot vector of input_size
+        classes: the first layer then looks up its input projection
+        (`one_hot_linear`) instead of multiplying by the one-hot array.
         `state` is h0 of shape (num_layers, B, H) (for LSTM the pair (h0, c0));
-        None starts from zeros. Gradients reach x and the given state.
+        None starts from zeros. Gradients reach x (unless indices) and the given state.
         """
         with gc_paused():
             return self._forward(x, state)
@@ -94,7 +106,7 @@ class _Recurrent(Module):
     def _forward(self, x: Any, state: State) -> tuple[Tensor, State]:
         x = self._check_input(x)
         batch = x.shape[1]
-        initial = self._initial(state, batch, x)
+        initial = self._initial(state, batch, self._parameters["weight_ih_l0"])
         finals = []
         kept = []
         layer_input = x
@@ -107,7 +119,8 @@ class _Recurrent(Module):
                 # Where b_hh only adds to the step's input projection (RNN, LSTM; not GRU's
                 # reset-gated b_hn), it joins b_ih there once instead of once per step.
                 fold = self.kind != "gru" and b_hh is not None
-                proj = linear(layer_input, w_ih, b_ih + b_hh if fold else b_ih)
+                project = one_hot_linear if layer_input.dtype.kind in "iu" else linear
+                proj = project(layer_input, w_ih, b_ih + b_hh if fold else b_ih)
                 # Every step multiplies by W_hh^T: one C-order copy makes each product faster.
                 w_hh_t = transposed(w_hh.data)
                 outputs, final, buffers = self._layer(
@@ -129,14 +142,22 @@ class _Recurrent(Module):
     def _check_input(self, x: Any) -> Tensor:
         x = as_input(x)
         name = type(self).__name__
-        layout = "(batch, steps, features)" if self.batch_first else "(steps, batch, features)"
-        if x.ndim != 3 or x.shape[2] != self.input_size:
-            raise ShapeError(
-                f"{name}: input must be {layout} with {self.input_size} features, got {x.shape}"
-            )
+        if x.dtype.kind in "iu":
+            layout = "(batch, steps)" if self.batch_first else "(steps, batch)"
+            if x.ndim != 2:
+                raise ShapeError(
+                    f"{name}: integer input must be {layout} class indices (one-hot of "
+                    f"{self.input_size} classes), got shape {x.shape}"
+                )
+        else:
+            layout = "(batch, steps, features)" if self.batch_first else "(steps, batch, features)"
+            if x.ndim != 3 or x.shape[2] != self.input_size:
+                raise ShapeError(
+                    f"{name}: input must be {layout} with {self.input_size} features, got {x.shape}"
+                )
+            check_dtype(x, self._parameters["weight_ih_l0"], name)
         if x.shape[0] == 0 or x.shape[1] == 0:
             raise ShapeError(f"{name}: input {layout} must have at least one step and one row")
-        check_dtype(x, self._parameters["weight_ih_l0"], name)
         return x.transpose(0, 1) if self.batch_first else x
 
     def _layer_states(self, state: Any, batch: int, like: Tensor, what: str) -> list[Tensor]:

@@ -19,7 +19,7 @@ from retrograd.autograd.ops.elementwise import (
     Tanh,
     Where,
 )
-from retrograd.autograd.ops.linalg import Linear, Matmul
+from retrograd.autograd.ops.linalg import Linear, Matmul, OneHotLinear
 from retrograd.autograd.ops.loss import CrossEntropy
 from retrograd.autograd.ops.reduce import LogSumExp, Max, Sum
 from retrograd.autograd.ops.shape import (
@@ -53,6 +53,7 @@ __all__ = [
     "Minimum",
     "Mul",
     "Neg",
+    "OneHotLinear",
     "Permute",
     "Pow",
     "Relu",

@@ -9,6 +9,7 @@ from retrograd.autograd.function import Function
 from retrograd.autograd.graph import Node, ShapeError
 from retrograd.autograd.ops.elementwise import relu_grad, tanh_grad
 from retrograd.autograd.ops.rows import GradientRows
+from retrograd.autograd.ops.shape import sums_by_index
 
 
 def _check_inner(op: str, a: np.ndarray, b: np.ndarray) -> None:
@@ -164,6 +165,69 @@ class Linear(Function):
     def label(cls, params: dict) -> str:
         activation = params.get("activation")
         return cls.name if activation is None else f"{cls.name}+{activation}"
+
+
+class OneHotLinear(Function):
+    """y = one_hot(i) @ w^T + b: column i of w plus b; dw[:, i] = the sum of dy over the
+    positions holding i, db = sum(dy) (i is not differentiable)
+
+    `linear` of one-hot rows taken as the lookup it is: a one-hot RNN's input
+    projection (d2l's X @ W_xh) without making the one-hot array or
+    multiplying by its zeros.
+    """
+
+    name = "one_hot_linear"
+
+    @staticmethod
+    def forward(
+        ctx: Node, indices: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
+    ) -> np.ndarray:
+        _check_one_hot_linear(indices, weight, bias)
+        out = np.take(transposed(weight), indices, axis=0)
+        if bias is None:
+            return out
+        if bias.dtype == out.dtype:
+            out += bias
+            return out
+        return out + bias
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        parents = ctx.parents
+        indices, weight = parents[0].data, parents[1].data
+        flat = grad.reshape(-1, grad.shape[-1])
+        grad_w = None
+        if parents[1].requires_grad:
+            grad_w = np.zeros(weight.shape, dtype=grad.dtype)
+            if flat.shape[0]:
+                distinct, sums = sums_by_index(indices.reshape(-1), flat)
+                grad_w[:, distinct] = sums.T
+        if len(parents) == 2 or not parents[2].requires_grad:
+            return None, grad_w
+        # A leaf bias's row sums are taken once over all its uses, as in `Linear`.
+        return None, grad_w, RowSums(flat) if parents[2]._node is None else flat.sum(axis=0)
+
+
+def _check_one_hot_linear(indices: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> None:
+    """Raise a clear error for operands of `OneHotLinear.forward` that do not fit together."""
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot_linear: indices must be integers, got dtype {indices.dtype}")
+    if weight.ndim != 2:
+        raise ShapeError(
+            f"one_hot_linear: weight must be 2-d (out_features, classes), got {weight.shape}"
+        )
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ShapeError(
+            f"one_hot_linear: bias of shape {bias.shape} does not fit weight of shape "
+            f"{weight.shape}"
+        )
+    classes = weight.shape[1]
+    if indices.size and (indices.min() < 0 or indices.max() >= classes):
+        bad = indices[(indices < 0) | (indices >= classes)].flat[0]
+        raise IndexError(
+            f"one_hot_linear: index {bad} is out of range for {classes} classes "
+            f"(weight of shape {weight.shape})"
+        )
 
 
 def _check_linear(

@@ -119,18 +119,26 @@ class Take(Function):
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         weight, indices = (p.data for p in ctx.parents)
         rows = indices.reshape(-1) % weight.shape[0]
-        flat = grad.reshape(rows.size, math.prod(weight.shape[1:]))
-        out = np.zeros((weight.shape[0], flat.shape[1]), dtype=grad.dtype)
+        out = np.zeros((weight.shape[0], math.prod(weight.shape[1:])), dtype=grad.dtype)
         if rows.size:
-            # Sort the rows once and sum each run with reduceat: much faster than np.add.at.
-            order = rows.argsort(kind="stable")
-            sorted_rows = rows[order]
-            first = np.empty(rows.size, dtype=bool)
-            first[0] = True
-            np.not_equal(sorted_rows[1:], sorted_rows[:-1], out=first[1:])
-            starts = first.nonzero()[0]
-            out[sorted_rows[starts]] = np.add.reduceat(flat[order], starts, axis=0)
+            distinct, sums = sums_by_index(rows, grad.reshape(rows.size, out.shape[1]))
+            out[distinct] = sums
         return out.reshape(weight.shape), None
+
+
+def sums_by_index(index: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of the 1-d `index` and, for each, the sum of the `rows` at its positions.
+
+    Sorting the index once and summing each run with reduceat is much faster
+    than `np.add.at` (the gradient of every lookup: `take`, `one_hot_linear`).
+    """
+    order = index.argsort(kind="stable")
+    sorted_index = index[order]
+    first = np.empty(index.size, dtype=bool)
+    first[0] = True
+    np.not_equal(sorted_index[1:], sorted_index[:-1], out=first[1:])
+    starts = first.nonzero()[0]
+    return sorted_index[starts], np.add.reduceat(rows[order], starts, axis=0)
 
 
 class Concat(Function):
