@@ -15,6 +15,7 @@ import numpy as np
 
 from retrograd.autograd.anomaly import check_backward
 from retrograd.autograd.graph import FREED, Node, ShapeError, gc_paused, grad_mode, written_after
+from retrograd.autograd.heap import keep_freed_memory
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
@@ -206,6 +207,7 @@ def _check_versions(node: Node) -> None:
 def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into the `.grad` of every leaf that requires grad."""
     grad_mode.backward_passes += 1
+    keep_freed_memory()
     with gc_paused():
         _backward(root, grad, retain_graph)
 
