@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import retrograd as rg
 from retrograd.autograd import Function, GradcheckError, gradcheck
+from retrograd.autograd.ops.shape import WIDE_ROW_VALUES
 from tests.op_table import EXTRA_CASES, OPS
 
 CASES = {**OPS, **EXTRA_CASES}
@@ -61,3 +62,20 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     x = rg.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True, dtype=np.float64)
     with pytest.raises(GradcheckError, match=r"input 0 .*shape \(2, 3\).*numeric .* analytic"):
         gradcheck(lambda x: x.tanh(), [x])
+
+
+@pytest.mark.parametrize("width", [3, WIDE_ROW_VALUES - 1, WIDE_ROW_VALUES])
+def test_lookup_gradients_sum_repeated_indices_at_any_row_width(width):
+    """`take` and `one_hot_linear` sum the rows of repeated indices (reduceat below
+    WIDE_ROW_VALUES, a loop over runs from it on) exactly as np.add.at does."""
+    rng = np.random.default_rng(width)
+    index = rng.integers(0, 7, (5, 9))
+    upstream = rng.standard_normal((5, 9, width))
+    expected = np.zeros((7, width))
+    np.add.at(expected, index.reshape(-1), upstream.reshape(-1, width))
+    table = rg.tensor(rng.standard_normal((7, width)), requires_grad=True)
+    rg.take(table, index).backward(upstream)
+    np.testing.assert_allclose(table.grad, expected, rtol=1e-12, atol=1e-12)
+    weight = rg.tensor(rng.standard_normal((width, 7)), requires_grad=True)
+    rg.one_hot_linear(index, weight).backward(upstream)
+    np.testing.assert_allclose(weight.grad, expected.T, rtol=1e-12, atol=1e-12)
