@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import retrograd as rg
 from retrograd.autograd import Function, GradcheckError, gradcheck
+from retrograd.autograd.ops.linalg import DENSE_ONE_HOT_VALUES
 from retrograd.autograd.ops.shape import WIDE_ROW_VALUES
 from tests.op_table import EXTRA_CASES, OPS
 
@@ -65,12 +66,14 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
 
 
 @pytest.mark.parametrize("width", [3, WIDE_ROW_VALUES - 1, WIDE_ROW_VALUES])
-def test_lookup_gradients_sum_repeated_indices_at_any_row_width(width):
-    """`take` and `one_hot_linear` sum the rows of repeated indices (reduceat below
-    WIDE_ROW_VALUES, a loop over runs from it on) exactly as np.add.at does."""
+@pytest.mark.parametrize("count", [DENSE_ONE_HOT_VALUES // 7, DENSE_ONE_HOT_VALUES // 7 + 1])
+def test_lookup_gradients_sum_repeated_indices(width, count):
+    """`take` and `one_hot_linear` sum the rows of repeated indices exactly as np.add.at does,
+    on both sides of every size threshold: reduceat below WIDE_ROW_VALUES, a loop over runs
+    from it on, and for `one_hot_linear`, a one-hot product up to DENSE_ONE_HOT_VALUES."""
     rng = np.random.default_rng(width)
-    index = rng.integers(0, 7, (5, 9))
-    upstream = rng.standard_normal((5, 9, width))
+    index = rng.integers(0, 7, (count, 1))
+    upstream = rng.standard_normal((count, 1, width))
     expected = np.zeros((7, width))
     np.add.at(expected, index.reshape(-1), upstream.reshape(-1, width))
     table = rg.tensor(rng.standard_normal((7, width)), requires_grad=True)

@@ -198,14 +198,28 @@ class OneHotLinear(Function):
         flat = grad.reshape(-1, grad.shape[-1])
         grad_w = None
         if parents[1].requires_grad:
-            grad_w = np.zeros(weight.shape, dtype=grad.dtype)
-            if flat.shape[0]:
-                distinct, sums = sums_by_index(indices.reshape(-1), flat)
-                grad_w[:, distinct] = sums.T
+            grad_w = _one_hot_weight_grad(indices.reshape(-1), flat, weight.shape)
         if len(parents) == 2 or not parents[2].requires_grad:
             return None, grad_w
         # A leaf bias's row sums are taken once over all its uses, as in `Linear`.
         return None, grad_w, RowSums(flat) if parents[2]._node is None else flat.sum(axis=0)
+
+
+def _one_hot_weight_grad(index: np.ndarray, grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """sum_n grad_n^T one_hot(index_n) (of `shape`): the product with the one-hot array while
+    that has at most `DENSE_ONE_HOT_VALUES` values (a tiny-batch step's 35 x 28: 14 us against
+    29 us by sorting), else each distinct index's sum of gradient rows."""
+    if index.size * shape[1] <= DENSE_ONE_HOT_VALUES:
+        one_hot = np.zeros((index.size, shape[1]), dtype=grad.dtype)
+        one_hot[np.arange(index.size), index] = 1
+        return np.dot(grad.T, one_hot)
+    out = np.zeros(shape, dtype=grad.dtype)
+    distinct, sums = sums_by_index(index, grad)
+    out[:, distinct] = sums.T
+    return out
+
+
+DENSE_ONE_HOT_VALUES = 4096
 
 
 def _check_one_hot_linear(indices: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> None:
