@@ -120,6 +120,10 @@ def test_sigmoid_keeps_relative_accuracy_in_the_far_tail() -> None:
     np.testing.assert_allclose(y.data[:2], np.exp([-700.0, -40.0]), rtol=1e-12)
     np.testing.assert_allclose(x.grad[:2], np.exp([-700.0, -40.0]), rtol=1e-12)
     assert y.data[2] == 1.0
+    # float32, down to the smallest normal results (exp(87) is near float32's largest).
+    x32 = rg.tensor(np.array([-87.0, -40.0, -10.0], dtype=np.float32))
+    expected = 1 / (1 + np.exp(-x32.data.astype(np.float64)))
+    np.testing.assert_allclose(x32.sigmoid().data, expected, rtol=1e-6)
 
 
 def _model_gradients(model: RNNLanguageModel, tokens: np.ndarray) -> tuple[float, dict]:
