@@ -81,3 +81,12 @@ def test_lookup_gradients_sum_repeated_indices(width, classes):
     weight = rg.tensor(rng.standard_normal((width, classes)), requires_grad=True)
     rg.one_hot_linear(index, weight).backward(upstream)
     np.testing.assert_allclose(weight.grad, expected.T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("classes", [7, 60])
+def test_lookup_gradients_of_no_indices_are_zero(classes):
+    table = rg.tensor(np.ones((classes, 300)), requires_grad=True)
+    weight = rg.tensor(np.ones((300, classes)), requires_grad=True)
+    index = np.zeros((0, 2), dtype=np.int64)
+    (rg.take(table, index).sum() + rg.one_hot_linear(index, weight).sum()).backward()
+    assert not table.grad.any() and not weight.grad.any()

@@ -29,5 +29,5 @@ def keep_freed_memory() -> None:
     """Raise the heap's thresholds, once per process (the first backward pass calls this)."""
     global _raised
     if not _raised:
-        np.empty(RAISE_TO_BYTES, dtype=np.uint8)
+        np.empty(RAISE_TO_BYTES, dtype=np.uint8)  # freed at once, never written to
         _raised = True

@@ -5,9 +5,11 @@ Backpropagation through time is not written anywhere: it falls out of
 graph cheap:
 
 - the input projection `W_ih x + b_ih` of all T steps is one matrix product
-  over (T*B, D), split into time steps by one `unbind` (a single node whose
-  backward fills one (T, B, G*H) buffer, instead of T slicing nodes that
-  each allocate a full-size zero gradient: an O(T^2) trap);
+  over (T*B, D) (one lookup, `one_hot_linear`, for integer class indices);
+  an RNN step adds its row of it, an LSTM or GRU step takes its piece of
+  one `unbind` (a single node whose backward fills one (T, B, G*H) buffer,
+  instead of T slicing nodes that each allocate a full-size zero gradient:
+  an O(T^2) trap);
 - `b_hh` joins `b_ih` in that projection (except GRU's, which the reset
   gate multiplies), and each step is one `linear(h, W_hh, residual=x_proj_t)`
   that for a vanilla RNN also applies the nonlinearity (plus the gate
