@@ -9,6 +9,7 @@ import numpy as np
 
 from retrograd.autograd import ops
 from retrograd.autograd.graph import ShapeError
+from retrograd.autograd.ops.linalg import check_classes
 from retrograd.autograd.tensor import Tensor, as_array
 
 
@@ -181,11 +182,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 def one_hot(indices: Any, num_classes: int, dtype: Any = np.float32) -> Tensor:
     """A float tensor with a one at each index along a new last axis (no gradient)."""
     index = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
-    if index.dtype.kind not in "iu":
-        raise TypeError(f"one_hot(): indices must be integers, got dtype {index.dtype}")
-    if index.size and (index.min() < 0 or index.max() >= num_classes):
-        bad = index[(index < 0) | (index >= num_classes)].flat[0]
-        raise IndexError(f"one_hot(): index {bad} is out of range for {num_classes} classes")
+    check_classes(index, num_classes, "one_hot()")
     out = np.zeros((index.size, num_classes), dtype=dtype)
     out[np.arange(index.size), index.reshape(-1)] = 1
     return Tensor._make(out.reshape(*index.shape, num_classes), None, 0)

@@ -224,10 +224,17 @@ def _one_hot_weight_grad(index: np.ndarray, grad: np.ndarray, shape: tuple[int, 
 ONE_HOT_PRODUCT_NS = 0.035
 
 
+def check_classes(indices: np.ndarray, classes: int, fn: str, detail: str = "") -> None:
+    """Refuse indices that are not integers in [0, classes), naming the first bad one."""
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: indices must be integers, got dtype {indices.dtype}")
+    if indices.size and (indices.min() < 0 or indices.max() >= classes):
+        bad = indices[(indices < 0) | (indices >= classes)].flat[0]
+        raise IndexError(f"{fn}: index {bad} is out of range for {classes} classes{detail}")
+
+
 def _check_one_hot_linear(indices: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> None:
     """Raise a clear error for operands of `OneHotLinear.forward` that do not fit together."""
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"one_hot_linear: indices must be integers, got dtype {indices.dtype}")
     if weight.ndim != 2:
         raise ShapeError(
             f"one_hot_linear: weight must be 2-d (out_features, classes), got {weight.shape}"
@@ -237,13 +244,7 @@ def _check_one_hot_linear(indices: np.ndarray, weight: np.ndarray, bias: np.ndar
             f"one_hot_linear: bias of shape {bias.shape} does not fit weight of shape "
             f"{weight.shape}"
         )
-    classes = weight.shape[1]
-    if indices.size and (indices.min() < 0 or indices.max() >= classes):
-        bad = indices[(indices < 0) | (indices >= classes)].flat[0]
-        raise IndexError(
-            f"one_hot_linear: index {bad} is out of range for {classes} classes "
-            f"(weight of shape {weight.shape})"
-        )
+    check_classes(indices, weight.shape[1], "one_hot_linear", f" (weight of shape {weight.shape})")
 
 
 def _check_linear(
