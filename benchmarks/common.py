@@ -4,27 +4,66 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+
+
+class Rounds:
+    """Seconds per call of each run, one sample per round, taken side by side.
+
+    A ratio is taken within each round and then the median over rounds: the
+    runs of one round are tens of milliseconds apart, so the machine's speed
+    drift between rounds cancels out of every ratio.
+    """
+
+    def __init__(self, samples: dict[Hashable, list[float]]) -> None:
+        self.samples = samples
+
+    def median(self, name: Hashable) -> float:
+        """Median seconds per call of `name`."""
+        return statistics.median(self.samples[name])
+
+    def ratios(self, numerator: Hashable, denominator: Hashable) -> list[float]:
+        """Time of `numerator` / time of `denominator`, one value per round, sorted."""
+        pairs = zip(self.samples[numerator], self.samples[denominator])
+        return sorted(a / b for a, b in pairs)
+
+    def ratio(self, numerator: Hashable, denominator: Hashable) -> float:
+        """Median over rounds of time of `numerator` / time of `denominator`."""
+        return statistics.median(self.ratios(numerator, denominator))
+
+    def spread(self, numerator: Hashable, denominator: Hashable) -> tuple[float, float]:
+        """The middle half of the per-round ratios: their first and third quartiles."""
+        values = self.ratios(numerator, denominator)
+        if len(values) < 2:
+            return values[0], values[0]
+        low, _, high = statistics.quantiles(values, n=4, method="inclusive")
+        return low, high
 
 
 def alternate(
-    runs: dict[str, Callable[[], object]], rounds: int = 5, repeat: int = 3, warmup: int = 2
-) -> dict[str, float]:
-    """Median seconds per call of each function, run A B C A B C ... in one process.
+    runs: dict[Hashable, Callable[[], object]], rounds: int = 5, repeat: int = 3, warmup: int = 2
+) -> Rounds:
+    """Time every run once per round, all runs in each round, in one process.
 
-    The machine's speed drifts; alternating keeps the ratios fair.
+    The machine's speed drifts, so runs are compared within a round. Each
+    round starts one run later than the one before (A B C, B C A, C A B, ...):
+    no run always follows the same one, whose leftovers in the caches would
+    otherwise help or hurt it every time.
     """
     for fn in runs.values():
         for _ in range(warmup):
             fn()
-    samples: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, fn in runs.items():
+    names = list(runs)
+    samples: dict[Hashable, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            fn = runs[name]
             start = time.perf_counter()
             for _ in range(repeat):
                 fn()
             samples[name].append((time.perf_counter() - start) / repeat)
-    return {name: statistics.median(times) for name, times in samples.items()}
+    return Rounds(samples)
 
 
 def print_table(header: list[str], rows: list[list[object]]) -> None:

@@ -1,6 +1,6 @@
 """One RNN language-model training step: retrograd against hand-written NumPy and PyTorch.
 
-Run: python -m benchmarks.rnn_step [--config d2l small tiny word] [--rounds 7]
+Run: python -m benchmarks.rnn_step [--config d2l small tiny word] [--rounds 15]
      python -m benchmarks.rnn_step --config d2l --profile   (cProfile of retrograd's step)
      python -m benchmarks.rnn_step --config tiny --profile pyinstrument
      OPENBLAS_NUM_THREADS=1 python -m benchmarks.rnn_step --torch-threads 1   (one thread each)
@@ -18,8 +18,11 @@ SGD update, all in float32. Each config of issue 6 is timed for
 - torch nn.RNN: the fused `torch.nn.RNN` with an `nn.Linear` head.
 
 The PyTorch runs are skipped with a note when torch is not installed. Runs
-alternate A B C D A B C D ... in one process after warm-up, and the table
-gives medians, so the ratios stay fair on a machine whose speed drifts. On
+alternate in one process after warm-up, each round starting one engine
+later (A B C D, B C D A, ...). The first table gives median times; each ratio
+is taken within each round and the table gives its median over the rounds
+and, in brackets, the middle half of the rounds' ratios: so the ratios stay
+fair on a machine whose speed drifts, and show how much it drifted. On
 a machine shared with other jobs, multi-threaded BLAS calls wait for a busy
 core and the times swing wildly; one thread each gives stable ratios (see
 docs/performance.md).
@@ -39,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import reference_numpy
-from benchmarks.common import alternate, print_table
+from benchmarks.common import Rounds, alternate, print_table
 from retrograd import optim
 from retrograd.models.language_model import RNNLanguageModel, detach_state
 from retrograd.nn import clip_grad_norm_
@@ -199,8 +202,8 @@ def torch_steps(config: Config, batches: list) -> dict[str, Callable[[], Any]]:
     return {"torch step": step_by_step, "torch nn.RNN": fused}
 
 
-def time_config(config: Config, rounds: int) -> dict[str, float]:
-    """Median seconds per step of every engine on this config, alternating."""
+def time_config(config: Config, rounds: int) -> Rounds:
+    """Seconds per step of every engine on this config, in alternating rounds."""
     batches = make_batches(config)
     runs = {
         "retrograd": RetrogradStep(config, batches),
@@ -210,29 +213,35 @@ def time_config(config: Config, rounds: int) -> dict[str, float]:
     return alternate(runs, rounds=rounds, repeat=config.repeat, warmup=3)
 
 
-def _verdict(value: float, target: float, at_most: bool) -> str:
+def _verdict(rounds: Rounds, numerator: str, denominator: str, target: float, at_most: bool) -> str:
+    """The median per-round ratio, the middle half of the rounds' ratios, and the target."""
+    value = rounds.ratio(numerator, denominator)
+    low, high = rounds.spread(numerator, denominator)
     met = value <= target if at_most else value >= target
-    return f"{value:.2f} ({'<=' if at_most else '>='} {target:g}: {'met' if met else 'NOT met'})"
+    goal = f"{'<=' if at_most else '>='} {target:g}: {'met' if met else 'NOT met'}"
+    return f"{value:.2f} [{low:.2f}-{high:.2f}] ({goal})"
 
 
-def report(results: dict[str, dict[str, float]]) -> None:
+def report(results: dict[str, Rounds]) -> None:
     """Print the timing table and the ratio table with the issue's targets."""
     rows = []
-    for name, times in results.items():
+    for name, rounds in results.items():
         c = CONFIGS[name]
         tokens = c.batch * c.steps
-        for engine, seconds in times.items():
+        for engine in rounds.samples:
+            seconds = rounds.median(engine)
             rows.append([name, engine, f"{seconds * 1e3:.2f}", f"{tokens / seconds:,.0f}"])
     print_table(["config", "engine", "ms/step", "tokens/s"], rows)
     print()
     rows = []
-    for name, times in results.items():
+    for name, rounds in results.items():
         c = CONFIGS[name]
-        ours = times["retrograd"]
-        row = [name, _verdict(ours / times["numpy"], c.max_vs_numpy, at_most=True)]
-        if "torch step" in times:
-            row.append(_verdict(times["torch step"] / ours, c.min_torch_speedup, at_most=False))
-            row.append(f"{times['torch nn.RNN'] / ours:.2f}")
+        row = [name, _verdict(rounds, "retrograd", "numpy", c.max_vs_numpy, at_most=True)]
+        if "torch step" in rounds.samples:
+            row.append(
+                _verdict(rounds, "torch step", "retrograd", c.min_torch_speedup, at_most=False)
+            )
+            row.append(f"{rounds.ratio('torch nn.RNN', 'retrograd'):.2f}")
         rows.append(row)
     header = ["config", "retrograd / numpy", "torch step / retrograd", "torch nn.RNN / retrograd"]
     print_table(header[: len(rows[0])], rows)
@@ -325,7 +334,7 @@ def threads(torch_threads: int | None = None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
-    parser.add_argument("--rounds", type=int, default=7, help="alternating rounds (median)")
+    parser.add_argument("--rounds", type=int, default=15, help="alternating rounds")
     parser.add_argument("--torch-threads", type=int, help="torch.set_num_threads")
     parser.add_argument(
         "--profile",
@@ -345,7 +354,10 @@ def main() -> None:
     for name in args.config:
         print(describe(CONFIGS[name]), flush=True)
         results[name] = time_config(CONFIGS[name], args.rounds)
-    print(f"\nfloat32, one training step, median of {args.rounds} alternating rounds")
+    print(
+        f"\nfloat32, one training step, {args.rounds} alternating rounds: median times; "
+        "ratios per round, median [quartiles]"
+    )
     report(results)
 
 

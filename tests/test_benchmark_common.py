@@ -1,0 +1,24 @@
+"""The benchmarks' timing helpers: ratios taken within rounds, runs in rotating order."""
+
+import pytest
+
+from benchmarks.common import Rounds, alternate
+
+
+def test_alternate_rotates_which_run_goes_first_each_round() -> None:
+    calls: list[str] = []
+    runs = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    rounds = alternate(runs, rounds=4, repeat=1, warmup=0)
+    assert calls == list("abcbcacababc")
+    assert {name: len(times) for name, times in rounds.samples.items()} == dict(a=4, b=4, c=4)
+
+
+def test_ratios_are_taken_within_each_round_before_the_median() -> None:
+    # Per round, b / a is 2, 1.5 and 3: median 2. The ratio of the medians would be 3 / 2.
+    rounds = Rounds({"a": [1.0, 2.0, 3.0], "b": [2.0, 3.0, 9.0]})
+    assert rounds.ratio("b", "a") == 2.0
+    assert rounds.median("a") == 2.0 and rounds.median("b") == 3.0
+    uneven = Rounds({"a": [1.0, 1.0, 1.0, 1.0, 1.0], "b": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    assert uneven.ratios("b", "a") == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert uneven.spread("b", "a") == pytest.approx((2.0, 4.0))
+    assert Rounds({"a": [2.0], "b": [3.0]}).spread("b", "a") == (1.5, 1.5)
