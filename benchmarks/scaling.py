@@ -99,8 +99,9 @@ def main() -> None:
             ]
         )
     print(
-        f"retrograd training step, V=28 H=128 B=8 one-hot, float32, median of {args.rounds} "
-        f"alternating rounds; target: time per time step within {TARGET}x of T={first}"
+        f"retrograd training step, V=28 H=128 B=8 one-hot, float32, {args.rounds} alternating "
+        "rounds: median times, median of the per-round ratios; target: time per time step "
+        f"within {TARGET}x of T={first}"
     )
     header = ["T", "ms/step", "us/time step", "ratio", "peak MiB", "KiB/time step", "ratio"]
     print_table(header, rows)

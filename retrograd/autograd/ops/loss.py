@@ -21,15 +21,17 @@ class CrossEntropy(Function):
                 f"got {logits.shape} and {target.shape}"
             )
         n, n_classes = logits.shape
-        if (
-            n
-            and not 0 <= ignore_index < n_classes
-            and target.min() >= 0
-            and target.max() < n_classes
-        ):
-            rows, classes = np.arange(n), target  # every target is a class: none is ignored
+        keep = target != ignore_index
+        if keep.all():
+            rows, classes = np.arange(n), target
         else:
-            rows, classes = _kept(target, ignore_index, n_classes)
+            rows = np.flatnonzero(keep)
+            classes = target[rows]
+        if classes.size and (classes.min() < 0 or classes.max() >= n_classes):
+            bad = classes[(classes < 0) | (classes >= n_classes)][0]
+            raise IndexError(
+                f"cross_entropy: target class {bad} is out of range for {n_classes} classes"
+            )
         # Shift by the row maximum: exp never overflows, the log never sees 0.
         shifted = logits - logits.max(axis=1, keepdims=True)
         picked = shifted[rows, classes]
@@ -66,19 +68,3 @@ class CrossEntropy(Function):
             out[rows] = probs[rows] * (scale if reduction != "none" else scale[rows])
         out[rows, classes] -= picked
         return out, None
-
-
-def _kept(target: np.ndarray, ignore_index: int, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """The positions whose target is not `ignore_index`, and their targets (checked classes)."""
-    keep = target != ignore_index
-    if keep.all():
-        rows, classes = np.arange(target.size), target
-    else:
-        rows = np.flatnonzero(keep)
-        classes = target[rows]
-    if classes.size and (classes.min() < 0 or classes.max() >= n_classes):
-        bad = classes[(classes < 0) | (classes >= n_classes)][0]
-        raise IndexError(
-            f"cross_entropy: target class {bad} is out of range for {n_classes} classes"
-        )
-    return rows, classes
