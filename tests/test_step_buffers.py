@@ -132,6 +132,9 @@ def test_stack_into_copies_when_the_tensors_are_not_the_buffer_slices() -> None:
     np.testing.assert_array_equal(reordered.data, buffer[::-1])
     others = [rg.randn(2, 3, generator=i) for i in range(4)]
     assert Stack.apply(*others, axis=0, into=buffer).data is not buffer
+    last_foreign = Stack.apply(*steps[:-1], others[0], axis=0, into=buffer)
+    assert last_foreign.data is not buffer
+    np.testing.assert_array_equal(last_foreign.data[-1], others[0].data)
 
 
 def test_gradients_through_a_step_buffer_match_central_differences() -> None:

@@ -237,7 +237,7 @@ def _slices_of(base: np.ndarray, arrays: Any) -> bool:
     strides = base.strides[1:]
     owner = base if base.base is None else base.base  # views of a view share its owner
     first, last = arrays[0], arrays[-1]
-    if first.base is not owner or last.base is not owner or first.strides != strides:
+    if any(a.base is not owner or a.strides != strides for a in (first, last)):
         return False
     start = array_address(base)
     end = start + (len(arrays) - 1) * base.strides[0]
