@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import retrograd as rg
 from retrograd.autograd import Function, GradcheckError, gradcheck
-from retrograd.autograd.ops.shape import WIDE_ROW_VALUES
+from retrograd.autograd.ops.shape import RADIX_SORT_SIZE, WIDE_ROW_VALUES
 from tests.op_table import EXTRA_CASES, OPS
 
 CASES = {**OPS, **EXTRA_CASES}
@@ -66,13 +66,15 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
 
 @pytest.mark.parametrize("width", [3, WIDE_ROW_VALUES - 1, WIDE_ROW_VALUES])
 @pytest.mark.parametrize("classes", [7, 60])
-def test_lookup_gradients_sum_repeated_indices(width, classes):
+@pytest.mark.parametrize("steps", [40, RADIX_SORT_SIZE // 3 + 1])
+def test_lookup_gradients_sum_repeated_indices(width, classes, steps):
     """`take` and `one_hot_linear` sum the rows of repeated indices exactly as np.add.at does,
-    by every path: reduceat below WIDE_ROW_VALUES, a loop over runs from it on, and for
-    `one_hot_linear` with few classes, the product with the one-hot array."""
+    by every path: reduceat below WIDE_ROW_VALUES, a loop over runs from it on, for
+    `one_hot_linear` with few classes the product with the one-hot array, and from
+    RADIX_SORT_SIZE indices on, sorted as 16-bit integers."""
     rng = np.random.default_rng(width)
-    index = rng.integers(0, classes, (40, 3))
-    upstream = rng.standard_normal((40, 3, width))
+    index = rng.integers(0, classes, (steps, 3))
+    upstream = rng.standard_normal((steps, 3, width))
     expected = np.zeros((classes, width))
     np.add.at(expected, index.reshape(-1), upstream.reshape(-1, width))
     table = rg.tensor(rng.standard_normal((classes, width)), requires_grad=True)
@@ -81,6 +83,19 @@ def test_lookup_gradients_sum_repeated_indices(width, classes):
     weight = rg.tensor(rng.standard_normal((width, classes)), requires_grad=True)
     rg.one_hot_linear(index, weight).backward(upstream)
     np.testing.assert_allclose(weight.grad, expected.T, rtol=1e-12, atol=1e-12)
+
+
+def test_take_gradient_of_many_rows_and_negative_indices():
+    """More than 2**16 rows cannot be sorted as 16-bit integers; negative indices count from
+    the end, and their gradients reach the rows they name."""
+    rows = (1 << 16) + 5
+    index = np.array([-1, 3, rows - 1, 65_538, -2, 3, *range(RADIX_SORT_SIZE)])
+    upstream = np.arange(index.size * 2, dtype=np.float64).reshape(-1, 2)
+    expected = np.zeros((rows, 2))
+    np.add.at(expected, index, upstream)
+    table = rg.tensor(np.zeros((rows, 2)), requires_grad=True)
+    rg.take(table, index).backward(upstream)
+    np.testing.assert_array_equal(table.grad, expected)
 
 
 @pytest.mark.parametrize("classes", [7, 60])

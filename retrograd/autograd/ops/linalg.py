@@ -183,7 +183,7 @@ class OneHotLinear(Function):
         ctx: Node, indices: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
     ) -> np.ndarray:
         _check_one_hot_linear(indices, weight, bias)
-        out = np.take(transposed(weight), indices, axis=0)
+        out = transposed(weight).take(indices, axis=0)
         if bias is None:
             return out
         if bias.dtype == out.dtype:
@@ -216,7 +216,7 @@ def _one_hot_weight_grad(index: np.ndarray, grad: np.ndarray, shape: tuple[int, 
         one_hot[np.arange(index.size), index] = 1
         return np.dot(grad.T, one_hot)
     out = np.zeros(shape, dtype=grad.dtype)
-    distinct, sums = sums_by_index(index, grad)
+    distinct, sums = sums_by_index(index, grad, shape[1])
     out[:, distinct] = sums.T
     return out
 
