@@ -12,11 +12,18 @@ class Rounds:
 
     A ratio is taken within each round and then the median over rounds: the
     runs of one round are tens of milliseconds apart, so the machine's speed
-    drift between rounds cancels out of every ratio.
+    drift between rounds cancels out of every ratio. `first` holds, when
+    recorded, each round's time of a run's first call, straight after the
+    other runs: a cold call, slowed by what they left in the caches.
     """
 
-    def __init__(self, samples: dict[Hashable, list[float]]) -> None:
+    def __init__(
+        self,
+        samples: dict[Hashable, list[float]],
+        first: dict[Hashable, list[float]] | None = None,
+    ) -> None:
         self.samples = samples
+        self.first = first or {}
 
     def median(self, name: Hashable) -> float:
         """Median seconds per call of `name`."""
@@ -41,29 +48,42 @@ class Rounds:
 
 
 def alternate(
-    runs: dict[Hashable, Callable[[], object]], rounds: int = 5, repeat: int = 3, warmup: int = 2
+    runs: dict[Hashable, Callable[[], object]],
+    rounds: int = 5,
+    repeat: int = 3,
+    warmup: int = 2,
+    settle: int = 0,
 ) -> Rounds:
     """Time every run once per round, all runs in each round, in one process.
 
     The machine's speed drifts, so runs are compared within a round. Each
     round starts one run later than the one before (A B C, B C A, C A B, ...):
     no run always follows the same one, whose leftovers in the caches would
-    otherwise help or hurt it every time.
+    otherwise help or hurt it every time. With `settle`, each run first makes
+    that many untimed calls in every round, so that its `repeat` timed calls
+    run as in a loop of its own (warm caches); the first of them is timed
+    apart, into `Rounds.first`.
     """
     for fn in runs.values():
         for _ in range(warmup):
             fn()
     names = list(runs)
     samples: dict[Hashable, list[float]] = {name: [] for name in names}
+    first: dict[Hashable, list[float]] = {name: [] for name in names} if settle else {}
     for r in range(rounds):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
             fn = runs[name]
+            for call in range(settle):
+                start = time.perf_counter()
+                fn()
+                if call == 0:
+                    first[name].append(time.perf_counter() - start)
             start = time.perf_counter()
             for _ in range(repeat):
                 fn()
             samples[name].append((time.perf_counter() - start) / repeat)
-    return Rounds(samples)
+    return Rounds(samples, first)
 
 
 def print_table(header: list[str], rows: list[list[object]]) -> None:

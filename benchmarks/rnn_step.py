@@ -19,7 +19,13 @@ SGD update, all in float32. Each config of issue 6 is timed for
 
 The PyTorch runs are skipped with a note when torch is not installed. Runs
 alternate in one process after warm-up, each round starting one engine
-later (A B C D, B C D A, ...). The first table gives median times; each ratio
+later (A B C D, B C D A, ...). In each round an engine first makes
+`SETTLE` untimed steps (`--settle`), then the timed ones: the first step
+after the other engines ran finds the caches full of their data and code
+and is slower (retrograd's and PyTorch's by up to 25%, their Python code
+being larger), as is, less, the next one; a training loop runs its steps
+back to back, warm. The first table gives median times, and the median
+time of each engine's first, cold, step of a round; each ratio
 is taken within each round and the table gives its median over the rounds
 and, in brackets, the middle half of the rounds' ratios: so the ratios stay
 fair on a machine whose speed drifts, and show how much it drifted. On
@@ -35,6 +41,7 @@ import cProfile
 import gc
 import os
 import pstats
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +57,9 @@ from retrograd.nn import clip_grad_norm_
 LR = 0.1
 CLIP = 1.0
 N_BATCHES = 4
+# Untimed steps before each timed sample: the first steps after the other engines run
+# cold (see the module docstring); two absorb nearly all of it on the benchmark machine.
+SETTLE = 2
 
 
 @dataclass(frozen=True)
@@ -202,7 +212,7 @@ def torch_steps(config: Config, batches: list) -> dict[str, Callable[[], Any]]:
     return {"torch step": step_by_step, "torch nn.RNN": fused}
 
 
-def time_config(config: Config, rounds: int) -> Rounds:
+def time_config(config: Config, rounds: int, settle: int = SETTLE) -> Rounds:
     """Seconds per step of every engine on this config, in alternating rounds."""
     batches = make_batches(config)
     runs = {
@@ -210,7 +220,7 @@ def time_config(config: Config, rounds: int) -> Rounds:
         "numpy": NumpyStep(config, batches),
         **torch_steps(config, batches),
     }
-    return alternate(runs, rounds=rounds, repeat=config.repeat, warmup=3)
+    return alternate(runs, rounds=rounds, repeat=config.repeat, warmup=3, settle=settle)
 
 
 def _verdict(rounds: Rounds, numerator: str, denominator: str, target: float, at_most: bool) -> str:
@@ -230,8 +240,10 @@ def report(results: dict[str, Rounds]) -> None:
         tokens = c.batch * c.steps
         for engine in rounds.samples:
             seconds = rounds.median(engine)
-            rows.append([name, engine, f"{seconds * 1e3:.2f}", f"{tokens / seconds:,.0f}"])
-    print_table(["config", "engine", "ms/step", "tokens/s"], rows)
+            first = statistics.median(rounds.first[engine]) if rounds.first else None
+            cold = "-" if first is None else f"{first * 1e3:.2f}"
+            rows.append([name, engine, f"{seconds * 1e3:.2f}", f"{tokens / seconds:,.0f}", cold])
+    print_table(["config", "engine", "ms/step", "tokens/s", "first step ms (cold)"], rows)
     print()
     rows = []
     for name, rounds in results.items():
@@ -337,6 +349,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15, help="alternating rounds")
     parser.add_argument("--torch-threads", type=int, help="torch.set_num_threads")
     parser.add_argument(
+        "--settle",
+        type=int,
+        default=SETTLE,
+        help="untimed steps before each timed sample (0: time the cold steps too)",
+    )
+    parser.add_argument(
         "--profile",
         nargs="?",
         const="cprofile",
@@ -353,10 +371,10 @@ def main() -> None:
     results = {}
     for name in args.config:
         print(describe(CONFIGS[name]), flush=True)
-        results[name] = time_config(CONFIGS[name], args.rounds)
+        results[name] = time_config(CONFIGS[name], args.rounds, args.settle)
     print(
-        f"\nfloat32, one training step, {args.rounds} alternating rounds: median times; "
-        "ratios per round, median [quartiles]"
+        f"\nfloat32, one training step, {args.rounds} alternating rounds, {args.settle} untimed "
+        "steps before each sample: median times; ratios per round, median [quartiles]"
     )
     report(results)
 

@@ -22,3 +22,22 @@ def test_ratios_are_taken_within_each_round_before_the_median() -> None:
     assert uneven.ratios("b", "a") == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert uneven.spread("b", "a") == pytest.approx((2.0, 4.0))
     assert Rounds({"a": [2.0], "b": [3.0]}).spread("b", "a") == (1.5, 1.5)
+
+
+def test_settling_calls_are_untimed_but_the_first_is_recorded_as_cold(monkeypatch) -> None:
+    # A fake clock: each call of a run takes 5 s right after the other run, then 1 s.
+    clock = [0.0]
+    last: list[str] = []
+
+    def run(name: str) -> None:
+        clock[0] += 1.0 if last and last[-1] == name else 5.0
+        last.append(name)
+
+    monkeypatch.setattr("benchmarks.common.time.perf_counter", lambda: clock[0])
+    runs = {name: (lambda name=name: run(name)) for name in "ab"}
+    rounds = alternate(runs, rounds=3, repeat=2, warmup=0, settle=2)
+    assert "".join(last) == "aaaabbbb" + "bbbbaaaa" + "aaaabbbb"
+    assert rounds.samples == {"a": [1.0] * 3, "b": [1.0] * 3}
+    # A round that starts with the run that ended the one before finds it warm.
+    assert rounds.first == {"a": [5.0, 5.0, 1.0], "b": [5.0, 1.0, 5.0]}
+    assert alternate(runs, rounds=1, repeat=1, warmup=0).first == {}
