@@ -22,16 +22,16 @@ alternate in one process after warm-up, each round starting one engine
 later (A B C D, B C D A, ...). In each round an engine first makes
 `SETTLE` untimed steps (`--settle`), then the timed ones: the first step
 after the other engines ran finds the caches full of their data and code
-and is slower (retrograd's and PyTorch's by up to 25%, their Python code
-being larger), as is, less, the next one; a training loop runs its steps
-back to back, warm. The first table gives median times, and the median
-time of each engine's first, cold, step of a round; each ratio
-is taken within each round and the table gives its median over the rounds
-and, in brackets, the middle half of the rounds' ratios: so the ratios stay
-fair on a machine whose speed drifts, and show how much it drifted. On
-a machine shared with other jobs, multi-threaded BLAS calls wait for a busy
-core and the times swing wildly; one thread each gives stable ratios (see
-docs/performance.md).
+and is slower (on the benchmark machine by up to 0.7 ms, most for the
+engines that run the most Python code; see docs/performance.md), as is,
+less, the next one; a training loop runs its steps back to back, warm. The
+first table gives median times, and the median time of each engine's
+first, cold, step of a round; each ratio is taken within each round and
+the table gives its median over the rounds and, in brackets, the middle
+half of the rounds' ratios: so the ratios stay fair on a machine whose
+speed drifts, and show how much it drifted. On a machine shared with other
+jobs, multi-threaded BLAS calls wait for a busy core and the times swing
+wildly; one thread each gives stable ratios (see docs/performance.md).
 """
 
 from __future__ import annotations
