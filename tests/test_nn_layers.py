@@ -218,6 +218,16 @@ def test_cross_entropy_loss_stable_for_huge_logits():
     np.testing.assert_allclose(loss.data, [1000.0, 1000.0])
 
 
+def test_cross_entropy_loss_keeps_a_nan_logit_in_its_row():
+    logits = np.array([[0.5, np.nan, 2.0], [3.0, -1.0, 7.0], [-4.0, -9.0, -5.0]], np.float32)
+    with np.errstate(invalid="ignore"):
+        loss = nn.CrossEntropyLoss(reduction="none")(rg.tensor(logits), np.array([0, 2, 1]))
+    assert np.isnan(loss.data[0])
+    np.testing.assert_allclose(
+        loss.data[1:], reference_cross_entropy(logits[1:].astype(np.float64), [2, 1]), atol=1e-7
+    )
+
+
 def test_bce_with_logits_matches_reference_and_is_stable():
     x = np.array([-800.0, -3.0, 0.0, 0.5, 40.0, 800.0])
     y = np.array([1.0, 0.0, 1.0, 0.3, 0.0, 1.0])

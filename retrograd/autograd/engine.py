@@ -16,6 +16,7 @@ import numpy as np
 from retrograd.autograd.anomaly import check_backward
 from retrograd.autograd.graph import FREED, Node, ShapeError, gc_paused, grad_mode, written_after
 from retrograd.autograd.heap import keep_freed_memory
+from retrograd.autograd.sums import matrix_sum
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
@@ -118,8 +119,8 @@ class RowSums(PendingSum):
 
     def value(self) -> np.ndarray:
         if len(self.parts) == 1:
-            return self.parts[0].sum(axis=0)
-        return np.concatenate(self.parts).sum(axis=0)
+            return matrix_sum(self.parts[0], 0)
+        return matrix_sum(np.concatenate(self.parts), 0)
 
 
 def _add_leaf(leaves: dict[int, list], leaf: Tensor, grad: Any) -> None:

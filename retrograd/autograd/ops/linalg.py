@@ -10,6 +10,7 @@ from retrograd.autograd.graph import Node, ShapeError
 from retrograd.autograd.ops.elementwise import relu_grad, tanh_grad
 from retrograd.autograd.ops.rows import GradientRows
 from retrograd.autograd.ops.shape import index_sum_cost, sums_by_index
+from retrograd.autograd.sums import matrix_sum
 
 
 def _check_inner(op: str, a: np.ndarray, b: np.ndarray) -> None:
@@ -158,7 +159,7 @@ class Linear(Function):
         grad_b = None
         if parents[2].requires_grad:
             # A leaf bias's row sums are likewise taken once over all steps.
-            grad_b = RowSums(flat_grad) if parents[2]._node is None else flat_grad.sum(axis=0)
+            grad_b = RowSums(flat_grad) if parents[2]._node is None else matrix_sum(flat_grad, 0)
         return (grad_x, grad_w, grad_b, grad) if residual else (grad_x, grad_w, grad_b)
 
     @classmethod
@@ -202,7 +203,7 @@ class OneHotLinear(Function):
         if len(parents) == 2 or not parents[2].requires_grad:
             return None, grad_w
         # A leaf bias's row sums are taken once over all its uses, as in `Linear`.
-        return None, grad_w, RowSums(flat) if parents[2]._node is None else flat.sum(axis=0)
+        return None, grad_w, RowSums(flat) if parents[2]._node is None else matrix_sum(flat, 0)
 
 
 def _one_hot_weight_grad(index: np.ndarray, grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
