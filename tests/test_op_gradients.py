@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import retrograd as rg
 from retrograd.autograd import Function, GradcheckError, gradcheck
+from retrograd.autograd.ops import shape
 from retrograd.autograd.ops.shape import RADIX_SORT_SIZE, WIDE_ROW_VALUES
 from tests.op_table import EXTRA_CASES, OPS
 
@@ -64,14 +65,16 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
         gradcheck(lambda x: x.tanh(), [x])
 
 
-@pytest.mark.parametrize("width", [3, WIDE_ROW_VALUES - 1, WIDE_ROW_VALUES])
+@pytest.mark.parametrize("summed_by", ["reduceat", "loop"])
+@pytest.mark.parametrize("width", [3, WIDE_ROW_VALUES])
 @pytest.mark.parametrize("classes", [7, 60])
 @pytest.mark.parametrize("steps", [40, RADIX_SORT_SIZE // 3 + 1])
-def test_lookup_gradients_sum_repeated_indices(width, classes, steps):
+def test_lookup_gradients_sum_repeated_indices(width, classes, steps, summed_by, monkeypatch):
     """`take` and `one_hot_linear` sum the rows of repeated indices exactly as np.add.at does,
-    by every path: reduceat below WIDE_ROW_VALUES, a loop over runs from it on, for
-    `one_hot_linear` with few classes the product with the one-hot array, and from
-    RADIX_SORT_SIZE indices on, sorted as 16-bit integers."""
+    by every path: runs summed by reduceat or one by one, for `one_hot_linear` with few
+    classes the product with the one-hot array, and from RADIX_SORT_SIZE indices on,
+    sorted as 16-bit integers."""
+    monkeypatch.setattr(shape, "_reduceat_is_cheaper", lambda runs, rows: summed_by == "reduceat")
     rng = np.random.default_rng(width)
     index = rng.integers(0, classes, (steps, 3))
     upstream = rng.standard_normal((steps, 3, width))
@@ -83,6 +86,16 @@ def test_lookup_gradients_sum_repeated_indices(width, classes, steps):
     weight = rg.tensor(rng.standard_normal((width, classes)), requires_grad=True)
     rg.one_hot_linear(index, weight).backward(upstream)
     np.testing.assert_allclose(weight.grad, expected.T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("runs", "rows", "width", "by_reduceat"),
+    [(33, 1120, 128, False), (28, 1120, 512, False), (20, 20, 100, True), (255, 1120, 32, True)],
+)
+def test_runs_are_summed_the_cheaper_way(runs, rows, width, by_reduceat):
+    """The measured choices: a one-hot step's few long runs (small, d2l) one by one, an
+    embedding's short runs (the word model) and many runs of narrow rows by reduceat."""
+    assert shape._reduceat_is_cheaper(runs, np.empty((rows, width))) is by_reduceat
 
 
 def test_take_gradient_of_many_rows_and_negative_indices():

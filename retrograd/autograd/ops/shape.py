@@ -136,12 +136,9 @@ def sums_by_index(
     2**16 classes is sorted as 16-bit integers, which NumPy radix-sorts
     (1,120 values: 3 against 11 us; 80,000: 0.7 against 2.5 ms), and the rows
     are gathered by `take`, about twice as fast as fancy indexing.
-    `np.add.reduceat` sums all runs in one call, but it slows down from 1 ns
-    per value on rows narrower than `WIDE_ROW_VALUES` to 2-3 ns on wider ones;
-    those are summed faster by `np.add.reduce`, run by run (measured: a
-    one-hot d2l step, 28 runs of 40 rows of 512, 0.22 against 1.66 ms; 470
-    runs of 1.4 rows of 512, 0.70 against 1.41 ms; on rows of 128 or fewer,
-    reduceat is as fast or up to 3x faster).
+    The runs are summed by `np.add.reduceat` in one call, or by
+    `np.add.reduce` run by run where that is estimated to be cheaper
+    (`_reduceat_is_cheaper`).
     """
     if not index.size:
         return index, rows[:0]
@@ -153,7 +150,7 @@ def sums_by_index(
     np.not_equal(sorted_index[1:], sorted_index[:-1], out=first[1:])
     starts = first.nonzero()[0]
     grouped = rows.take(order, axis=0)
-    if rows.shape[1] < WIDE_ROW_VALUES:
+    if _reduceat_is_cheaper(starts.size, rows):
         return sorted_index[starts], np.add.reduceat(grouped, starts, axis=0)
     sums = np.empty((starts.size, rows.shape[1]), dtype=rows.dtype)
     bounds = [*starts.tolist(), index.size]
@@ -162,8 +159,28 @@ def sums_by_index(
     return sorted_index[starts], sums
 
 
-WIDE_ROW_VALUES = 256
 RADIX_SORT_SIZE = 256
+# Rows at least this wide are summed by index at about 0.4 ns per value (`index_sum_cost`).
+WIDE_ROW_VALUES = 256
+
+
+def _reduceat_is_cheaper(runs: int, rows: np.ndarray) -> bool:
+    """Whether `np.add.reduceat` sums `runs` runs of the 2-d `rows` faster than
+    `np.add.reduce` run by run, by costs measured on the benchmark machine (ns).
+
+    reduceat sums each column of each run down the rows: 5 per column and
+    run, and 0.55 per value, more on wide rows and on arrays beyond 4 MiB,
+    whose columns it strides through. The loop costs 1,200 per run (a
+    Python iteration and a call), 20 per row and 0.1 per value. Over 88
+    shapes (16 to 512 values wide, 20 to 80,000 rows, uniform and Zipf
+    indices) this picked the faster in 84, and in all at most 1.5 times
+    the faster one's time; the small benchmark's one-hot gradient, 33 runs
+    of 1,120 rows of 128, takes 74 us by the loop against 112 by reduceat.
+    """
+    n, width = rows.shape
+    slowdown = max(1.0, width / 128) * (2 if rows.nbytes > 4 << 20 and width >= 32 else 1)
+    by_reduceat = runs * width * 5 + rows.size * 0.55 * slowdown
+    return by_reduceat < runs * 1200 + n * 20 + rows.size * 0.1
 
 
 def index_sum_cost(rows: np.ndarray) -> float:
