@@ -111,6 +111,25 @@ def test_take_gradient_of_many_rows_and_negative_indices():
     np.testing.assert_array_equal(table.grad, expected)
 
 
+@pytest.mark.parametrize("count", [2, 20])
+@pytest.mark.parametrize("bias_dtype", [np.float32, np.float64])
+def test_one_hot_linear_adds_its_bias_as_the_product_does(count, bias_dtype):
+    """Fewer indices than classes add the bias to the rows looked up, more add it to the
+    table first: either way the sums of the one-hot product, in the promoted dtype."""
+    rng = np.random.default_rng(count)
+    index = rng.integers(0, 7, count)
+    weight = rg.tensor(rng.standard_normal((4, 7)).astype(np.float32), requires_grad=True)
+    bias = rg.tensor(rng.standard_normal(4).astype(bias_dtype), requires_grad=True)
+    out = rg.one_hot_linear(index, weight, bias)
+    one_hot = np.eye(7, dtype=np.float32)[index]
+    expected = one_hot @ weight.data.T + bias.data
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.data, expected)
+    out.sum().backward()
+    np.testing.assert_allclose(weight.grad, np.ones((4, count)) @ one_hot)
+    np.testing.assert_array_equal(bias.grad, np.full(4, count))
+
+
 @pytest.mark.parametrize("classes", [7, 60])
 def test_lookup_gradients_of_no_indices_are_zero(classes):
     table = rg.tensor(np.ones((classes, 300)), requires_grad=True)

@@ -184,7 +184,11 @@ class OneHotLinear(Function):
         ctx: Node, indices: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
     ) -> np.ndarray:
         _check_one_hot_linear(indices, weight, bias)
-        out = transposed(weight).take(indices, axis=0)
+        table = transposed(weight)
+        if bias is not None and indices.size >= weight.shape[1]:
+            # Added to the table's rows once instead of to every row looked up: the same sums.
+            return np.add(table, bias).take(indices, axis=0)
+        out = table.take(indices, axis=0)
         if bias is None:
             return out
         if bias.dtype == out.dtype:
