@@ -326,14 +326,16 @@ def describe(config: Config) -> str:
     )
 
 
-def threads(torch_threads: int | None = None) -> str:
-    """Set PyTorch's thread count if asked; describe both libraries' thread settings.
-
-    NumPy's BLAS threads can only be set before NumPy loads, through the
-    environment (OPENBLAS_NUM_THREADS=1 python -m benchmarks.rnn_step ...).
-    """
+def blas_threads() -> str:
+    """NumPy's BLAS thread setting, which only the environment can set, before NumPy loads
+    (OPENBLAS_NUM_THREADS=1 python -m benchmarks.rnn_step ...)."""
     blas = os.environ.get("OPENBLAS_NUM_THREADS", "unset (OpenBLAS uses every core)")
-    text = f"OPENBLAS_NUM_THREADS={blas}"
+    return f"OPENBLAS_NUM_THREADS={blas}"
+
+
+def threads(torch_threads: int | None = None) -> str:
+    """Set PyTorch's thread count if asked; describe both libraries' thread settings."""
+    text = blas_threads()
     try:
         import torch
     except ImportError:

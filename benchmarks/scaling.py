@@ -27,7 +27,7 @@ import tracemalloc
 from collections.abc import Callable
 
 from benchmarks.common import alternate, print_table
-from benchmarks.rnn_step import CONFIGS, Config, RetrogradStep, make_batches, threads
+from benchmarks.rnn_step import CONFIGS, Config, RetrogradStep, blas_threads, make_batches
 
 TIME_STEPS_PER_SAMPLE = 5_000
 TARGET = 1.2
@@ -67,7 +67,7 @@ def main() -> None:
         "--no-gc", action="store_true", help="pause Python's cyclic garbage collector (diagnosis)"
     )
     args = parser.parse_args()
-    print(threads() + (", cyclic GC paused" if args.no_gc else ""))
+    print(blas_threads() + (", cyclic GC paused" if args.no_gc else ""))
     if args.no_gc:
         gc.disable()
     steps = sorted(args.steps)
