@@ -199,7 +199,7 @@ def test_weight_products_summed_over_many_parts_match_the_explicit_sum() -> None
 def _layer(rnn: rg.nn.RNN, x: rg.Tensor, h0: rg.Tensor) -> tuple:
     """(each step's state, the stacked outputs, the final state) of the layer."""
     out, h_n = rnn(x, h0)
-    return rnn.hidden_states[0], out, h_n[0]
+    return list(out.grad_fn.parents), out, h_n[0]
 
 
 def _step_by_step(rnn: rg.nn.RNN, x: rg.Tensor, h0: rg.Tensor) -> tuple:
@@ -222,19 +222,24 @@ LOSSES = {
 }
 
 
-def _gradients(run: Any, nonlinearity: str, losses: list[str]) -> list[np.ndarray]:
-    """The leaves' gradients after each loss's backward through one graph (retained)."""
+def _gradients(run: Any, nonlinearity: str, losses: list[str], retain: bool) -> list[np.ndarray]:
+    """The leaves' gradients after each loss's backward through one graph (retained), and
+    with `retain` every step's state's."""
     rnn = rg.nn.RNN(
-        3, 4, nonlinearity=nonlinearity, generator=0, dtype=np.float64, retain_hidden_grads=True
+        3, 4, nonlinearity=nonlinearity, generator=0, dtype=np.float64, retain_hidden_grads=retain
     )
     x = rg.randn(6, 2, 3, generator=1, dtype=np.float64, requires_grad=True)
     h0 = rg.randn(1, 2, 4, generator=2, dtype=np.float64, requires_grad=True)
-    leaves = [x, h0, *rnn.parameters()]
     graph = run(rnn, x, h0)
+    kept = [x, h0, *rnn.parameters()]
+    if retain:
+        for h in graph[0]:
+            h.retain_grad()
+        kept += graph[0]
     grads = []
     for loss in losses:
         LOSSES[loss](*graph).backward(retain_graph=True)
-        grads += [t.grad.copy() for t in leaves]
+        grads += [np.zeros(t.shape) if t.grad is None else t.grad.copy() for t in kept]
     return grads
 
 
@@ -249,11 +254,14 @@ def _gradients(run: Any, nonlinearity: str, losses: list[str]) -> list[np.ndarra
         ["one step's state", "outputs and h_n"],
     ],
 )
+@pytest.mark.parametrize("retain", [False, True])
 def test_an_rnn_layer_gets_the_gradients_of_plain_steps(
-    nonlinearity: str, losses: list[str]
+    nonlinearity: str, losses: list[str], retain: bool
 ) -> None:
-    plain = _gradients(_step_by_step, nonlinearity, losses)
-    layer = _gradients(_layer, nonlinearity, losses)
+    """Without retained states, the steps add their rows of the stack's gradient
+    themselves; with them, the rows reach every step through the engine."""
+    plain = _gradients(_step_by_step, nonlinearity, losses, retain)
+    layer = _gradients(_layer, nonlinearity, losses, retain)
     for expected, got in zip(plain, layer, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
 

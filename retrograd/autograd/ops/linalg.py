@@ -134,6 +134,8 @@ class Linear(Function):
             if len(saved) == 4:
                 rows, step = saved[3]
                 into = rows.row(step)
+                if step < rows.own_rows:  # the row holds the rest of this step's gradient
+                    grad = np.add(into, grad, out=into)
             grad = ACTIVATION_GRADS[ctx.params["activation"]](saved[2], grad, into)
         parents = ctx.parents
         grad_x = None

@@ -21,10 +21,14 @@ class GradientRows:
     outputs, whose backward runs before the steps', starts the array as a
     copy of its gradient and hands out its rows (`fill`): each step then
     overwrites the row it has just consumed, so the pre-activation gradients
-    take no memory of their own.
+    take no memory of their own. Only the last row reaches its step through
+    the engine: every other step adds its row to the gradient from the step
+    after it itself, in place, so the engine sums and allocates nothing per
+    step (unless the steps' outputs keep their gradients, which must then
+    arrive whole).
     """
 
-    __slots__ = ("array", "backward_pass", "dtype", "shape", "states", "top")
+    __slots__ = ("array", "backward_pass", "dtype", "own_rows", "shape", "states", "top")
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype, states: np.ndarray) -> None:
         if states.shape != shape:
@@ -35,16 +39,24 @@ class GradientRows:
         self.dtype = dtype
         self.states = states
         self.array: np.ndarray | None = None
-        # The backward pass the rows belong to, and the highest step written in it.
+        # The backward pass the rows belong to, the highest step written in it, and how
+        # many rows (from the first) hold a gradient that their steps add themselves.
         self.backward_pass = -1
         self.top: int | None = None
+        self.own_rows = 0
 
-    def fill(self, grad: np.ndarray) -> np.ndarray:
-        """Start the rows as a copy of `grad` (of the rows' shape) and return them."""
+    def fill(self, grad: np.ndarray, every_row: bool) -> list[np.ndarray | None]:
+        """Start the rows as a copy of `grad` (of the rows' shape); return the gradients of
+        the stack's inputs: every row (`every_row`, for inputs that keep their gradient)
+        or only the last, the steps before it adding their rows themselves (`own_rows`)."""
         self.array = np.array(grad, dtype=self.dtype, order="C")
         self.backward_pass = grad_mode.backward_passes
         self.top = None
-        return self.array
+        if every_row:
+            self.own_rows = 0
+            return list(self.array)
+        self.own_rows = len(self.array) - 1
+        return [*[None] * self.own_rows, self.array[-1]]
 
     def row(self, index: int) -> np.ndarray:
         """Row `index`, for the step of that index to write; the array is made on first use
@@ -53,6 +65,7 @@ class GradientRows:
             self.array = np.empty(self.shape, dtype=self.dtype)
             self.backward_pass = grad_mode.backward_passes
             self.top = None
+            self.own_rows = 0
         if self.top is None:  # steps run from the last one down: the first is the highest
             self.top = index
         return self.array[index]

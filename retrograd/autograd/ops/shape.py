@@ -240,7 +240,8 @@ class Stack(Function):
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         rows = ctx.saved
         if rows is not None and rows.shape == grad.shape:
-            return tuple(rows.fill(grad))
+            keep = any(t._retains_grad for t in ctx.parents)
+            return tuple(rows.fill(grad, every_row=keep))
         slices = _to_front(grad, ctx.params["axis"])
         if grad.nbytes < SEPARATE_SLICES_BYTES:
             return tuple(slices)
