@@ -42,6 +42,7 @@ import gc
 import os
 import pstats
 import statistics
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -262,6 +263,9 @@ def report(results: dict[str, Rounds]) -> None:
 def profile(config: Config, steps: int, top: int, tool: str = "cprofile") -> None:
     """Profile `steps` retrograd steps after warm-up; print where the time goes.
 
+    "bare" runs the steps without a profiler, for one outside the process:
+    `perf record -F 5000 python -m benchmarks.rnn_step --config small
+    --profile bare --profile-steps 1500`, then `perf report --sort dso,sym`.
     With cProfile: the top functions by own time, as shares of the profiled
     total (the profiler inflates Python-heavy functions, so read them as a
     ranking). With pyinstrument (a sampling profiler, `pip install
@@ -273,6 +277,12 @@ def profile(config: Config, steps: int, top: int, tool: str = "cprofile") -> Non
     step = RetrogradStep(config, make_batches(config))
     for _ in range(3):
         step()
+    if tool == "bare":
+        start_time = time.perf_counter()
+        for _ in range(steps):
+            step()
+        print(f"{(time.perf_counter() - start_time) / steps * 1e3:.2f} ms per step, unprofiled")
+        return
     if tool == "pyinstrument":
         try:
             from pyinstrument import Profiler
@@ -360,8 +370,9 @@ def main() -> None:
         "--profile",
         nargs="?",
         const="cprofile",
-        choices=["cprofile", "pyinstrument"],
-        help="profile retrograd's step only (cProfile unless pyinstrument is named)",
+        choices=["cprofile", "pyinstrument", "bare"],
+        help="profile retrograd's step only (cProfile unless pyinstrument is named; "
+        "bare: no profiler, for perf)",
     )
     parser.add_argument("--profile-steps", type=int, default=50)
     args = parser.parse_args()
