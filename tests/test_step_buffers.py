@@ -278,7 +278,7 @@ def test_rnn_gradient_rows_match_central_differences() -> None:
 
 
 def test_grad_into_needs_an_activation_and_a_residual_and_rows_need_their_states() -> None:
-    rows = GradientRows((2, 1, 3), np.dtype(np.float64), np.zeros((2, 1, 3)))
+    rows = GradientRows((2, 1, 3), np.dtype(np.float64), np.zeros((3, 1, 3)))
     h, w = rg.randn(1, 3, dtype=np.float64), rg.randn(3, 3, dtype=np.float64, requires_grad=True)
     proj = rg.randn(2, 1, 3, dtype=np.float64)
     with pytest.raises(TypeError, match="grad_into needs an activation and a residual"):
@@ -286,6 +286,6 @@ def test_grad_into_needs_an_activation_and_a_residual_and_rows_need_their_states
     with pytest.raises(TypeError, match="grad_into needs an activation and a residual"):
         Linear.apply(h, w, activation="tanh", grad_into=(rows, 0))
     with pytest.raises(
-        ValueError, match=r"states of shape \(3, 1, 3\) do not match rows of shape \(2, 1, 3\)"
+        ValueError, match=r"states of shape \(2, 1, 3\) do not match rows of shape \(2, 1, 3\)"
     ):
-        GradientRows((2, 1, 3), np.dtype(np.float64), np.zeros((3, 1, 3)))
+        GradientRows((2, 1, 3), np.dtype(np.float64), np.zeros((2, 1, 3)))

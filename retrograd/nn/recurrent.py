@@ -245,7 +245,7 @@ class RNN(_Recurrent):
         states = np.empty((proj.shape[0] + 1, *h.shape), dtype=proj.dtype)
         states[0] = h.data
         buffer = states[1:]
-        rows = GradientRows(buffer.shape, buffer.dtype, states[:-1])
+        rows = GradientRows(buffer.shape, buffer.dtype, states)
         with time_steps(len(buffer)) as steps:
             for t, out in zip(steps, buffer):
                 h = rnn_step(proj, h, w_hh, b_hh, relu, out, w_hh_t, (rows, t))

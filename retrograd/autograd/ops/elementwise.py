@@ -125,26 +125,35 @@ class Log(Function):
         return (grad / ctx.saved,)
 
 
-def tanh_grad(out: np.ndarray, grad: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
-    """grad (1 - out^2) for out = tanh(a), in one new array or written into `into` (once per
-    step of an RNN, whose steps write their rows of one array).
+def tanh_derivative(out: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
+    """1 - out^2, the slope of tanh where it gave `out` (written into `into` if given: an
+    RNN takes several steps' slopes in one call)."""
+    result = np.multiply(out, out, out=into)
+    if type(result) is not np.ndarray:  # 0-d: NumPy hands back a scalar
+        return 1 - result
+    return np.subtract(1.0, result, out=result)
+
+
+def tanh_grad(out: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """grad (1 - out^2) for out = tanh(a), in one new array.
 
     Not grad - grad out out, which loses precision where |out| is near 1.
     """
-    result = out * out
-    if type(result) is not np.ndarray:  # 0-d: NumPy hands back a scalar
-        return grad * (1 - result)
-    np.subtract(1.0, result, out=result)
-    if into is None:
-        result *= grad
-        return result
-    # `into` may be the very memory of `grad` (an RNN's last step): elementwise, that is safe.
-    return np.multiply(result, grad, out=into)
+    slope = tanh_derivative(out)
+    if type(slope) is not np.ndarray:
+        return grad * slope
+    slope *= grad
+    return slope
 
 
-def relu_grad(out: np.ndarray, grad: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
-    """grad [out > 0] for out = relu(a), in a new array or written into `into`."""
-    return grad * (out > 0) if into is None else np.multiply(grad, out > 0, out=into)
+def relu_derivative(out: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
+    """[out > 0], the slope of relu where it gave `out` (written into `into` if given)."""
+    return np.greater(out, 0, out=into)
+
+
+def relu_grad(out: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """grad [out > 0] for out = relu(a), in a new array."""
+    return grad * (out > 0)
 
 
 class Tanh(Function):

@@ -7,7 +7,12 @@ import numpy as np
 from retrograd.autograd.engine import OuterProducts, RowSums
 from retrograd.autograd.function import Function
 from retrograd.autograd.graph import Node, ShapeError
-from retrograd.autograd.ops.elementwise import relu_grad, tanh_grad
+from retrograd.autograd.ops.elementwise import (
+    relu_derivative,
+    relu_grad,
+    tanh_derivative,
+    tanh_grad,
+)
 from retrograd.autograd.ops.rows import GradientRows
 from retrograd.autograd.ops.shape import index_sum_cost, sums_by_index
 from retrograd.autograd.sums import matrix_sum
@@ -89,7 +94,8 @@ class Linear(Function):
         adds row t; the backward writes the pre-activation's gradient into row
         t of `rows`, and step 0, whose backward runs last, returns the
         gradients of the weight and of the projection over all steps (the
-        caller promises that x is `rows.states[t]`). Both are used inside
+        caller promises that x is `rows.states[t]` and `out` is `rows.states[t + 1]`,
+        whose slope the backward takes). Both are used inside
         retrograd only.
         """
         # The later steps of a recurrent layer multiply rows of the same arrays as its step 0.
@@ -130,13 +136,12 @@ class Linear(Function):
         saved = ctx.saved
         x, weight = saved[0], saved[1]
         into = None
-        if len(saved) > 2:
-            if len(saved) == 4:
-                rows, step = saved[3]
-                into = rows.row(step)
-                if step < rows.own_rows:  # the row holds the rest of this step's gradient
-                    grad = np.add(into, grad, out=into)
-            grad = ACTIVATION_GRADS[ctx.params["activation"]](saved[2], grad, into)
+        if len(saved) == 4:
+            rows, step = saved[3]
+            slope = ACTIVATION_DERIVATIVES[ctx.params["activation"]]
+            grad = into = rows.pre_activation_grad(step, grad, slope)
+        elif len(saved) == 3:
+            grad = ACTIVATION_GRADS[ctx.params["activation"]](saved[2], grad)
         parents = ctx.parents
         grad_x = None
         if parents[0].requires_grad:
@@ -361,3 +366,4 @@ def _relu(a: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 ACTIVATIONS = {"tanh": np.tanh, "relu": _relu}
 ACTIVATION_GRADS = {"tanh": tanh_grad, "relu": relu_grad}
+ACTIVATION_DERIVATIVES = {"tanh": tanh_derivative, "relu": relu_derivative}
