@@ -216,6 +216,8 @@ def _step_by_step(rnn: rg.nn.RNN, x: rg.Tensor, h0: rg.Tensor) -> tuple:
 WEIGHTS = rg.randn(6, 2, 4, generator=3, dtype=np.float64)
 LOSSES = {
     "outputs": lambda steps, out, last: (out * WEIGHTS).sum(),
+    # The gradient of a sum is a read-only broadcast view: the rows only read it.
+    "sum of outputs": lambda steps, out, last: out.sum(),
     "outputs and h_n": lambda steps, out, last: (out * WEIGHTS).sum() + (last * last).sum(),
     # Backward from a middle step's own state runs only the steps up to it.
     "one step's state": lambda steps, out, last: (steps[3] * steps[3]).sum(),
@@ -249,6 +251,7 @@ def _gradients(run: Any, nonlinearity: str, losses: list[str], retain: bool) -> 
     [
         ["outputs", "outputs"],  # the second backward accumulates
         ["outputs and h_n"],
+        ["sum of outputs", "sum of outputs"],
         ["one step's state"],
         ["outputs", "one step's state"],  # rows of the first pass must not count in the second
         ["one step's state", "outputs and h_n"],

@@ -127,7 +127,7 @@ class Log(Function):
 
 def tanh_derivative(out: np.ndarray, into: np.ndarray | None = None) -> np.ndarray:
     """1 - out^2, the slope of tanh where it gave `out` (written into `into` if given: an
-    RNN takes several steps' slopes in one call)."""
+    RNN takes all its steps' slopes in one call)."""
     result = np.multiply(out, out, out=into)
     if type(result) is not np.ndarray:  # 0-d: NumPy hands back a scalar
         return 1 - result

@@ -94,9 +94,9 @@ class Linear(Function):
         adds row t; the backward writes the pre-activation's gradient into row
         t of `rows`, and step 0, whose backward runs last, returns the
         gradients of the weight and of the projection over all steps (the
-        caller promises that x is `rows.states[t]` and `out` is `rows.states[t + 1]`,
-        whose slope the backward takes). Both are used inside
-        retrograd only.
+        caller promises that x is `rows.states[t]` and `out` is
+        `rows.states[t + 1]`, whose slope the backward takes). Both are used
+        inside retrograd only.
         """
         # The later steps of a recurrent layer multiply rows of the same arrays as its step 0.
         if grad_into is None or grad_into[1] == 0:
