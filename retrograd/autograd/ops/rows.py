@@ -51,11 +51,12 @@ class GradientRows:
         self.shape = shape
         self.dtype = dtype
         self.states = states
+        # Set for each backward pass by `_start`; no pass has begun yet.
         self.array: np.ndarray | None = None
         self.incoming: np.ndarray | None = None
-        self.backward_pass = -1
         self.top: int | None = None
         self.own_rows = 0
+        self.backward_pass = -1
 
     def _start(self, incoming: np.ndarray | None) -> None:
         """Begin this backward pass's rows; `incoming`, the stack's gradient, if it has one."""
