@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from collections.abc import Callable, Hashable
@@ -53,6 +54,7 @@ def alternate(
     repeat: int = 3,
     warmup: int = 2,
     settle: int = 0,
+    collect: bool = False,
 ) -> Rounds:
     """Time every run once per round, all runs in each round, in one process.
 
@@ -62,7 +64,10 @@ def alternate(
     otherwise help or hurt it every time. With `settle`, each run first makes
     that many untimed calls in every round, so that its `repeat` timed calls
     run as in a loop of its own (warm caches); the first of them is timed
-    apart, into `Rounds.first`.
+    apart, into `Rounds.first`. With `collect`, Python's cyclic garbage
+    collector runs, untimed, before each run's calls in a round and is paused
+    during them: no run then pays for collections that another run's garbage
+    triggered (a run may turn it back on for itself).
     """
     for fn in runs.values():
         for _ in range(warmup):
@@ -74,6 +79,11 @@ def alternate(
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
             fn = runs[name]
+            paused = collect and gc.isenabled()
+            if collect:
+                gc.collect()
+            if paused:
+                gc.disable()
             for call in range(settle):
                 start = time.perf_counter()
                 fn()
@@ -83,6 +93,8 @@ def alternate(
             for _ in range(repeat):
                 fn()
             samples[name].append((time.perf_counter() - start) / repeat)
+            if paused:
+                gc.enable()
     return Rounds(samples, first)
 
 

@@ -6,12 +6,21 @@ Compares retrograd with PyTorch and micrograd when they are installed
 in Python (`Bare`: an object per op holding its result and parents, and a
 backward that walks them in reverse creation order), and with a bare NumPy
 forward.
+
+Every run is timed with Python's cyclic garbage collector paused, after a
+collection: micrograd's nodes form reference cycles, so with the collector
+on its time depends on how many objects the process holds (once PyTorch is
+imported, most of its samples take several times as long). The row
+"micrograd, collector on" shows that cost; the targets' ratios use the
+paused rows.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
@@ -83,6 +92,19 @@ def numpy_forward() -> None:
         y = y + one
 
 
+def with_collector(run: Callable[[], None]) -> Callable[[], None]:
+    """`run` with Python's cyclic garbage collector on (it is paused for the timed runs)."""
+
+    def collected() -> None:
+        gc.enable()
+        try:
+            run()
+        finally:
+            gc.disable()
+
+    return collected
+
+
 def competitors() -> dict:
     runs = {}
     try:
@@ -109,6 +131,7 @@ def competitors() -> dict:
             y.backward()
 
         runs["micrograd"] = micrograd_chain
+        runs["micrograd, collector on"] = with_collector(micrograd_chain)
     except ImportError:
         print("(micrograd not installed: pip install micrograd)")
     return runs
@@ -123,14 +146,14 @@ def main() -> None:
         "floor of a Python engine": bare_chain,
         "numpy forward only": numpy_forward,
     }
-    rounds = alternate(runs, rounds=9, repeat=5)
+    rounds = alternate(runs, rounds=9, repeat=5, collect=True)
     rows = [
         [name, f"{rounds.median(name) / CHAIN * 1e6:.2f}", f"{rounds.ratio(name, 'retrograd'):.2f}"]
         for name in runs
     ]
     print(
         f"chain of {CHAIN} additions on 1-element arrays, forward + backward, 9 alternating "
-        "rounds: median time, median of the per-round ratios"
+        "rounds, cyclic garbage collector paused: median time, median of the per-round ratios"
     )
     print_table(["engine", "us/op", "time / retrograd"], rows)
 

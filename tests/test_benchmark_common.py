@@ -1,5 +1,7 @@
 """The benchmarks' timing helpers: ratios taken within rounds, runs in rotating order."""
 
+import gc
+
 import pytest
 
 from benchmarks.common import Rounds, alternate
@@ -41,3 +43,21 @@ def test_settling_calls_are_untimed_but_the_first_is_recorded_as_cold(monkeypatc
     # A round that starts with the run that ended the one before finds it warm.
     assert rounds.first == {"a": [5.0, 5.0, 1.0], "b": [5.0, 1.0, 5.0]}
     assert alternate(runs, rounds=1, repeat=1, warmup=0).first == {}
+
+
+def test_collect_pauses_the_collector_during_the_calls_and_restores_it() -> None:
+    states: list[bool] = []
+    runs = {name: (lambda: states.append(gc.isenabled())) for name in "ab"}
+    assert gc.isenabled()
+    alternate(runs, rounds=2, repeat=2, warmup=0, settle=1, collect=True)
+    assert states == [False] * 12
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a collector the caller paused stays paused
+        alternate(runs, rounds=1, repeat=1, warmup=0, collect=True)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    states.clear()
+    alternate(runs, rounds=1, repeat=1, warmup=0)
+    assert states == [True, True]
