@@ -59,27 +59,38 @@ class Function:
 
         This is the hot path of every op, hence the inlined node and tensor setup.
         """
+        mode = grad_mode
         ctx = _new(Node)
         ctx.op = cls
         ctx.parents = inputs
         ctx.params = params
         ctx.saved = None
-        ctx.scope = grad_mode.scope
+        ctx.scope = mode.scope
         ctx.n_outputs = 1
-        ctx.created = grad_mode.mutations
+        ctx.created = mode.mutations
         ctx.seq = next_seq()
         try:
-            # Unpacking by arity avoids a generator per call on this hot path.
+            # Unpacking by arity avoids a generator per call on this hot path;
+            # a call without keyword parameters skips unpacking an empty dict.
             n = len(inputs)
             if n == 2:
-                out = cls.forward(ctx, inputs[0]._data, inputs[1]._data, **params)
+                a, b = inputs
+                if params:
+                    out = cls.forward(ctx, a._data, b._data, **params)
+                else:
+                    out = cls.forward(ctx, a._data, b._data)
+                wanted = a.requires_grad or b.requires_grad
             elif n == 1:
-                out = cls.forward(ctx, inputs[0]._data, **params)
+                a = inputs[0]
+                out = cls.forward(ctx, a._data, **params)
+                wanted = a.requires_grad
             elif n == 3:
                 a, b, c = inputs
                 out = cls.forward(ctx, a._data, b._data, c._data, **params)
+                wanted = a.requires_grad or b.requires_grad or c.requires_grad
             else:
                 out = cls.forward(ctx, *[t._data for t in inputs], **params)
+                wanted = any(t.requires_grad for t in inputs)
         except ValueError as err:
             if isinstance(err, ShapeError):
                 raise
@@ -87,13 +98,8 @@ class Function:
             raise ShapeError(
                 f"{cls.name}: operands with shapes {shapes} do not fit: {err}"
             ) from None
-        node = None
-        if grad_mode.enabled and cls.differentiable:
-            for t in inputs:
-                if t.requires_grad:
-                    node = ctx
-                    break
-        if grad_mode.anomaly:
+        node = ctx if wanted and mode.enabled and cls.differentiable else None
+        if mode.anomaly:
             check_forward(ctx, out)
         if cls.multiple_outputs:
             ctx.n_outputs = len(out)
