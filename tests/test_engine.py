@@ -141,6 +141,28 @@ def test_permute_with_negative_axes_gradient_is_the_inverse_permutation() -> Non
 
 
 # ----- grad modes, detach, requires_grad_, retain_grad -----
+@pytest.mark.parametrize(
+    ("op", "uses"),
+    [
+        (lambda ts: ts[0].tanh(), 1),
+        (lambda ts: ts[0] * ts[1], 2),
+        # The op's inputs are (condition, x, y): ts[1] is its third.
+        (lambda ts: rg.where(np.array([True, False]), ts[0], ts[1]), 2),
+        (lambda ts: rg.stack(ts), 4),
+    ],
+    ids=["one input", "two inputs", "three inputs", "four inputs"],
+)
+@pytest.mark.parametrize("position", range(4))
+def test_any_single_input_that_needs_a_gradient_records_the_op(op, uses, position) -> None:
+    tensors = [rg.tensor(np.array([0.25, 0.75])) for _ in range(4)]
+    tensors[position].requires_grad = True
+    out = op(tensors)
+    assert out.requires_grad == (position < uses)
+    if out.requires_grad:
+        out.sum().backward()
+        assert tensors[position].grad is not None
+
+
 def test_no_grad_context_records_no_graph() -> None:
     x = _leaf([1.0, 2.0])
     with rg.no_grad():
