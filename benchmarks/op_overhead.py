@@ -43,25 +43,30 @@ class Bare:
     """The least a Python graph engine records per op: the result, the parents, an order.
 
     Not an engine to use (addition only, no checks, no broadcasting): it
-    measures the floor that any engine written in Python stands on.
+    measures the floor that any engine written in Python stands on. Like
+    every engine it sums gradients only into the values that need one (the
+    chain's constant needs none).
     """
 
-    __slots__ = ("data", "parents", "seq")
+    __slots__ = ("data", "parents", "requires_grad", "seq")
 
-    def __init__(self, data: np.ndarray, parents: tuple = ()) -> None:
+    def __init__(self, data: np.ndarray, parents: tuple = (), requires_grad: bool = False) -> None:
         self.data = data
         self.parents = parents
+        self.requires_grad = requires_grad
         self.seq = next_seq()
 
     def __add__(self, other: Bare) -> Bare:
-        return Bare(self.data + other.data, (self, other))
+        needed = self.requires_grad or other.requires_grad
+        return Bare(self.data + other.data, (self, other), needed)
 
 
 next_seq = itertools.count().__next__
 
 
 def bare_backward(root: Bare) -> dict[int, np.ndarray]:
-    """Gradients of every node: a graph walk, creation order reversed, sums in a dict."""
+    """Gradients of every node that needs one: a graph walk, creation order reversed,
+    sums in a dict."""
     seen, frontier = {id(root): root}, [root]
     while frontier:
         for parent in frontier.pop().parents:
@@ -72,13 +77,14 @@ def bare_backward(root: Bare) -> dict[int, np.ndarray]:
     for node in sorted(seen.values(), key=lambda n: n.seq, reverse=True):
         grad = grads.get(id(node))
         for parent in node.parents:
-            current = grads.get(id(parent))
-            grads[id(parent)] = grad if current is None else current + grad
+            if parent.requires_grad:
+                current = grads.get(id(parent))
+                grads[id(parent)] = grad if current is None else current + grad
     return grads
 
 
 def bare_chain() -> None:
-    x, one = Bare(np.ones(1)), Bare(np.ones(1))
+    x, one = Bare(np.ones(1), requires_grad=True), Bare(np.ones(1))
     y = x
     for _ in range(CHAIN):
         y = y + one
