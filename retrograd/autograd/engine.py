@@ -12,6 +12,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy import ndarray  # by name, for the gradient loop: see `retrograd.autograd.function`
 
 from retrograd.autograd.anomaly import check_backward
 from retrograd.autograd.graph import FREED, Node, ShapeError, gc_paused, grad_mode, written_after
@@ -59,7 +60,7 @@ def sum_to(grad: np.ndarray, shape: tuple[int, ...], op: str = "") -> np.ndarray
 def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a + b as a new array (NumPy returns a scalar, not an array, for two 0-d arrays)."""
     total = a + b
-    return total if type(total) is np.ndarray else np.asarray(total)
+    return total if type(total) is ndarray else np.asarray(total)
 
 
 class PendingSum:
@@ -276,7 +277,7 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
                 continue
             data = parent._data
             parent_node = parent._node
-            if type(parent_grad) is not np.ndarray:
+            if type(parent_grad) is not ndarray:
                 if not isinstance(parent_grad, PendingSum):
                     parent_grad = np.asarray(parent_grad)
                 elif (

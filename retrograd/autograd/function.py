@@ -12,6 +12,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+# By name: Python does not cache attribute loads from numpy's module (which defines a
+# module __getattr__), and every op tests its output's type (0.03 us per op).
+from numpy import ndarray
+
 from retrograd.autograd.anomaly import check_forward
 from retrograd.autograd.graph import Node, ShapeError, grad_mode, next_seq
 from retrograd.autograd.tensor import Tensor
@@ -106,11 +110,11 @@ class Function:
             make = Tensor._make
             return tuple(
                 [
-                    make(o if type(o) is np.ndarray else np.asarray(o), node, i)
+                    make(o if type(o) is ndarray else np.asarray(o), node, i)
                     for i, o in enumerate(out)
                 ]
             )
-        if type(out) is not np.ndarray:
+        if type(out) is not ndarray:
             out = np.asarray(out)  # NumPy reductions to 0-d return scalars, not arrays
         t = _new(Tensor)
         t._data = out
