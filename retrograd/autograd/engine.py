@@ -185,6 +185,17 @@ def _deposit(tensor: Tensor, grad: np.ndarray, owned: bool) -> None:
         tensor.grad = _sum(tensor.grad, grad)
 
 
+def _retain(retained: dict[Node, list[Tensor]], node: Node, tensor: Tensor) -> None:
+    """Note that `tensor`, an output of `node`, keeps its gradient (each tensor once).
+
+    Apart from the gradient loop: a generator there would turn the loop's
+    variable into a cell, slower to read on every step.
+    """
+    group = retained.setdefault(node, [])
+    if all(t is not tensor for t in group):
+        group.append(tensor)
+
+
 def _check_versions(node: Node) -> None:
     """Refuse to differentiate through a node whose inputs or saved values changed in place
     after it was made (directly, or through a view or detached tensor sharing their memory)."""
@@ -295,9 +306,7 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
                 _add_leaf(leaves, parent, parent_grad)
                 continue
             if parent._retains_grad:
-                group = retained.setdefault(parent_node, [])
-                if all(t is not parent for t in group):
-                    group.append(parent)
+                _retain(retained, parent_node, parent)
             if parent_node.op.multiple_outputs or parent_node in grads:
                 _add_output(grads, parent, parent_grad)
             else:  # the first gradient for this output: nothing to sum, no call

@@ -107,13 +107,7 @@ class Function:
             check_forward(ctx, out)
         if cls.multiple_outputs:
             ctx.n_outputs = len(out)
-            make = Tensor._make
-            return tuple(
-                [
-                    make(o if type(o) is ndarray else np.asarray(o), node, i)
-                    for i, o in enumerate(out)
-                ]
-            )
+            return _outputs(out, node)
         if type(out) is not ndarray:
             out = np.asarray(out)  # NumPy reductions to 0-d return scalars, not arrays
         t = _new(Tensor)
@@ -126,6 +120,18 @@ class Function:
         t._index = 0
         t._retains_grad = False
         return t
+
+
+def _outputs(arrays: Any, node: Node | None) -> tuple[Tensor, ...]:
+    """The tensors of a multiple-output op's arrays.
+
+    Apart from `apply`: a comprehension there would turn the variables it
+    reads into cells, which every op would pay for.
+    """
+    make = Tensor._make
+    return tuple(
+        [make(o if type(o) is ndarray else np.asarray(o), node, i) for i, o in enumerate(arrays)]
+    )
 
 
 _new = object.__new__
