@@ -26,19 +26,24 @@ if TYPE_CHECKING:
 def topological_order(roots: Iterable[Tensor]) -> list[Node]:
     """Every node that the roots depend on, each after all of its parents.
 
-    A plain graph walk collects the nodes; creation order sorts them, since a
-    node is always made after the nodes of its inputs.
+    A breadth-first walk collects the nodes; creation order sorts them, since
+    a node is always made after the nodes of its inputs. The walk meets them
+    in nearly reverse creation order, which the sort takes in one pass.
     """
-    seen = {t._node for t in roots if t._node is not None}
-    frontier = list(seen)
-    while frontier:
-        node = frontier.pop()
+    order: list[Node] = []
+    seen: set[Node] = set()
+    for t in roots:
+        if t._node is not None and t._node not in seen:
+            seen.add(t._node)
+            order.append(t._node)
+    for node in order:  # grows while it is walked
         for parent in node.parents:
             parent_node = parent._node
             if parent_node is not None and parent_node not in seen:
                 seen.add(parent_node)
-                frontier.append(parent_node)
-    return sorted(seen, key=_creation)
+                order.append(parent_node)
+    order.sort(key=_creation)
+    return order
 
 
 _creation = attrgetter("seq")
