@@ -32,10 +32,11 @@ def topological_order(roots: Iterable[Tensor]) -> list[Node]:
     """
     order: list[Node] = []
     seen: set[Node] = set()
-    for t in roots:
-        if t._node is not None and t._node not in seen:
-            seen.add(t._node)
-            order.append(t._node)
+    for root in roots:
+        node = root._node
+        if node is not None and node not in seen:
+            seen.add(node)
+            order.append(node)
     for node in order:  # grows while it is walked
         for parent in node.parents:
             parent_node = parent._node
