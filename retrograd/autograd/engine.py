@@ -8,6 +8,7 @@ shape in exactly one place (`sum_to`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from heapq import heappop, heappush
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -258,17 +259,20 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
     mutations = grad_mode.mutations
     grads: dict[Node, Any] = {}
     leaves: dict[int, list] = {}
+    # The nodes holding a gradient, latest first: a node's outputs are used only by
+    # later nodes, so when it comes first, every gradient it will get is in.
+    pending: list[tuple[int, Node]] = []
     if root._node is None:
         _add_leaf(leaves, root, grad)
     else:
         _add_output(grads, root, grad)
+        pending.append((-root._node.seq, root._node))
     retained: dict[Node, list[Tensor]] = {}
     if root._retains_grad and root._node is not None:
         retained[root._node] = [root]
-    for node in reversed(topological_order([root])):
-        node_grad = grads.pop(node, None)
-        if node_grad is None:
-            continue
+    while pending:
+        node = heappop(pending)[1]
+        node_grad = grads.pop(node)
         if node.saved is FREED:
             raise RuntimeError(
                 f"backward(): the graph through op {node.op.name!r} was already freed by an "
@@ -313,10 +317,14 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
                 continue
             if parent._retains_grad:
                 _retain(retained, parent_node, parent)
-            if parent_node.op.multiple_outputs or parent_node in grads:
+            if parent_node in grads:
+                _add_output(grads, parent, parent_grad)
+                continue
+            if parent_node.op.multiple_outputs:
                 _add_output(grads, parent, parent_grad)
             else:  # the first gradient for this output: nothing to sum, no call
                 grads[parent_node] = parent_grad
+            heappush(pending, (-parent_node.seq, parent_node))
     # A leaf may keep the array it was handed unless that array is read-only (a
     # broadcast view) or shares memory with another leaf's (e.g. views from `stack`).
     bases: set[int] = set()
