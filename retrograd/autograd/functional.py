@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import ops
+from retrograd.autograd.function import record
 from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.ops.linalg import check_classes
 from retrograd.autograd.tensor import Tensor, as_array
@@ -33,7 +34,7 @@ def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
         for s in shapes
     ):
         raise ShapeError(f"concat: shapes {shapes} differ outside axis {axis}")
-    return ops.Concat.apply(*parts, axis=axis)
+    return record(ops.Concat, tuple(parts), {"axis": axis})
 
 
 cat = concat
@@ -44,7 +45,7 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     parts = _tensors(tensors, "stack")
     if len({t.shape for t in parts}) != 1:
         raise ShapeError(f"stack: all shapes must be equal, got {[t.shape for t in parts]}")
-    return ops.Stack.apply(*parts, axis=axis)
+    return record(ops.Stack, tuple(parts), {"axis": axis})
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
@@ -53,17 +54,17 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     if cond.dtype != np.bool_:
         raise TypeError(f"where(): condition must be boolean, got dtype {cond.dtype}")
     x, y = _pair(x, y)
-    return ops.Where.apply(cond, x, y)
+    return record(ops.Where, (cond, x, y))
 
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum; ties split the gradient in half (as PyTorch)."""
-    return ops.Maximum.apply(*_pair(a, b))
+    return record(ops.Maximum, _pair(a, b))
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum; ties split the gradient in half (as PyTorch)."""
-    return ops.Minimum.apply(*_pair(a, b))
+    return record(ops.Minimum, _pair(a, b))
 
 
 def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
@@ -78,7 +79,7 @@ def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 def take(weight: Tensor, indices: Any) -> Tensor:
     """Rows of `weight` at integer `indices` (any shape): the embedding lookup."""
     index = indices if isinstance(indices, Tensor) else Tensor._make(as_array(indices), None, 0)
-    return ops.Take.apply(weight, index)
+    return record(ops.Take, (weight, index))
 
 
 def linear(
@@ -112,7 +113,7 @@ def linear(
     if out is not None:
         _check_out(out, x, weight, bias, residual)
         params["out"] = out
-    return ops.Linear.apply(*inputs, **params)
+    return record(ops.Linear, inputs, params)
 
 
 def one_hot_linear(indices: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -126,7 +127,7 @@ def one_hot_linear(indices: Any, weight: Tensor, bias: Tensor | None = None) -> 
     """
     index = indices if isinstance(indices, Tensor) else Tensor._make(as_array(indices), None, 0)
     inputs = (index, weight) if bias is None else (index, weight, bias)
-    return ops.OneHotLinear.apply(*inputs)
+    return record(ops.OneHotLinear, inputs)
 
 
 def _check_out(out: Any, x: Tensor, weight: Tensor, bias: Any, residual: Any) -> None:
@@ -167,11 +168,15 @@ def cross_entropy(
         classes = logits.shape[1]
         logits = logits.permute(0, *range(2, logits.ndim), 1).reshape(-1, classes)
         flat_target = Tensor._make(target_t.data.reshape(-1), None, 0)
-        out = ops.CrossEntropy.apply(
-            logits, flat_target, ignore_index=ignore_index, reduction=reduction
+        out = record(
+            ops.CrossEntropy,
+            (logits, flat_target),
+            {"ignore_index": ignore_index, "reduction": reduction},
         )
         return out.reshape(target_t.shape) if reduction == "none" else out
-    return ops.CrossEntropy.apply(logits, target_t, ignore_index=ignore_index, reduction=reduction)
+    return record(
+        ops.CrossEntropy, (logits, target_t), {"ignore_index": ignore_index, "reduction": reduction}
+    )
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

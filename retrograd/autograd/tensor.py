@@ -277,7 +277,7 @@ class Tensor:
             return self
         if dtype.kind != "f":
             return Tensor._make(self.data.astype(dtype), None, 0)
-        return ops.Cast.apply(self, dtype=dtype)
+        return record(ops.Cast, (self,), {"dtype": dtype})
 
     def float(self) -> Tensor:
         return self.astype(np.float32)
@@ -295,48 +295,48 @@ class Tensor:
         return Tensor._make(as_array(other), None, 0)
 
     def __add__(self, other: Any) -> Tensor:
-        return ops.Add.apply(self, other if type(other) is Tensor else self._operand(other))
+        return record(ops.Add, (self, other if type(other) is Tensor else self._operand(other)))
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.Add.apply(self._operand(other), self)
+        return record(ops.Add, (self._operand(other), self))
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(self, other if type(other) is Tensor else self._operand(other))
+        return record(ops.Sub, (self, other if type(other) is Tensor else self._operand(other)))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(self._operand(other), self)
+        return record(ops.Sub, (self._operand(other), self))
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(self, other if type(other) is Tensor else self._operand(other))
+        return record(ops.Mul, (self, other if type(other) is Tensor else self._operand(other)))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(self._operand(other), self)
+        return record(ops.Mul, (self._operand(other), self))
 
     def __truediv__(self, other: Any) -> Tensor:
         if isinstance(other, int | float) and self.data.dtype.kind == "f":
             return self * (1.0 / other)
-        return ops.Div.apply(self, self._operand(other))
+        return record(ops.Div, (self, self._operand(other)))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(self._operand(other), self)
+        return record(ops.Div, (self._operand(other), self))
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return ops.Pow.apply(self, self._operand(exponent))
+        return record(ops.Pow, (self, self._operand(exponent)))
 
     def __rpow__(self, base: Any) -> Tensor:
-        return ops.Pow.apply(self._operand(base), self)
+        return record(ops.Pow, (self._operand(base), self))
 
     def __neg__(self) -> Tensor:
-        return ops.Neg.apply(self)
+        return record(ops.Neg, (self,))
 
     def __matmul__(self, other: Any) -> Tensor:
-        return ops.Matmul.apply(self, self._operand(other))
+        return record(ops.Matmul, (self, self._operand(other)))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.Matmul.apply(self._operand(other), self)
+        return record(ops.Matmul, (self._operand(other), self))
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.GetItem.apply(self, index=_plain_index(index))
+        return record(ops.GetItem, (self,), {"index": _plain_index(index)})
 
     # Comparisons give tensors without gradient.
     def _compare(self, other: Any, fn: Any) -> Tensor:
@@ -362,37 +362,39 @@ class Tensor:
 
     # ----- elementwise functions -----
     def exp(self) -> Tensor:
-        return ops.Exp.apply(self)
+        return record(ops.Exp, (self,))
 
     def log(self) -> Tensor:
-        return ops.Log.apply(self)
+        return record(ops.Log, (self,))
 
     def sqrt(self) -> Tensor:
         return self**0.5
 
     def tanh(self) -> Tensor:
-        return ops.Tanh.apply(self)
+        return record(ops.Tanh, (self,))
 
     def sigmoid(self) -> Tensor:
-        return ops.Sigmoid.apply(self)
+        return record(ops.Sigmoid, (self,))
 
     def relu(self) -> Tensor:
-        return ops.Relu.apply(self)
+        return record(ops.Relu, (self,))
 
     def abs(self) -> Tensor:
-        return ops.Abs.apply(self)
+        return record(ops.Abs, (self,))
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Limit values to [min, max]; the gradient flows where the input was inside."""
         if min is None and max is None:
             raise ValueError("clip(): give at least one of min and max")
-        return ops.Clip.apply(self, low=min, high=max)
+        return record(ops.Clip, (self,), {"low": min, "high": max})
 
     clamp = clip
 
     # ----- reductions -----
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ops.Sum.apply(self, axis=_axes(axis, self.ndim, "sum"), keepdims=keepdims)
+        return record(
+            ops.Sum, (self,), {"axis": _axes(axis, self.ndim, "sum"), "keepdims": keepdims}
+        )
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         axes = _axes(axis, self.ndim, "mean")
@@ -409,15 +411,19 @@ class Tensor:
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Largest value; ties share the gradient equally (as torch.amax)."""
-        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
+        return record(
+            ops.Max, (self,), {"axis": _axes(axis, self.ndim, "max"), "keepdims": keepdims}
+        )
 
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return -((-self).max(axis, keepdims))
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """log(sum(exp(x))) without overflow."""
-        return ops.LogSumExp.apply(
-            self, axis=_axes(axis, self.ndim, "logsumexp"), keepdims=keepdims
+        return record(
+            ops.LogSumExp,
+            (self,),
+            {"axis": _axes(axis, self.ndim, "logsumexp"), "keepdims": keepdims},
         )
 
     def log_softmax(self, axis: int = -1) -> Tensor:
@@ -433,7 +439,7 @@ class Tensor:
 
     # ----- shape -----
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        return ops.Reshape.apply(self, shape=_shape_arg(shape))
+        return record(ops.Reshape, (self,), {"shape": _shape_arg(shape)})
 
     view = reshape
 
@@ -441,7 +447,7 @@ class Tensor:
         return self.reshape(-1)
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
-        return ops.Permute.apply(self, axes=_shape_arg(axes))
+        return record(ops.Permute, (self,), {"axes": _shape_arg(axes)})
 
     def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
         """Swap two axes (the last two by default)."""
@@ -450,10 +456,10 @@ class Tensor:
         (axis1,) = _axes(axis1, ndim, "transpose")
         axes = list(range(ndim))
         axes[axis0], axes[axis1] = axis1, axis0
-        return ops.Permute.apply(self, axes=tuple(axes))
+        return record(ops.Permute, (self,), {"axes": tuple(axes)})
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
-        return ops.BroadcastTo.apply(self, shape=_shape_arg(shape))
+        return record(ops.BroadcastTo, (self,), {"shape": _shape_arg(shape)})
 
     broadcast_to = expand
 
@@ -473,7 +479,9 @@ class Tensor:
     def unbind(self, axis: int = 0) -> tuple[Tensor, ...]:
         """The slices along `axis`, with that axis removed (one op, one node)."""
         (axis,) = _axes(axis, self.ndim, "unbind")
-        return ops.Split.apply(self, sizes=(1,) * self.shape[axis], axis=axis, squeeze=True)
+        return record(
+            ops.Split, (self,), {"sizes": (1,) * self.shape[axis], "axis": axis, "squeeze": True}
+        )
 
     def split(self, split_size: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
         """Pieces of `split_size` along `axis` (the last may be smaller), or of the given sizes."""
@@ -489,7 +497,7 @@ class Tensor:
             sizes = list(split_size)
             if sum(sizes) != length:
                 raise ValueError(f"split(): sizes {sizes} do not add up to axis length {length}")
-        return ops.Split.apply(self, sizes=tuple(sizes), axis=axis, squeeze=False)
+        return record(ops.Split, (self,), {"sizes": tuple(sizes), "axis": axis, "squeeze": False})
 
 
 def _shape_arg(args: tuple) -> tuple[int, ...]:
@@ -537,4 +545,6 @@ def _assign(target: np.ndarray, value: Any, out: np.ndarray, casting: str) -> No
 
 _new_tensor = object.__new__
 
-from retrograd.autograd import ops  # noqa: E402  (ops need Tensor defined first)
+# Ops and their runner need Tensor defined first.
+from retrograd.autograd import ops  # noqa: E402
+from retrograd.autograd.function import record  # noqa: E402

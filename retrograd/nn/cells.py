@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import Tensor, as_generator, linear
+from retrograd.autograd.function import record
 from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.ops import Linear
 from retrograd.autograd.ops.rows import GradientRows
@@ -44,13 +45,16 @@ def rnn_step(
     is applied directly (as `linear` would): this runs once per time step.
     """
     inputs = (h, w_hh, x_proj) if b_hh is None else (h, w_hh, b_hh, x_proj)
-    return Linear.apply(
-        *inputs,
-        residual=True,
-        activation="relu" if relu else "tanh",
-        out=out,
-        weight_t=w_hh_t,
-        grad_into=grad_into,
+    return record(
+        Linear,
+        inputs,
+        {
+            "residual": True,
+            "activation": "relu" if relu else "tanh",
+            "out": out,
+            "weight_t": w_hh_t,
+            "grad_into": grad_into,
+        },
     )
 
 
@@ -67,7 +71,7 @@ def lstm_step(
     `w_hh_t` as for `rnn_step`.
     """
     inputs = (h, w_hh, x_proj) if b_hh is None else (h, w_hh, b_hh, x_proj)
-    gates = Linear.apply(*inputs, residual=True, weight_t=w_hh_t)
+    gates = record(Linear, inputs, {"residual": True, "weight_t": w_hh_t})
     i, f, g, o = gates.split(h.shape[1], axis=1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     return o.sigmoid() * c.tanh(), c
@@ -88,7 +92,7 @@ def gru_step(
     """
     hidden = h.shape[1]
     inputs = (h, w_hh) if b_hh is None else (h, w_hh, b_hh)
-    h_rz, h_n = Linear.apply(*inputs, weight_t=w_hh_t).split((2 * hidden, hidden), axis=1)
+    h_rz, h_n = record(Linear, inputs, {"weight_t": w_hh_t}).split((2 * hidden, hidden), axis=1)
     r, z = (x_rz + h_rz).sigmoid().split(hidden, axis=1)
     n = (x_n + r * h_n).tanh()
     return n + z * (h - n)

@@ -38,6 +38,7 @@ from retrograd.autograd import (
     stack,
     time_steps,
 )
+from retrograd.autograd.function import record
 from retrograd.autograd.graph import ShapeError, gc_paused
 from retrograd.autograd.ops import Stack
 from retrograd.autograd.ops.linalg import transposed
@@ -128,7 +129,7 @@ class _Recurrent(Module):
                 outputs, final, buffers = self._layer(
                     proj, initial[k], w_hh, None if fold else b_hh, w_hh_t
                 )
-                layer_input = Stack.apply(*outputs, axis=0, **buffers)
+                layer_input = record(Stack, tuple(outputs), {"axis": 0, **buffers})
             finals.append(final)
             if self.retain_hidden_grads:
                 for t, h in enumerate(outputs):
