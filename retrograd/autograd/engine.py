@@ -1,4 +1,4 @@
-"""The backward pass: one iterative topological order and one gradient walk.
+"""The backward pass, a gradient walk in reverse creation order; the graph's topological order.
 
 No recursion anywhere, so a chain of 100,000 ops backpropagates at Python's
 default recursion limit. Broadcast gradients are reduced to each input's
