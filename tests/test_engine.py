@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd.autograd import ShapeError, cross_entropy, is_grad_enabled, scope
+from retrograd.autograd import Function, ShapeError, cross_entropy, is_grad_enabled, scope
 
 
 def _leaf(data: object, dtype: object = np.float64) -> rg.Tensor:
@@ -395,6 +395,28 @@ def test_scope_restored_after_exception() -> None:
         y = x * 2.0
     assert y.grad_fn.scope == "outer"
     assert (x * 2.0).grad_fn.scope is None
+
+
+def test_backward_visits_no_node_that_receives_no_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(ctx: object, grad: np.ndarray) -> tuple:
+        raise AssertionError("backward of a node that received no gradient")
+
+    def first_only(ctx: object, grad: np.ndarray) -> tuple:
+        return grad, None
+
+    monkeypatch.setattr(Function.registry["exp"], "backward", staticmethod(never))
+    monkeypatch.setattr(Function.registry["sub"], "backward", staticmethod(first_only))
+    x = _leaf([1.0, 2.0])
+    (x - x.exp()).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+
+
+def test_params_of_an_op_without_parameters_are_empty_and_read_only() -> None:
+    params = (_leaf([1.0]) + 1.0).grad_fn.params
+    assert dict(params) == {}
+    with pytest.raises(TypeError):
+        params["axis"] = 0  # shared by every such node: a write would reach them all
+    assert (_leaf([[1.0]]).sum(axis=0)).grad_fn.params == {"axis": (0,), "keepdims": False}
 
 
 def test_node_parents_are_ordered_and_keep_duplicates() -> None:
