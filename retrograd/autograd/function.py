@@ -58,7 +58,7 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def label(cls, params: dict[str, Any]) -> str:
+    def label(cls, params: Mapping[str, Any]) -> str:
         """The op's name in graph drawings (an op may add its parameters)."""
         return cls.name
 

@@ -6,7 +6,7 @@ import functools
 import gc
 import itertools
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -122,7 +122,7 @@ class Node:
 
     op: type[Function]
     parents: tuple[Tensor, ...]
-    params: dict[str, Any]
+    params: Mapping[str, Any]
     saved: Any
     scope: str | None
     n_outputs: int

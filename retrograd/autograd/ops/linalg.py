@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from retrograd.autograd.engine import OuterProducts, RowSums
@@ -170,7 +173,7 @@ class Linear(Function):
         return (grad_x, grad_w, grad_b, grad) if residual else (grad_x, grad_w, grad_b)
 
     @classmethod
-    def label(cls, params: dict) -> str:
+    def label(cls, params: Mapping[str, Any]) -> str:
         activation = params.get("activation")
         return cls.name if activation is None else f"{cls.name}+{activation}"
 
