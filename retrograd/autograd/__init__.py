@@ -16,7 +16,7 @@ from retrograd.autograd.creation import (
     zeros_like,
 )
 from retrograd.autograd.drawing import to_dot
-from retrograd.autograd.engine import sum_to, topological_order
+from retrograd.autograd.engine import sum_to
 from retrograd.autograd.function import Function
 from retrograd.autograd.functional import (
     cat,
@@ -42,6 +42,7 @@ from retrograd.autograd.graph import (
     no_grad,
     scope,
     time_steps,
+    topological_order,
 )
 from retrograd.autograd.rendering import render
 

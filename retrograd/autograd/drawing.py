@@ -28,9 +28,8 @@ from retrograd.autograd.dot_text import (
     tensor_kind,
     tensor_label,
 )
-from retrograd.autograd.engine import topological_order
 from retrograd.autograd.gradient_flow import StepKey, as_tensors, hidden_state_norms, step_of
-from retrograd.autograd.graph import Node
+from retrograd.autograd.graph import Node, topological_order
 from retrograd.autograd.tensor import Tensor
 
 if TYPE_CHECKING:

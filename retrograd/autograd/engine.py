@@ -1,4 +1,4 @@
-"""The backward pass, a gradient walk in reverse creation order; the graph's topological order.
+"""The backward pass: one gradient walk, in reverse creation order.
 
 No recursion anywhere, so a chain of 100,000 ops backpropagates at Python's
 default recursion limit. Broadcast gradients are reduced to each input's
@@ -7,9 +7,7 @@ shape in exactly one place (`sum_to`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from heapq import heappop, heappush
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,33 +20,6 @@ from retrograd.autograd.sums import matrix_sum
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
-
-
-def topological_order(roots: Iterable[Tensor]) -> list[Node]:
-    """Every node that the roots depend on, each after all of its parents.
-
-    A breadth-first walk collects the nodes; creation order sorts them, since
-    a node is always made after the nodes of its inputs. The walk meets them
-    in nearly reverse creation order, which the sort takes in one pass.
-    """
-    order: list[Node] = []
-    seen: set[Node] = set()
-    for root in roots:
-        node = root._node
-        if node is not None and node not in seen:
-            seen.add(node)
-            order.append(node)
-    for node in order:  # grows while it is walked
-        for parent in node.parents:
-            parent_node = parent._node
-            if parent_node is not None and parent_node not in seen:
-                seen.add(parent_node)
-                order.append(parent_node)
-    order.sort(key=_creation)
-    return order
-
-
-_creation = attrgetter("seq")
 
 
 def sum_to(grad: np.ndarray, shape: tuple[int, ...], op: str = "") -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from retrograd.autograd.engine import topological_order
+from retrograd.autograd.graph import topological_order
 from retrograd.autograd.tensor import Tensor
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Graph records and recording state: `Node`, grad mode, `no_grad`, scopes."""
+"""Graph records and recording state: `Node`, the graph's order, grad mode, `no_grad`, scopes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import functools
 import gc
 import itertools
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -134,6 +135,33 @@ class Node:
         shapes = ", ".join(str(p.shape) for p in self.parents)
         scope = f" scope={self.scope!r}" if self.scope else ""
         return f"<Node {self.op.name}({shapes}){scope}>"
+
+
+def topological_order(roots: Iterable[Tensor]) -> list[Node]:
+    """Every node that the roots depend on, each after all of its parents.
+
+    A breadth-first walk collects the nodes; creation order sorts them, since
+    a node is always made after the nodes of its inputs. The walk meets them
+    in nearly reverse creation order, which the sort takes in one pass.
+    """
+    order: list[Node] = []
+    seen: set[Node] = set()
+    for root in roots:
+        node = root._node
+        if node is not None and node not in seen:
+            seen.add(node)
+            order.append(node)
+    for node in order:  # grows while it is walked
+        for parent in node.parents:
+            parent_node = parent._node
+            if parent_node is not None and parent_node not in seen:
+                seen.add(parent_node)
+                order.append(parent_node)
+    order.sort(key=_creation)
+    return order
+
+
+_creation = attrgetter("seq")
 
 
 class no_grad:
