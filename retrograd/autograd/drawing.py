@@ -1,6 +1,6 @@
 """Computation graphs as Graphviz DOT text: a pure function of the graph, with stable ids.
 
-`to_dot(loss)` walks the engine's own iterative topological order (so a
+`to_dot(loss)` walks the graph's iterative topological order (so a
 graph of any depth draws) and writes one DOT node per op and per leaf or
 output tensor. Ids are `n0, n1, ...` in traversal order, never `id()`, so
 the same graph always gives the same text. Nodes recorded under a scope
