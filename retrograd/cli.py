@@ -156,7 +156,7 @@ def _train(args: argparse.Namespace) -> None:
     result = trainer.run()
     if result.history:
         print(f"\nfinal sample: {trainer.sample(config.sample_prefix, 2 * config.sample_length)}")
-    print(f"checkpoint: {result.checkpoint}")
+    print(f"checkpoint: {result.checkpoint or 'none written'}")
 
 
 def _generate(args: argparse.Namespace) -> None:

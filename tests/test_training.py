@@ -12,7 +12,6 @@ from retrograd.models.training import (
     Trainer,
     TrainingError,
     load_checkpoint,
-    model_from_checkpoint,
     sample_text,
 )
 from retrograd.serialization import CheckpointError, save
@@ -67,7 +66,7 @@ def test_training_lowers_perplexity_and_writes_metrics_and_checkpoint(corpus, tm
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
     assert all(json.loads(line)["tokens_per_second"] > 0 for line in lines)
     ckpt = load_checkpoint(tmp_path / "run" / CHECKPOINT)
-    assert ckpt["epoch"] == 4 and ckpt["interrupted"] is False
+    assert ckpt["epoch"] == 4
     assert len(result.samples) == 4 and all(s.startswith("time traveller") for s in result.samples)
 
 
@@ -121,24 +120,61 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(corpus, tmp_path, 
         np.testing.assert_array_equal(kept["model"][name], array)
 
 
-def test_keyboard_interrupt_saves_a_loadable_checkpoint(corpus, tmp_path, monkeypatch):
-    trainer = Trainer(small_config(corpus, tmp_path / "run", epochs=3), log=quiet)
+def interrupt_at_step(trainer, monkeypatch, at):
+    """Make the trainer's `at`-th optimizer step raise KeyboardInterrupt, as Ctrl-C would."""
     honest = trainer.optimizer.step
     calls = {"n": 0}
 
     def interrupting_step():
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] == at:
             raise KeyboardInterrupt
         honest()
 
     monkeypatch.setattr(trainer.optimizer, "step", interrupting_step)
+
+
+def test_interrupt_in_the_first_epoch_writes_no_checkpoint(corpus, tmp_path, monkeypatch):
+    lines = []
+    trainer = Trainer(small_config(corpus, tmp_path / "run", epochs=3), log=lines.append)
+    interrupt_at_step(trainer, monkeypatch, 4)
     result = trainer.run()
-    assert result.interrupted
-    ckpt = load_checkpoint(tmp_path / "run" / CHECKPOINT)
-    assert ckpt["interrupted"] is True and ckpt["epoch"] == 0
-    model, vocab, config = model_from_checkpoint(tmp_path / "run" / CHECKPOINT)
-    assert len(vocab) == model.vocab_size and config.hidden_size == 16
+    assert result.interrupted and result.checkpoint is None and not result.history
+    assert not (tmp_path / "run" / CHECKPOINT).exists()
+    assert "no checkpoint written" in lines[-1]
+
+
+def test_interrupted_epoch_is_repeated_on_resume_exactly(corpus, tmp_path, monkeypatch):
+    straight = Trainer(small_config(corpus, tmp_path / "straight", epochs=3), log=quiet)
+    straight.run()
+    lines = []
+    first = Trainer(small_config(corpus, tmp_path / "run", epochs=3), log=lines.append)
+    per_epoch = len(first.batches)
+    interrupt_at_step(first, monkeypatch, per_epoch + per_epoch // 2)  # mid epoch 2
+    result = first.run()
+    assert result.interrupted and [r["epoch"] for r in result.history] == [1]
+    kept = load_checkpoint(tmp_path / "run" / CHECKPOINT)
+    assert kept["epoch"] == 1 and "after epoch 1; --resume starts epoch 2" in lines[-1]
+
+    resumed = Trainer(small_config(corpus, tmp_path / "run", epochs=3), log=quiet)
+    resumed.resume()
+    resumed.run()
+    assert resumed.tokens_seen == straight.tokens_seen
+    assert [r["train_perplexity"] for r in resumed.result.history] == [
+        r["train_perplexity"] for r in straight.result.history
+    ]
+    for name, array in straight.model.state_dict().items():
+        np.testing.assert_array_equal(resumed.model.state_dict()[name], array)
+
+
+def test_resume_with_nothing_left_to_train_says_so(corpus, tmp_path):
+    Trainer(small_config(corpus, tmp_path / "run", epochs=1), log=quiet).run()
+    lines = []
+    again = Trainer(small_config(corpus, tmp_path / "run", epochs=1), log=lines.append)
+    again.resume()
+    result = again.run()
+    assert "nothing to train: 1 epochs done, --epochs is 1" in lines[-1]
+    assert result.checkpoint == tmp_path / "run" / CHECKPOINT
 
 
 def test_token_budget_stops_training(corpus, tmp_path):

@@ -99,11 +99,12 @@ class Trainer:
                 self.data.train, config.batch_size, config.num_steps, config.scheme, self.rng
             )
         self.epoch = 0
+        self.saved_epoch: int | None = None  # the epoch of the checkpoint on disk
         self.tokens_seen = 0
         self.result = TrainResult()
 
     # ----- checkpoints -----
-    def state(self, interrupted: bool = False) -> dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "config": self.config.to_dict(),
@@ -115,14 +116,15 @@ class Trainer:
             "epoch": self.epoch,
             "tokens_seen": self.tokens_seen,
             "history": self.result.history,
-            "interrupted": interrupted,
         }
 
-    def save(self, interrupted: bool = False) -> Path:
+    def save(self) -> Path:
+        """Write the state after a finished epoch (checkpoints hold only such states)."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / CHECKPOINT
-        save(self.state(interrupted), path)
+        save(self.state(), path)
         self.result.checkpoint = path
+        self.saved_epoch = self.epoch
         return path
 
     def resume(self, path: str | Path | None = None) -> None:
@@ -145,11 +147,25 @@ class Trainer:
         self.epoch = int(ckpt["epoch"])
         self.tokens_seen = int(ckpt["tokens_seen"])
         self.result.history = list(ckpt["history"])
+        self.result.checkpoint = path
+        self.saved_epoch = self.epoch
         self.log(f"resumed from {path} after epoch {self.epoch}")
 
     # ----- the loop -----
     def run(self) -> TrainResult:
+        """Train up to `config.epochs` (or the token budget), saving after every epoch.
+
+        An interrupted epoch is not saved: its weights may be half-updated,
+        and resuming mid-epoch would not reproduce the uninterrupted run.
+        The checkpoint of the last finished epoch stays, and `resume`
+        repeats the interrupted epoch from it exactly.
+        """
         config = self.config
+        if self.epoch >= config.epochs:
+            self.log(
+                f"nothing to train: {self.epoch} epochs done, --epochs is {config.epochs} "
+                "(raise it to continue)"
+            )
         try:
             while self.epoch < config.epochs and not self._budget_spent():
                 record = self._train_epoch()
@@ -157,9 +173,14 @@ class Trainer:
                 record.update(epoch=self.epoch)
                 self._end_of_epoch(record)
         except KeyboardInterrupt:
-            path = self.save(interrupted=True)
-            self.log(f"interrupted: saved {path} (resume continues from epoch {self.epoch + 1})")
             self.result.interrupted = True
+            if self.saved_epoch is None:
+                self.log("interrupted before the first epoch finished: no checkpoint written")
+            else:
+                self.log(
+                    f"interrupted: {self.result.checkpoint} keeps the state after epoch "
+                    f"{self.saved_epoch}; --resume starts epoch {self.saved_epoch + 1} from it"
+                )
         self._plot()
         return self.result
 
