@@ -8,8 +8,9 @@ import pytest
 import retrograd as rg
 from retrograd import optim
 from retrograd.autograd import gradcheck, topological_order
+from retrograd.models.batching import sentence_batches
 from retrograd.models.generation import generate, sample_next
-from retrograd.models.language_model import RNNLanguageModel, detach_state
+from retrograd.models.language_model import RNNLanguageModel, detach_state, perplexity
 from retrograd.nn import functional_call
 
 
@@ -179,6 +180,22 @@ def test_language_model_rejects_bad_tokens():
         model(np.array([[1, 9]]))
     with pytest.raises(ValueError, match="shape \\(batch, steps\\)"):
         model(np.array([1, 2]))
+
+
+def test_perplexity_of_padded_batches_counts_only_real_targets():
+    model = tiny_model(embedding_dim=3, vocab=10)
+    sentences = [[1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3], [1, 2], [3, 4, 5], [1, 2]]
+    batches = list(sentence_batches(sentences, 2, pad_index=0))
+    total, tokens = 0.0, 0
+    for x, y in batches:
+        logits, _ = model(x)
+        flat = y.reshape(-1)
+        log_probs = logits.log_softmax().data.reshape(len(flat), -1)
+        kept = flat != -100
+        total -= log_probs[kept, flat[kept]].sum()
+        tokens += int(kept.sum())
+    exact = math.exp(total / tokens)
+    assert perplexity(model, batches, carry_state=False) == pytest.approx(exact, rel=1e-12)
 
 
 def test_generate_emits_the_requested_length_greedily_and_reproducibly():

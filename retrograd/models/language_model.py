@@ -123,15 +123,24 @@ def detach_state(state: State) -> State:
 
 
 @no_grad()
-def perplexity(model: RNNLanguageModel, batches: Any, carry_state: bool = True) -> float:
-    """exp(mean cross-entropy per token) over an iterable of (X, Y) batches."""
+def perplexity(
+    model: RNNLanguageModel, batches: Any, carry_state: bool = True, ignore_index: int = -100
+) -> float:
+    """exp(mean cross-entropy per token) over an iterable of (X, Y) batches.
+
+    Targets equal to `ignore_index` (padding) are not tokens: each batch's
+    mean loss is weighted by the number of the other targets, so padded
+    batches count exactly as many tokens as they predict.
+    """
     total, count, state = 0.0, 0, None
     for x, y in batches:
         if state is None or not carry_state:
             state = model.begin_state(x.shape[0])
         logits, state = model(x, state)
-        total += float(model.loss(logits, y).item()) * y.size
-        count += y.size
+        tokens = int(np.count_nonzero(np.asarray(y) != ignore_index))
+        if tokens:
+            total += float(model.loss(logits, y, ignore_index).item()) * tokens
+            count += tokens
     if count == 0:
-        raise ValueError("perplexity(): no batches to evaluate")
+        raise ValueError("perplexity(): no targets to evaluate (no batches, or all padding)")
     return float(np.exp(total / count))
