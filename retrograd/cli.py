@@ -175,6 +175,7 @@ def _generate(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
     from retrograd.models.data import build_dataset
+    from retrograd.models.evaluation import evaluation_batches
     from retrograd.models.language_model import perplexity
     from retrograd.models.training import model_from_checkpoint
 
@@ -183,18 +184,16 @@ def _evaluate(args: argparse.Namespace) -> None:
         config = config.replace(corpus=args.corpus, valid_fraction=0.0, max_corpus_tokens=None)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ids = build_dataset(config, vocab).train
-        where = args.corpus
+            data = build_dataset(config, vocab)
+        batches, where = evaluation_batches(data, config, "train"), args.corpus
     else:
         data = build_dataset(config, vocab)
-        ids, where = (data.valid, "validation split") if len(data.valid) else (data.train, "train")
-    steps = config.num_steps
-    rows = (len(ids) - 1) // steps
-    if rows < 1:
-        raise CLIError(f"{where} is too short to evaluate ({len(ids)} tokens)")
-    x = ids[: rows * steps].reshape(rows, steps)
-    y = ids[1 : rows * steps + 1].reshape(rows, steps)
-    batches = [(x[i : i + 64], y[i : i + 64]) for i in range(0, rows, 64)]
+        batches, where = evaluation_batches(data, config, "valid"), "validation split"
+        if not batches:
+            batches, where = evaluation_batches(data, config, "train"), "training text"
+    if not batches:
+        need = "one sentence" if config.scheme == "sentences" else f"{config.num_steps + 1} tokens"
+        raise CLIError(f"{where} is too short to evaluate (it needs at least {need})")
     print(f"perplexity on {where}: {perplexity(model, batches, carry_state=False):.3f}")
 
 

@@ -9,6 +9,9 @@ import time
 import numpy as np
 import pytest
 
+from retrograd.cli import main
+from retrograd.models.config import TrainConfig
+from retrograd.models.training import Trainer
 from retrograd.serialization import load
 
 TEXT = (
@@ -101,6 +104,30 @@ def test_cli_resume_is_exact(corpus, tmp_path):
     b = load(tmp_path / "b" / "checkpoint.ckpt")["model"]
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_cli_evaluate_measures_a_sentence_model_as_training_does(corpus, tmp_path, capsys):
+    config = TrainConfig(
+        corpus=str(corpus),
+        level="word",
+        preprocessing="raw",
+        scheme="sentences",
+        hidden_size=8,
+        embedding_dim=4,
+        batch_size=4,
+        epochs=1,
+        valid_fraction=0.2,
+        sample_every=0,
+        out_dir=str(tmp_path / "run"),
+        progress=False,
+    )
+    trainer = Trainer(config, log=lambda line: None)
+    checkpoint = str(trainer.run().checkpoint)
+    valid = trainer.result.history[-1]["valid_perplexity"]
+    assert main(["evaluate", "--checkpoint", checkpoint]) == 0
+    assert capsys.readouterr().out == f"perplexity on validation split: {valid:.3f}\n"
+    assert main(["evaluate", "--checkpoint", checkpoint, "--corpus", str(corpus)]) == 0
+    assert capsys.readouterr().out.startswith(f"perplexity on {corpus}: ")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery")

@@ -23,8 +23,9 @@ from retrograd.models.batching import LanguageModelBatches, sentence_batches
 from retrograd.models.config import TrainConfig
 from retrograd.models.corpus import join_tokens
 from retrograd.models.data import Dataset, build_dataset
+from retrograd.models.evaluation import split_perplexity
 from retrograd.models.generation import generate
-from retrograd.models.language_model import RNNLanguageModel, detach_state, perplexity
+from retrograd.models.language_model import RNNLanguageModel, detach_state
 from retrograd.models.vocab import Vocab
 from retrograd.nn.init import d2l_normal_
 from retrograd.nn.utils import clip_grad_norm_
@@ -273,21 +274,7 @@ class Trainer:
         self.save()
 
     def _valid_perplexity(self) -> float | None:
-        config = self.config
-        if config.scheme == "sentences":
-            if not self.data.valid_sentences:
-                return None
-            batches = sentence_batches(
-                self.data.valid_sentences, config.batch_size, pad_index=self.vocab["<pad>"]
-            )
-            return perplexity(self.model, batches, carry_state=False)
-        valid = self.data.valid
-        if len(valid) < config.num_steps + 1:
-            return None
-        rows = (len(valid) - 1) // config.num_steps
-        x = valid[: rows * config.num_steps].reshape(rows, config.num_steps)
-        y = valid[1 : rows * config.num_steps + 1].reshape(rows, config.num_steps)
-        return perplexity(self.model, [(x, y)], carry_state=False)
+        return split_perplexity(self.model, self.data, self.config, "valid")
 
     def sample(self, prefix: str, length: int) -> str:
         """A continuation of `prefix` at the configured temperature (0: greedy).
