@@ -218,6 +218,19 @@ def test_write_into_a_fancy_index_copy_does_not_block_backward() -> None:
     np.testing.assert_array_equal(x.grad, [2.0, 4.0, 6.0])
 
 
+@pytest.mark.parametrize("kind", ["tensor", "array", "array_in_tuple"])
+def test_index_modified_in_place_after_getitem_does_not_change_the_gradient(kind: str) -> None:
+    x = rg.tensor(np.arange(4.0), requires_grad=True)
+    index = rg.tensor([0, 1]) if kind == "tensor" else np.array([0, 1])
+    y = x[(index, Ellipsis)] if kind == "array_in_tuple" else x[index]
+    if kind == "tensor":
+        index.add_(2)
+    else:
+        index += 2
+    (y * rg.tensor(np.array([1.0, 10.0]))).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 10.0, 0.0, 0.0])
+
+
 def _quadratic() -> tuple[rg.Tensor, rg.optim.SGD]:
     w = rg.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
     w.name = "w"

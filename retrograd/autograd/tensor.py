@@ -528,13 +528,17 @@ def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
 
 
 def _plain_index(index: Any) -> Any:
-    """Replace tensors inside an index by their integer or boolean arrays."""
+    """Replace tensors and arrays inside an index by copies of their integer or boolean arrays.
+
+    The node keeps the index for backward: a copy (the size of the index, not of
+    the tensor) keeps the caller's later in-place changes to it out of the gradient.
+    """
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return np.asarray(index)
+        return index.data.copy()
+    if isinstance(index, list | np.ndarray):
+        return np.array(index)
     return index
 
 
