@@ -160,12 +160,12 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _generate(args: argparse.Namespace) -> None:
+    from retrograd.models.generation import check_temperature
     from retrograd.models.training import model_from_checkpoint, sample_text
 
     if args.length < 0:
         raise CLIError(f"--length must be >= 0, got {args.length}")
-    if args.temperature < 0:
-        raise CLIError(f"--temperature must be >= 0, got {args.temperature}")
+    check_temperature(args.temperature, "--temperature")
     model, vocab, config = model_from_checkpoint(args.checkpoint)
     text = sample_text(
         model, vocab, config, args.prefix, args.length, args.temperature, args.top_k, args.seed

@@ -20,7 +20,7 @@ from retrograd import nn, optim
 from retrograd.autograd import ShapeError
 from retrograd.cli import main
 from retrograd.models.config import TrainConfig, preset
-from retrograd.models.generation import generate
+from retrograd.models.generation import generate, sample_next
 from retrograd.models.language_model import RNNLanguageModel
 from retrograd.models.training import Trainer, TrainingError, model_from_checkpoint
 from retrograd.serialization import CheckpointError, save
@@ -85,6 +85,12 @@ BAD_CALLS = [
             ("generate", "length", "-3")),
     BadCall("generate_top_k", lambda: generate(_lm(), [1], 3, 1.0, top_k=0, generator=0),
             ValueError, ("top_k", "0")),
+    BadCall("generate_nan_temperature", lambda: generate(_lm(), [1], 3, float("nan"), generator=0),
+            ValueError, ("generate(): temperature", "finite", "nan")),
+    BadCall("sample_next_inf_temperature", lambda: sample_next(np.zeros(3), float("inf")),
+            ValueError, ("temperature", "finite", "inf")),
+    BadCall("config_inf_sample_temperature", lambda: TrainConfig(sample_temperature=float("inf")),
+            ValueError, ("sample_temperature", "finite", "inf")),
     BadCall("unknown_preset", lambda: preset("nope"), ValueError, ("preset", "'nope'", "d2l")),
     BadCall("config_problems", lambda: TrainConfig(cell="cnn", batch_size=0), ValueError,
             ("cell", "'cnn'", "batch_size must be >= 1")),
@@ -179,6 +185,11 @@ BAD_ARGS = [
     (["generate", "--checkpoint", "{trained}", "--top-k", "0"], 2, "must be a positive integer"),
     (["generate", "--checkpoint", "{trained}", "--length", "-1"], 1, "--length must be >= 0"),
     (["generate", "--checkpoint", "{trained}", "--temperature", "-1"], 1, "--temperature"),
+    (["generate", "--checkpoint", "{trained}", "--temperature", "nan"], 1,
+     "--temperature must be a finite number >= 0, got nan"),
+    (["generate", "--checkpoint", "{trained}", "--temperature", "inf"], 1, "got inf"),
+    (["train", "--sample-temperature", "inf", "--out-dir", "{empty_run}"], 1,
+     "sample_temperature must be a finite number >= 0, got inf"),
     (["generate", "--checkpoint", "{foreign}"], 1, "not a retrograd language-model checkpoint"),
     (["generate", "--checkpoint", "{damaged}"], 1, "damaged.ckpt"),
     (["generate", "--checkpoint", "{directory}"], 1, "Is a directory"),

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from retrograd.models.generation import check_temperature
+
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("none", "step", "plateau")
 SCHEMES = ("sequential", "random", "sentences")
@@ -67,8 +69,10 @@ class TrainConfig:
         for name in ("hidden_size", "num_layers", "batch_size", "num_steps", "epochs"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.sample_temperature < 0:
-            problems.append(f"sample_temperature must be >= 0, got {self.sample_temperature}")
+        try:
+            check_temperature(self.sample_temperature, "sample_temperature")
+        except ValueError as err:
+            problems.append(str(err))
         if not self.lr > 0 or not math.isfinite(self.lr):
             problems.append(f"lr must be a finite number > 0, got {self.lr}")
         if self.clip is not None and (not self.clip > 0 or not math.isfinite(self.clip)):

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from numbers import Real
 
 import numpy as np
 
 from retrograd.autograd import as_generator, no_grad
 from retrograd.models.language_model import RNNLanguageModel
+
+
+def check_temperature(temperature: float, name: str = "temperature") -> None:
+    """Refuse a temperature that is not a finite number >= 0, naming it as `name`.
+
+    NaN or infinity would make every sampling probability NaN. Training's
+    configuration, the command line and generation all check here.
+    """
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, Real)
+        or not 0 <= temperature < math.inf
+    ):
+        raise ValueError(f"{name} must be a finite number >= 0, got {temperature!r}")
 
 
 def sample_next(
@@ -23,8 +39,7 @@ def sample_next(
     needs `rng`, so that every sample is reproducible from a seed. `banned`
     tokens (e.g. `<pad>`, `<unk>`) are never chosen.
     """
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    check_temperature(temperature)
     if top_k is not None and top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
     logits = np.array(logits, dtype=np.float64)
@@ -64,6 +79,7 @@ def generate(
         raise ValueError("generate(): the prefix must hold at least one token")
     if length < 0:
         raise ValueError(f"generate(): length must be >= 0, got {length}")
+    check_temperature(temperature, "generate(): temperature")
     rng = as_generator(generator)
     logits, state = model(np.asarray([prefix], dtype=np.int64))
     out: list[int] = []
