@@ -65,6 +65,28 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
         gradcheck(lambda x: x.tanh(), [x])
 
 
+@pytest.mark.parametrize("full_jacobian_limit", [20_000, 0], ids=["full", "projected"])
+@pytest.mark.parametrize("broken", ["analytic", "numeric"])
+def test_gradcheck_fails_on_a_non_finite_gradient(broken, full_jacobian_limit, monkeypatch):
+    """NaN passes no tolerance comparison, so it used to pass them all: it must fail the check."""
+    start = np.array([0.5, -0.25])
+    tanh = Function.registry["tanh"]
+    honest = tanh.backward
+    if broken == "analytic":
+        nan_grad = staticmethod(lambda ctx, grad: (honest(ctx, grad)[0] * np.nan,))
+        monkeypatch.setattr(tanh, "backward", nan_grad)
+
+    def fn(x):
+        if broken == "analytic":
+            return x.tanh()
+        # NaN wherever x moved away from the start: the central differences are NaN there.
+        return x.tanh() * rg.tensor(np.where(x.data == start, 1.0, np.nan))
+
+    x = rg.tensor(start, requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"non-finite gradient for input 0 .*at element"):
+        gradcheck(fn, [x], full_jacobian_limit=full_jacobian_limit)
+
+
 @pytest.mark.parametrize("summed_by", ["reduceat", "loop"])
 @pytest.mark.parametrize("width", [3, WIDE_ROW_VALUES])
 @pytest.mark.parametrize("classes", [7, 60])

@@ -116,6 +116,11 @@ def _analytic(leaves: list, checked: list[int], out: Tensor, seed_grad: np.ndarr
     ]
 
 
+def _fault(numeric: float, analytic: float) -> str:
+    """How a compared pair is described: "non-finite" when either is NaN or infinite."""
+    return "wrong" if np.isfinite(numeric) and np.isfinite(analytic) else "non-finite"
+
+
 def _full_jacobian(fn, leaves, checked, out, eps, atol, rtol, rng) -> str | None:
     rows = []
     for k in range(out.size):
@@ -130,6 +135,8 @@ def _full_jacobian(fn, leaves, checked, out, eps, atol, rtol, rng) -> str | None
             direction.flat[j] = 1
             numeric = _numeric_derivative(fn, leaves, i, direction, eps)
             excess = np.abs(analytic[:, j] - numeric) - (atol + rtol * np.abs(numeric))
+            # NaN compares False with any tolerance: a non-finite value fails outright.
+            excess[~(np.isfinite(analytic[:, j]) & np.isfinite(numeric))] = np.inf
             k = int(np.argmax(excess))
             if excess[k] > 0 and (worst is None or excess[k] > worst[0]):
                 worst = (excess[k], i, j, k, numeric[k], analytic[k, j])
@@ -139,7 +146,7 @@ def _full_jacobian(fn, leaves, checked, out, eps, atol, rtol, rng) -> str | None
     element = np.unravel_index(j, leaves[i].shape)
     where = np.unravel_index(k, out.shape)
     return (
-        f"gradcheck: wrong gradient for {_describe(leaves, i)} at element "
+        f"gradcheck: {_fault(numeric, analytic)} gradient for {_describe(leaves, i)} at element "
         f"{tuple(map(int, element))} (output element {tuple(map(int, where))}): "
         f"numeric {numeric:.8g}, analytic {analytic:.8g} (atol={atol}, rtol={rtol})"
     )
@@ -149,6 +156,13 @@ def _projected(fn, leaves, checked, out, eps, atol, rtol, rng, samples: int = 8)
     weights = rng.standard_normal(out.size)
     grads = _analytic(leaves, checked, out, weights)
     for pos, i in enumerate(checked):
+        broken = np.flatnonzero(~np.isfinite(grads[pos]))
+        if broken.size:  # found here, not only as a NaN along some direction
+            element = tuple(map(int, np.unravel_index(broken[0], leaves[i].shape)))
+            return (
+                f"gradcheck: non-finite gradient for {_describe(leaves, i)} at element {element} "
+                f"(output projected on random weights): analytic {grads[pos].flat[broken[0]]:.8g}"
+            )
         size = leaves[i].size
         elements = rng.choice(size, size=min(samples, size), replace=False)
         probes = [("element", j) for j in elements] + [("direction", None)] * 2
@@ -160,14 +174,15 @@ def _projected(fn, leaves, checked, out, eps, atol, rtol, rng, samples: int = 8)
                 direction = rng.standard_normal(leaves[i].shape)
             numeric = float(weights @ _numeric_derivative(fn, leaves, i, direction, eps))
             analytic = float(np.sum(grads[pos] * direction))
-            if abs(analytic - numeric) > atol + rtol * abs(numeric):
+            fault = _fault(numeric, analytic)
+            if fault == "non-finite" or abs(analytic - numeric) > atol + rtol * abs(numeric):
                 what = (
                     f"element {tuple(map(int, np.unravel_index(j, leaves[i].shape)))}"
                     if kind == "element"
                     else "a random direction"
                 )
                 return (
-                    f"gradcheck: wrong gradient for {_describe(leaves, i)} at {what} "
+                    f"gradcheck: {fault} gradient for {_describe(leaves, i)} at {what} "
                     f"(output projected on random weights): numeric {numeric:.8g}, "
                     f"analytic {analytic:.8g} (atol={atol}, rtol={rtol})"
                 )
