@@ -165,6 +165,8 @@ def _generate(args: argparse.Namespace) -> None:
 
     if args.length < 0:
         raise CLIError(f"--length must be >= 0, got {args.length}")
+    if args.seed < 0:
+        raise CLIError(f"--seed must be >= 0, got {args.seed}")
     check_temperature(args.temperature, "--temperature")
     model, vocab, config = model_from_checkpoint(args.checkpoint)
     text = sample_text(

@@ -190,6 +190,8 @@ BAD_ARGS = [
     (["generate", "--checkpoint", "{trained}", "--temperature", "inf"], 1, "got inf"),
     (["train", "--sample-temperature", "inf", "--out-dir", "{empty_run}"], 1,
      "sample_temperature must be a finite number >= 0, got inf"),
+    (["generate", "--checkpoint", "{trained}", "--seed", "-1"], 1, "--seed must be >= 0, got -1"),
+    (["train", "--seed", "-1", "--out-dir", "{empty_run}"], 1, "seed must be an integer >= 0"),
     (["generate", "--checkpoint", "{foreign}"], 1, "not a retrograd language-model checkpoint"),
     (["generate", "--checkpoint", "{damaged}"], 1, "damaged.ckpt"),
     (["generate", "--checkpoint", "{directory}"], 1, "Is a directory"),

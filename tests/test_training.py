@@ -246,6 +246,8 @@ def test_sentence_model_samples_stop_at_eos_and_hide_special_tokens(corpus, tmp_
         ({"lr": float("nan")}, "lr must be a finite number"),
         ({"clip": float("nan")}, "clip must be a finite number"),
         ({"max_tokens": 0}, "max_tokens"),
+        ({"seed": -1}, "seed must be an integer >= 0, got -1"),
+        ({"seed": 1.5}, "seed must be an integer >= 0, got 1.5"),
     ],
 )
 def test_config_rejects_bad_values(changes, message):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 from retrograd.models.generation import check_temperature
@@ -77,6 +78,8 @@ class TrainConfig:
             problems.append(f"lr must be a finite number > 0, got {self.lr}")
         if self.clip is not None and (not self.clip > 0 or not math.isfinite(self.clip)):
             problems.append(f"clip must be a finite number > 0, got {self.clip}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, Integral) or self.seed < 0:
+            problems.append(f"seed must be an integer >= 0, got {self.seed!r}")
         if not 0 <= self.valid_fraction < 1:
             problems.append(f"valid_fraction must be in [0, 1), got {self.valid_fraction}")
         for name in ("sample_length", "sample_every"):
