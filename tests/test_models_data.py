@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from retrograd.models.batching import LanguageModelBatches, sentence_batches, split_train_valid
+from retrograd.models.config import TrainConfig
 from retrograd.models.corpus import (
     CorpusError,
     load_text,
@@ -13,6 +14,7 @@ from retrograd.models.corpus import (
     sentences,
     tokenize,
 )
+from retrograd.models.data import build_dataset
 from retrograd.models.vocab import Vocab
 
 
@@ -54,6 +56,22 @@ def test_bad_corpus_files_raise_a_one_line_error(tmp_path, content, message):
     with pytest.raises(CorpusError, match=message) as info:
         load_text(path)
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("level", "scheme", "what"),
+    [
+        ("char", "sequential", "characters"),
+        ("word", "random", "words"),
+        ("word", "sentences", "sentences"),
+    ],
+)
+def test_corpus_without_letters_says_preprocessing_left_nothing(tmp_path, level, scheme, what):
+    path = tmp_path / "digits.txt"
+    path.write_text("123 456\n!!!\n")
+    config = TrainConfig(corpus=str(path), level=level, scheme=scheme)
+    with pytest.raises(CorpusError, match=f"digits.txt has no {what} left after d2l preprocessing"):
+        build_dataset(config)
 
 
 def test_corpus_directory_and_missing_file_raise(tmp_path):

@@ -34,8 +34,8 @@ def build_dataset(config: TrainConfig, vocab: Vocab | None = None) -> Dataset:
     tokens = [
         t for line in tokenize(preprocess(text, config.preprocessing), config.level) for t in line
     ]
-    if config.level == "word" and not tokens:
-        raise CorpusError(f"corpus {config.corpus or 'timemachine'} has no words")
+    if not tokens:
+        raise _no_tokens(config, "words" if config.level == "word" else "characters")
     if vocab is None:
         max_size = MAX_WORD_VOCAB if config.level == "word" else None
         vocab = Vocab(tokens, max_size=max_size)
@@ -51,7 +51,7 @@ def _sentence_dataset(text: str, config: TrainConfig, vocab: Vocab | None) -> Da
     lines = preprocess("\n".join(sentences(text)), config.preprocessing)
     tokenized = [s for s in tokenize(lines, config.level) if s]
     if not tokenized:
-        raise CorpusError(f"corpus {config.corpus or 'timemachine'} has no sentences")
+        raise _no_tokens(config, "sentences")
     if vocab is None:
         vocab = Vocab(tokenized, max_size=MAX_WORD_VOCAB, reserved_tokens=SENTENCE_TOKENS)
     bos, eos = vocab["<bos>"], vocab["<eos>"]
@@ -67,3 +67,12 @@ def _sentence_dataset(text: str, config: TrainConfig, vocab: Vocab | None) -> Da
     cut = len(encoded) - int(len(encoded) * config.valid_fraction)
     empty = np.zeros(0, dtype=np.int64)
     return Dataset(vocab, empty, empty, encoded[:cut], encoded[cut:])
+
+
+def _no_tokens(config: TrainConfig, what: str) -> CorpusError:
+    """The error for a corpus that preprocessing leaves empty (d2l keeps only letters)."""
+    why = " (which keeps only letters)" if config.preprocessing == "d2l" else ""
+    return CorpusError(
+        f"corpus {config.corpus or 'timemachine'} has no {what} left after "
+        f"{config.preprocessing} preprocessing{why}"
+    )
