@@ -83,6 +83,10 @@ CASES = [
     Case("pow_int", ((3, 4),), lambda a: a**3),
     Case("pow_negative", ((3, 4),), lambda a: a**-1.5, domain="positive"),
     Case("rpow_scalar", ((3, 4),), lambda a: 2.0**a),
+    # "ties" draws zeros: x**0, |x|**x and 0**x at 0 (and 0**-0.5 = inf) take PyTorch's limits
+    Case("pow_zero_exponent", ((3, 4),), lambda a: a**0, domain="ties"),
+    Case("pow_self_at_zero", ((3, 4),), lambda a: a.abs() ** a, domain="ties"),
+    Case("rpow_zero_base", ((3, 4),), lambda a: 0.0**a, domain="ties"),
     # elementwise functions
     Case("exp", ((3, 4),), lambda a: a.exp()),
     Case("log", ((3, 4),), lambda a: a.log(), domain="positive"),

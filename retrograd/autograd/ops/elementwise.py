@@ -91,10 +91,13 @@ class Pow(Function):
         grad_a = grad_b = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if pa.requires_grad:
-                grad_a = grad * b * np.power(a, b - 1)
+                slope = b * np.power(a, b - 1)
+                if not b.all():  # a^0 is constant: slope 0, also at a = 0 (0 * inf), as PyTorch
+                    slope = np.where(b == 0, 0, slope)
+                grad_a = grad * slope
             if pb.requires_grad:
-                # Where a == 0 the limit of a^b log(a) is 0 for b > 0.
-                grad_b = grad * np.where(a == 0, 0, out * np.log(np.where(a == 0, 1, a)))
+                # Where a == 0 and b >= 0, a^b log(a) is 0 * -inf: 0 in the limit, as PyTorch.
+                grad_b = grad * np.where((a == 0) & (b >= 0), 0, out * np.log(a))
         return grad_a, grad_b
 
 
