@@ -125,7 +125,8 @@ def _config(corpus: Path, out_dir: Path) -> TrainConfig:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A trained checkpoint, a foreign one, a damaged one, a directory and two corpora."""
+    """A trained checkpoint, a foreign one, a damaged one, two whose config does not fit,
+    a directory and two corpora."""
     root = tmp_path_factory.mktemp("files")
     paths = {"corpus": root / "corpus.txt", "other_corpus": root / "other.txt"}
     paths["corpus"].write_text(CORPUS)
@@ -136,6 +137,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     save({"weight": np.zeros((2, 2))}, paths["foreign"])
     paths["damaged"] = root / "damaged.ckpt"
     paths["damaged"].write_bytes(paths["trained"].read_bytes()[:-100])
+    for name, change in (("mismatched", {"hidden_size": 12}), ("bad_config", {"cell": "cnn"})):
+        ckpt = rg.load(paths["trained"])
+        ckpt["config"].update(change)
+        paths[name] = root / f"{name}.ckpt"
+        save(ckpt, paths[name])
     paths["directory"] = root
     paths["empty_run"] = root / "empty_run"
     return paths
@@ -158,6 +164,11 @@ BAD_FILES = [
             ("weights.ckpt", "not a retrograd language-model checkpoint")),
     BadFile("damaged_checkpoint", lambda f: model_from_checkpoint(f["damaged"]), CheckpointError,
             ("damaged.ckpt", "truncated")),
+    BadFile("weights_unlike_own_config", lambda f: model_from_checkpoint(f["mismatched"]),
+            CheckpointError, ("mismatched.ckpt", "do not fit its own configuration",
+                              "rnn.weight_hh_l0")),
+    BadFile("invalid_config", lambda f: model_from_checkpoint(f["bad_config"]), CheckpointError,
+            ("bad_config.ckpt", "invalid configuration", "'cnn'")),
     BadFile("directory_as_checkpoint", lambda f: model_from_checkpoint(f["directory"]), OSError,
             ("Is a directory",)),
     BadFile("resume_other_vocabulary", lambda f: _resume(f, "other_corpus", "trained"),
@@ -195,6 +206,8 @@ BAD_ARGS = [
     (["generate", "--checkpoint", "{foreign}"], 1, "not a retrograd language-model checkpoint"),
     (["generate", "--checkpoint", "{damaged}"], 1, "damaged.ckpt"),
     (["generate", "--checkpoint", "{directory}"], 1, "Is a directory"),
+    (["generate", "--checkpoint", "{mismatched}"], 1, "mismatched.ckpt: its weights do not fit"),
+    (["evaluate", "--checkpoint", "{mismatched}"], 1, "mismatched.ckpt: its weights do not fit"),
     (["evaluate", "--checkpoint", "{foreign}"], 1, "not a retrograd language-model checkpoint"),
     (["evaluate", "--checkpoint", "{trained}", "--corpus", "{directory}/none.txt"], 1,
      "does not exist"),

@@ -346,12 +346,25 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def model_from_checkpoint(path: str | Path) -> tuple[RNNLanguageModel, Vocab, TrainConfig]:
-    """Rebuild the trained model, its vocabulary and its configuration."""
+    """Rebuild the trained model, its vocabulary and its configuration.
+
+    A checkpoint whose parts are invalid or do not fit together (weights of
+    another shape than its own configuration gives) raises `CheckpointError`
+    naming the file.
+    """
     ckpt = load_checkpoint(path)
-    config = TrainConfig.from_dict(ckpt["config"])
-    vocab = Vocab.from_dict(ckpt["vocab"])
-    model = build_model(config, len(vocab), np.random.default_rng(0))
-    model.load_state_dict(ckpt["model"])
+    try:
+        config = TrainConfig.from_dict(ckpt["config"])
+        vocab = Vocab.from_dict(ckpt["vocab"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(path, f"invalid configuration or vocabulary: {err}") from None
+    try:
+        model = build_model(config, len(vocab), np.random.default_rng(0))
+        model.load_state_dict(ckpt["model"])
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise CheckpointError(
+            path, f"its weights do not fit its own configuration and vocabulary: {err}"
+        ) from None
     return model, vocab, config
 
 
