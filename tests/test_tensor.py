@@ -255,3 +255,11 @@ def test_shape_methods_give_expected_shapes() -> None:
 def test_mean_of_no_elements_is_nan():
     assert np.isnan(rg.zeros(0).mean().item())
     assert np.isnan(rg.zeros(2, 0).mean(axis=1).data).all()
+
+
+def test_division_by_a_python_number_divides() -> None:
+    # Multiplying by the reciprocal rounds twice: 49 * (1 / 49) is 0.9999999999999999.
+    assert (rg.tensor(np.array([49.0])) / 49).item() == 1.0
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        quotient = rg.tensor([1.0, -2.0]) / 0
+    assert quotient.tolist() == [np.inf, -np.inf] and quotient.dtype == np.float32

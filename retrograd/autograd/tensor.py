@@ -313,9 +313,7 @@ class Tensor:
         return record(ops.Mul, (self._operand(other), self))
 
     def __truediv__(self, other: Any) -> Tensor:
-        if isinstance(other, int | float) and self.data.dtype.kind == "f":
-            return self * (1.0 / other)
-        return record(ops.Div, (self, self._operand(other)))
+        return record(ops.Div, (self, other if type(other) is Tensor else self._operand(other)))
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return record(ops.Div, (self._operand(other), self))
