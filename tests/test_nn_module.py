@@ -206,6 +206,78 @@ def test_module_load_state_dict_non_strict_reports_keys_but_refuses_shapes():
         model.load_state_dict(state, strict=False)
 
 
+class Tied(nn.Module):
+    """An embedding whose table is also the output layer's weight, as in tied language models."""
+
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__()
+        rng = np.random.default_rng(seed)
+        self.emb = nn.Embedding(5, 3, generator=rng)
+        self.head = nn.Linear(3, 5, generator=rng)
+        self.head.weight = self.emb.weight
+
+    def forward(self, ids):
+        return self.head(self.emb(ids))
+
+
+def test_module_state_dict_lists_a_tied_parameter_under_every_name():
+    model = Tied()
+    assert [name for name, _ in model.named_parameters()] == ["emb.weight", "head.bias"]
+    state = model.state_dict()
+    assert sorted(state) == ["emb.weight", "head.bias", "head.weight"]
+    np.testing.assert_array_equal(state["head.weight"], state["emb.weight"])
+    target = Tied(seed=1)
+    assert target.load_state_dict(state) == nn.IncompatibleKeys([], [])
+    assert target.head.weight is target.emb.weight
+    np.testing.assert_array_equal(target.emb.weight.data, model.emb.weight.data)
+
+
+def test_module_load_state_dict_takes_a_tied_parameter_from_any_one_name():
+    model, source = Tied(seed=1), Tied(seed=2)
+    state = source.state_dict()
+    del state["emb.weight"]
+    assert model.load_state_dict(state) == nn.IncompatibleKeys([], [])
+    np.testing.assert_array_equal(model.emb.weight.data, source.emb.weight.data)
+    del state["head.weight"]
+    missing, _ = model.load_state_dict(state, strict=False)
+    assert missing == ["emb.weight", "head.weight"]
+
+
+def test_module_load_state_dict_refuses_disagreeing_names_of_a_tied_parameter():
+    model = Tied()
+    before = model.emb.weight.data.copy()
+    state = Tied(seed=1).state_dict()
+    state["head.weight"] = state["head.weight"] + 1.0
+    with pytest.raises(nn.StateDictError, match="head.weight: differs from emb.weight"):
+        model.load_state_dict(state)
+    np.testing.assert_array_equal(model.emb.weight.data, before)
+
+
+def test_tied_model_trains_clips_and_resumes_from_a_checkpoint(tmp_path):
+    ids, targets = np.array([0, 3, 1, 4]), np.array([3, 1, 4, 2])
+
+    def step(model, opt):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(ids), targets).backward()
+        nn.clip_grad_norm_(model.parameters(), 0.1)
+        opt.step()
+
+    model = Tied()
+    opt = rg.optim.Adam(model.parameters(), lr=0.1)
+    step(model, opt)
+    rg.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, tmp_path / "tied.ckpt")
+    step(model, opt)
+    ckpt = rg.load(tmp_path / "tied.ckpt")
+    resumed = Tied(seed=3)
+    resumed.load_state_dict(ckpt["model"])
+    resumed_opt = rg.optim.Adam(resumed.parameters(), lr=0.1)
+    resumed_opt.load_state_dict(ckpt["optimizer"])
+    step(resumed, resumed_opt)
+    assert resumed.head.weight is resumed.emb.weight
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[name], value, err_msg=name)
+
+
 def test_module_load_state_dict_accepts_tensors():
     model = nn.Linear(2, 2, generator=0)
     model.load_state_dict({k: rg.tensor(v + 1) for k, v in model.state_dict().items()})

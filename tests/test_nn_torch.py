@@ -127,6 +127,21 @@ def test_state_dict_from_torch_loads_and_matches(torch):
         assert again[name].dtype == value.dtype
 
 
+def test_tied_weights_move_both_ways(torch):
+    ours = nn.Sequential(nn.Embedding(5, 3, generator=0), nn.Linear(3, 5, generator=1))
+    ours[1].weight = ours[0].weight
+    theirs = torch.nn.Sequential(torch.nn.Embedding(5, 3), torch.nn.Linear(3, 5))
+    theirs[1].weight = theirs[0].weight
+    assert theirs.load_state_dict(nn.to_torch_state_dict(ours)) == ([], [])
+    ids = np.array([[0, 4, 2]])
+    assert_close(ours(ids).data, theirs(torch.from_numpy(ids)), 1e-6)
+    with torch.no_grad():
+        theirs[0].weight.mul_(2.0)
+    assert ours.load_state_dict(nn.from_torch_state_dict(theirs)) == ([], [])
+    assert ours[1].weight is ours[0].weight
+    assert_close(ours[0].weight.data, theirs[0].weight, 0)
+
+
 def test_state_dict_conversion_copies(torch):
     ours = nn.Linear(2, 2, generator=0)
     state = nn.to_torch_state_dict(ours)

@@ -176,15 +176,22 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module (name `prefix`) and every descendant, each once, with dotted names."""
+    def named_modules(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """This module (name `prefix`) and every descendant, with dotted names.
+
+        A module registered in several places comes once, under its first
+        name, unless `remove_duplicate` is False: then under every name.
+        """
         seen: set[int] = set()
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
             yield name, module
             children = module._modules
             if children:
@@ -195,15 +202,19 @@ class Module:
     def modules(self) -> Iterator[Module]:
         return map(itemgetter(1), self.named_modules())
 
-    def _parameter_items(self) -> Iterator[tuple[str, Parameter]]:
-        """Every parameter once (shared ones under their first key), with dotted keys."""
+    def _parameter_items(self, remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted key: shared ones once, under their first key,
+        or under every key they are reachable by if not `remove_duplicate`."""
         seen: set[int] = set()
-        for prefix, module in self.named_modules():
+        for prefix, module in self.named_modules(remove_duplicate=remove_duplicate):
             dot = f"{prefix}." if prefix else ""
             for name, param in module._parameters.items():
-                if param is None or id(param) in seen:
+                if param is None:
                     continue
-                seen.add(id(param))
+                if remove_duplicate:
+                    if id(param) in seen:
+                        continue
+                    seen.add(id(param))
                 yield dot + name, param
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
@@ -260,25 +271,40 @@ class Module:
 
     # ----- state -----
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """A copy of every parameter as a NumPy array, keyed by dotted name."""
-        return OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
+        """A copy of every parameter as a NumPy array, keyed by dotted name.
+
+        As in PyTorch, a shared (tied) parameter is listed under every name it
+        is reachable by, so the dict loads into the equivalent torch module.
+        """
+        return OrderedDict(
+            (name, param.data.copy())
+            for name, param in self._parameter_items(remove_duplicate=False)
+        )
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy arrays from `state` into the parameters of the same name.
 
         Shape or dtype mismatches always refuse the load; with `strict`, so do
-        missing or unexpected keys. Every problem is listed in one
-        `StateDictError`, and on error no parameter is changed.
+        missing or unexpected keys. A shared parameter is loaded from any of
+        its names, and the names given for it must hold equal arrays. Every
+        problem is listed in one `StateDictError`, and on error no parameter
+        is changed.
         """
-        params = dict(self.named_parameters())
-        missing = [name for name in params if name not in state]
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict(): expected a mapping of parameter "
+                f"name -> array, got {type(state).__name__}"
+            )
+        params = dict(self._parameter_items(remove_duplicate=False))
+        given = {id(params[name]) for name in state if name in params}
+        missing = [name for name, param in params.items() if id(param) not in given]
         unexpected = [name for name in state if name not in params]
         problems = []
         if strict and missing:
             problems.append(f"missing keys: {', '.join(missing)}")
         if strict and unexpected:
             problems.append(f"unexpected keys: {', '.join(unexpected)}")
-        arrays = {}
+        arrays: dict[int, tuple[str, np.ndarray]] = {}
         for name, param in params.items():
             if name not in state:
                 continue
@@ -292,13 +318,18 @@ class Module:
                 problems.append(
                     f"{name}: dtype {array.dtype} in the state dict, {param.dtype} in the model"
                 )
-            else:
-                arrays[name] = array
+            elif id(param) not in arrays:
+                arrays[id(param)] = (name, array)
+            elif not np.array_equal(arrays[id(param)][1], array, equal_nan=True):
+                problems.append(
+                    f"{name}: differs from {arrays[id(param)][0]}, which names the same "
+                    "shared parameter"
+                )
         if problems:
             raise StateDictError(
                 f"cannot load state dict into {type(self).__name__}:\n  " + "\n  ".join(problems)
             )
-        for name, array in arrays.items():
+        for name, array in arrays.values():
             params[name].data = array.copy()
         return IncompatibleKeys(missing, unexpected)
 
