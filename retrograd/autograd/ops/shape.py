@@ -61,9 +61,17 @@ class BroadcastTo(Function):
 
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        shape = tuple(
-            a.shape[i - len(shape) + a.ndim] if s == -1 else s for i, s in enumerate(shape)
-        )
+        # As PyTorch: a's axes match the last ones of `shape`, where -1 keeps an axis's size;
+        # the new leading axes have no size to keep.
+        lead = len(shape) - a.ndim
+        if lead < 0:
+            raise ShapeError(f"expand: shape {shape} has fewer axes than the tensor's {a.shape}")
+        if -1 in shape[:lead]:
+            raise ShapeError(
+                f"expand: -1 in shape {shape} keeps the size of an axis of the tensor's "
+                f"{a.shape}, matched from the right; the new leading axes need sizes"
+            )
+        shape = tuple(a.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
         return np.broadcast_to(a, shape)
 
     @staticmethod
