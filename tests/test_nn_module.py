@@ -136,6 +136,34 @@ def test_module_attribute_errors_are_clear():
         _ = lin.nothing
 
 
+def test_module_register_parameter_takes_only_parameters_or_none():
+    module = nn.Module()
+    with pytest.raises(TypeError, match="cannot register a Tensor as parameter 'w'"):
+        module.register_parameter("w", rg.tensor([1.0]))
+    assert "w" not in module.__dict__ and not list(module.parameters())
+    module.register_parameter("w", nn.Parameter([1.0]))
+    module.register_parameter("b", None)
+    assert [name for name, _ in module.named_parameters()] == ["w"]
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "message"),
+    [
+        ("", KeyError, "cannot be the empty string"),
+        ("a.b", KeyError, 'name "a.b" cannot contain "."'),
+        (3, TypeError, "name must be a string, got int"),
+        ("training", KeyError, "attribute 'training' already exists"),
+    ],
+)
+def test_module_names_that_cannot_be_paths_are_refused(name, error, message):
+    module = nn.Module()
+    with pytest.raises(error, match=message):
+        module.register_parameter(name, nn.Parameter([1.0]))
+    with pytest.raises(error, match=message):
+        module.add_module(name, nn.Tanh())
+    assert module.training is True and not list(module.named_modules())[1:]
+
+
 def test_module_reassignment_and_deletion_update_registries():
     model = TwoLayer()
     model.head = nn.Identity()

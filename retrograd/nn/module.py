@@ -135,20 +135,47 @@ class Module:
             if _is_subpath(param.name, key):
                 param.name = f"{prefix}.{key}"
 
+    def _check_new_name(self, name: str, kind: str, registry: dict[str, Any]) -> None:
+        """Refuse a name that cannot be a dotted-path component, or that an attribute holds."""
+        owner = type(self).__name__
+        if not isinstance(name, str):
+            raise TypeError(f"{owner}: {kind} name must be a string, got {type(name).__name__}")
+        if not name:
+            raise KeyError(f'{owner}: {kind} name cannot be the empty string ""')
+        if "." in name:
+            raise KeyError(f'{owner}: {kind} name "{name}" cannot contain "." (paths use it)')
+        if name not in registry and hasattr(self, name):
+            raise KeyError(f"{owner}: attribute {name!r} already exists")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Register `param` (or an absent one, None) under `name`, as attribute assignment does."""
+        """Register `param` (or an absent one, None) under `name`, as attribute assignment does.
+
+        As in PyTorch, anything but a `Parameter` or None is refused (a plain
+        tensor would be neither trained nor saved), and so is a name that is
+        empty, contains ".", or belongs to another attribute.
+        """
+        self._check_new_name(name, "parameter", self._parameters)
         if param is None:
             self._forget(name)
             self._parameters[name] = None
-        else:
+        elif isinstance(param, Parameter):
             setattr(self, name, param)
+        else:
+            raise TypeError(
+                f"{type(self).__name__}: cannot register a {type(param).__name__} as parameter "
+                f"{name!r} (a Parameter or None is expected; wrap it in nn.Parameter)"
+            )
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Register a sub-module under `name` (which need not be an identifier, e.g. '0')."""
+        """Register a sub-module under `name` (which need not be an identifier, e.g. '0').
+
+        The name is checked as `register_parameter` checks it.
+        """
         if module is not None and not isinstance(module, Module):
             raise TypeError(
                 f"{type(self).__name__}: item {name!r} is a {type(module).__name__}, not a Module"
             )
+        self._check_new_name(name, "module", self._modules)
         if module is None:
             self._forget(name)
             self._modules[name] = None
