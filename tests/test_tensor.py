@@ -233,6 +233,13 @@ def test_argmax_gives_indices_without_grad() -> None:
     assert not x.argmax().requires_grad
 
 
+def test_shapes_take_numpy_integers() -> None:
+    n = np.int64(3)
+    assert rg.zeros(2, n).shape == rg.full((n, 2), 1.0).shape[::-1] == (2, 3)
+    assert rg.randn(np.array([2, 3]), generator=0).shape == (2, 3)
+    assert rg.zeros(6).reshape(np.int32(2), n).permute(np.int8(1), 0).shape == (3, 2)
+
+
 def test_shape_methods_give_expected_shapes() -> None:
     x = rg.zeros(2, 3, 4)
     assert x.reshape(6, 4).shape == (6, 4)

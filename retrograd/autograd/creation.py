@@ -24,23 +24,21 @@ def from_numpy(array: np.ndarray, requires_grad: bool = False) -> Tensor:
     return t.requires_grad_() if requires_grad else t
 
 
-def _filled(shape: tuple, fill: Any, dtype: Any, requires_grad: bool) -> Tensor:
-    data = np.full(_shape_arg(shape), fill, dtype=np.dtype(dtype or DEFAULT_FLOAT))
+def _filled(shape: tuple, fill: Any, dtype: Any, requires_grad: bool, op: str) -> Tensor:
+    data = np.full(_shape_arg(shape, op), fill, dtype=np.dtype(dtype or DEFAULT_FLOAT))
     return Tensor(data, requires_grad=requires_grad)
 
 
 def zeros(*shape: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(shape, 0, dtype, requires_grad)
+    return _filled(shape, 0, dtype, requires_grad, "zeros")
 
 
 def ones(*shape: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(shape, 1, dtype, requires_grad)
+    return _filled(shape, 1, dtype, requires_grad, "ones")
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(
-        (shape,) if isinstance(shape, int) else tuple(shape), fill_value, dtype, requires_grad
-    )
+    return _filled((shape,), fill_value, dtype, requires_grad, "full")
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
@@ -65,7 +63,7 @@ def randn(
 ) -> Tensor:
     """Standard normal samples."""
     rng = as_generator(generator)
-    data = rng.standard_normal(_shape_arg(shape)).astype(dtype or DEFAULT_FLOAT)
+    data = rng.standard_normal(_shape_arg(shape, "randn")).astype(dtype or DEFAULT_FLOAT)
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -74,7 +72,7 @@ def rand(
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = as_generator(generator)
-    data = rng.random(_shape_arg(shape)).astype(dtype or DEFAULT_FLOAT)
+    data = rng.random(_shape_arg(shape, "rand")).astype(dtype or DEFAULT_FLOAT)
     return Tensor(data, requires_grad=requires_grad)
 
 

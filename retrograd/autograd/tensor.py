@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -437,7 +438,7 @@ class Tensor:
 
     # ----- shape -----
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        return record(ops.Reshape, (self,), {"shape": _shape_arg(shape)})
+        return record(ops.Reshape, (self,), {"shape": _shape_arg(shape, "reshape")})
 
     view = reshape
 
@@ -445,7 +446,7 @@ class Tensor:
         return self.reshape(-1)
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
-        return record(ops.Permute, (self,), {"axes": _shape_arg(axes)})
+        return record(ops.Permute, (self,), {"axes": _shape_arg(axes, "permute", "axes")})
 
     def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
         """Swap two axes (the last two by default)."""
@@ -457,7 +458,7 @@ class Tensor:
         return record(ops.Permute, (self,), {"axes": tuple(axes)})
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
-        return record(ops.BroadcastTo, (self,), {"shape": _shape_arg(shape)})
+        return record(ops.BroadcastTo, (self,), {"shape": _shape_arg(shape, "expand")})
 
     broadcast_to = expand
 
@@ -498,11 +499,17 @@ class Tensor:
         return record(ops.Split, (self,), {"sizes": tuple(sizes), "axis": axis, "squeeze": False})
 
 
-def _shape_arg(args: tuple) -> tuple[int, ...]:
-    """Accept both f(2, 3) and f((2, 3))."""
-    if len(args) == 1 and not isinstance(args[0], int | np.integer):
-        args = args[0]
-    return tuple(map(int, args))
+def _shape_arg(args: tuple, op: str, name: str = "shape") -> tuple[int, ...]:
+    """Accept both f(2, 3) and f((2, 3)), of Python or NumPy integers.
+
+    Anything else is refused, naming `op` and its argument `name`: int()
+    would truncate a float size silently.
+    """
+    sizes = args[0] if len(args) == 1 and not isinstance(args[0], int | np.integer) else args
+    try:
+        return tuple(map(operator.index, sizes))
+    except TypeError:
+        raise TypeError(f"{op}(): {name} must be integers, got {sizes!r}") from None
 
 
 def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
