@@ -80,6 +80,10 @@ BAD_CALLS = [
     BadCall("split_sizes", lambda: _x(2, 3).split([1, 3], axis=1), ValueError,
             ("split", "[1, 3]", "3")),
     BadCall("split_size_zero", lambda: _x(4).split(0), ValueError, ("split", "positive")),
+    BadCall("split_sizes_negative", lambda: _x(2).split([3, -1]), ValueError,
+            ("split", "negative", "[3, -1]")),
+    BadCall("split_sizes_float", lambda: _x(2).split([1.5, 0.5]), TypeError,
+            ("split", "sizes", "integers", "1.5")),
     BadCall("backward_gradient_shape", lambda: (_x(2, 3) * 2.0).backward(np.ones((3, 2))),
             ShapeError, ("backward", "(3, 2)", "(2, 3)")),
     # axes and indices out of range

@@ -257,6 +257,8 @@ def test_shape_methods_give_expected_shapes() -> None:
     assert rg.zeros(1, 3, 1).squeeze(2).shape == (1, 3)
     assert [p.shape for p in x.unbind(1)] == [(2, 4)] * 3
     assert [p.shape for p in x.split([1, 3], axis=2)] == [(2, 3, 1), (2, 3, 3)]
+    assert [p.shape for p in x.split(np.int64(3), axis=2)] == [(2, 3, 3), (2, 3, 1)]
+    assert [p.shape for p in x.split([0, 2, 0], axis=0)] == [(0, 3, 4), (2, 3, 4), (0, 3, 4)]
 
 
 def test_mean_of_no_elements_is_nan():

@@ -486,14 +486,17 @@ class Tensor:
         """Pieces of `split_size` along `axis` (the last may be smaller), or of the given sizes."""
         (axis,) = _axes(axis, self.ndim, "split")
         length = self.shape[axis]
-        if isinstance(split_size, int):
-            if split_size <= 0:
-                raise ValueError(f"split(): split_size must be positive, got {split_size}")
-            sizes = [split_size] * (length // split_size)
-            if length % split_size:
-                sizes.append(length % split_size)
+        if isinstance(split_size, int | np.integer):
+            size = int(split_size)
+            if size <= 0:
+                raise ValueError(f"split(): split_size must be positive, got {size}")
+            sizes = [size] * (length // size)
+            if length % size:
+                sizes.append(length % size)
         else:
-            sizes = list(split_size)
+            sizes = list(_shape_arg((split_size,), "split", "sizes"))
+            if any(size < 0 for size in sizes):
+                raise ValueError(f"split(): sizes must not be negative, got {sizes}")
             if sum(sizes) != length:
                 raise ValueError(f"split(): sizes {sizes} do not add up to axis length {length}")
         return record(ops.Split, (self,), {"sizes": tuple(sizes), "axis": axis, "squeeze": False})
