@@ -172,6 +172,8 @@ def test_arange_follows_numpy() -> None:
     np.testing.assert_array_equal(rg.arange(1, 2, 0.25).data, [1.0, 1.25, 1.5, 1.75])
     assert rg.arange(1, 2, 0.25).dtype == np.float32
     assert rg.arange(3, dtype=np.float64).dtype == np.float64
+    assert rg.arange(10, step=3).tolist() == np.arange(10, step=3).tolist() == [0, 3, 6, 9]
+    assert rg.arange(2, -2, -1).tolist() == [2, 1, 0, -1]
 
 
 # ----- conversion and properties -----

@@ -80,7 +80,7 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     """Evenly spaced values as np.arange; integers unless a float argument or dtype is given."""
     if step == 0:
         raise ValueError("arange(): step must not be zero")
-    data = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    data = np.arange(start, stop, step)  # NumPy reads arange(n, step=s) as 0, s, ... below n
     if dtype is not None:
         data = data.astype(dtype)
     elif data.dtype == np.float64:
