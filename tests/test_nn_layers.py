@@ -295,6 +295,28 @@ def test_functional_softmax_and_log_softmax():
     assert F.softmax(x, axis=0).shape == (2, 3)
 
 
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        (nn.Linear(3, 2, generator=0), (np.ones((2, 3), np.float32),)),
+        (nn.Tanh(), (np.ones((2, 3)),)),
+        (nn.Sigmoid(), (np.ones((2, 3)),)),
+        (nn.ReLU(), (np.ones((2, 3)),)),
+        (nn.Dropout(0.5, generator=0), (np.ones((2, 3)),)),
+        (nn.CrossEntropyLoss(), (np.zeros((2, 3), np.float32), [0, 1])),
+        (nn.BCEWithLogitsLoss(), (np.zeros(3), np.ones(3))),
+        (nn.MSELoss(), (np.zeros(3), np.ones(3))),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, nn.Module) else "arrays",
+)
+def test_modules_take_array_inputs_as_constants(module, args):
+    from_arrays = module(*args)
+    assert isinstance(from_arrays, rg.Tensor)
+    if isinstance(module, nn.Dropout):
+        module.generator = np.random.default_rng(0)
+    np.testing.assert_array_equal(from_arrays.data, module(rg.tensor(args[0]), *args[1:]).data)
+
+
 def test_functional_forms_equal_modules():
     x = rg.tensor(np.linspace(-2, 2, 6).reshape(2, 3))
     for fn, layer in ((F.tanh, nn.Tanh()), (F.sigmoid, nn.Sigmoid()), (F.relu, nn.ReLU())):

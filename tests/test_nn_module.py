@@ -306,6 +306,12 @@ def test_tied_model_trains_clips_and_resumes_from_a_checkpoint(tmp_path):
         np.testing.assert_array_equal(resumed.state_dict()[name], value, err_msg=name)
 
 
+@pytest.mark.parametrize("state", [None, [1, 2], "weight"])
+def test_module_load_state_dict_refuses_what_is_not_a_mapping(state):
+    with pytest.raises(TypeError, match="expected a mapping of parameter name -> array, got"):
+        nn.Linear(2, 2, generator=0).load_state_dict(state)
+
+
 def test_module_load_state_dict_accepts_tensors():
     model = nn.Linear(2, 2, generator=0)
     model.load_state_dict({k: rg.tensor(v + 1) for k, v in model.state_dict().items()})

@@ -19,7 +19,7 @@ from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.ops import Linear
 from retrograd.autograd.ops.rows import GradientRows
 from retrograd.nn import init
-from retrograd.nn.layers import Seed, check_dtype
+from retrograd.nn.layers import Seed, as_input, check_dtype
 from retrograd.nn.module import Module, Parameter
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -133,10 +133,6 @@ def check_sizes(kind: str, input_size: int, hidden_size: int) -> None:
             f"{kind}: sizes must be positive, got input_size={input_size}, "
             f"hidden_size={hidden_size}"
         )
-
-
-def as_input(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def check_state(state: Any, shape: tuple[int, ...], like: Tensor, what: str, kind: str) -> Tensor:

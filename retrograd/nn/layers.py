@@ -21,6 +21,11 @@ from retrograd.nn.module import Module, Parameter
 Seed = np.random.Generator | int | None
 
 
+def as_input(x: Any) -> Tensor:
+    """A module's input as a tensor: arrays and lists become constants (no gradient)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
 def check_dtype(x: Tensor, weight: Tensor, layer: str) -> None:
     """Refuse an input whose dtype differs from the parameters' (no silent float64 promotion)."""
     if x.dtype != weight.dtype:
@@ -59,7 +64,8 @@ class Linear(Module):
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound, generator=rng)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Any) -> Tensor:
+        x = as_input(x)
         check_dtype(x, self.weight, "Linear")
         return F.linear(x, self.weight, self.bias)
 
@@ -105,22 +111,22 @@ class Embedding(Module):
 class Tanh(Module):
     """Elementwise tanh."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x.tanh()
+    def forward(self, x: Any) -> Tensor:
+        return as_input(x).tanh()
 
 
 class Sigmoid(Module):
     """Elementwise logistic sigmoid (stable for large inputs)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x.sigmoid()
+    def forward(self, x: Any) -> Tensor:
+        return as_input(x).sigmoid()
 
 
 class ReLU(Module):
     """Elementwise max(x, 0)."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x.relu()
+    def forward(self, x: Any) -> Tensor:
+        return as_input(x).relu()
 
 
 class Identity(Module):
@@ -144,8 +150,8 @@ class Dropout(Module):
         self.p = p
         self.generator = as_generator(generator)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training, generator=self.generator)
+    def forward(self, x: Any) -> Tensor:
+        return F.dropout(as_input(x), self.p, self.training, generator=self.generator)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -1,4 +1,7 @@
-"""Loss modules: thin wrappers that hold a loss's options and call `retrograd.nn.functional`."""
+"""Loss modules: thin wrappers that hold a loss's options and call `retrograd.nn.functional`.
+
+Inputs given as NumPy arrays or lists are taken as constants, as every module takes them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from typing import Any
 
 from retrograd.autograd import Tensor
 from retrograd.nn import functional as F
+from retrograd.nn.layers import as_input
 from retrograd.nn.module import Module
 
 
@@ -30,8 +34,8 @@ class CrossEntropyLoss(_Loss):
         super().__init__(reduction)
         self.ignore_index = ignore_index
 
-    def forward(self, logits: Tensor, target: Any) -> Tensor:
-        return F.cross_entropy(logits, target, self.reduction, self.ignore_index)
+    def forward(self, logits: Any, target: Any) -> Tensor:
+        return F.cross_entropy(as_input(logits), target, self.reduction, self.ignore_index)
 
     def extra_repr(self) -> str:
         parts = [super().extra_repr()]
@@ -43,12 +47,12 @@ class CrossEntropyLoss(_Loss):
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy of logits against targets in [0, 1], stable for any logit."""
 
-    def forward(self, logits: Tensor, target: Any) -> Tensor:
-        return F.binary_cross_entropy_with_logits(logits, target, self.reduction)
+    def forward(self, logits: Any, target: Any) -> Tensor:
+        return F.binary_cross_entropy_with_logits(as_input(logits), target, self.reduction)
 
 
 class MSELoss(_Loss):
     """Mean squared error between an input and a target of the same shape."""
 
-    def forward(self, x: Tensor, target: Any) -> Tensor:
-        return F.mse_loss(x, target, self.reduction)
+    def forward(self, x: Any, target: Any) -> Tensor:
+        return F.mse_loss(as_input(x), target, self.reduction)

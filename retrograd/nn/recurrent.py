@@ -46,7 +46,6 @@ from retrograd.autograd.ops.rows import GradientRows
 from retrograd.nn.cells import (
     GATES,
     NONLINEARITIES,
-    as_input,
     check_sizes,
     check_state,
     gru_step,
@@ -54,7 +53,7 @@ from retrograd.nn.cells import (
     make_weights,
     rnn_step,
 )
-from retrograd.nn.layers import Seed, check_dtype
+from retrograd.nn.layers import Seed, as_input, check_dtype
 from retrograd.nn.module import Module
 
 State = Any
