@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -402,11 +403,21 @@ class Tensor:
         return self.sum(axes, keepdims) * (1.0 / count if count else float("nan"))
 
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """Variance as NumPy computes it (`ddof=1` for PyTorch's default, unbiased)."""
+        """Variance as NumPy computes it (`ddof=1` for PyTorch's default, unbiased).
+
+        With `ddof` at least the number of elements, also as NumPy: a RuntimeWarning,
+        and the sum of squares divided by zero (NaN, or inf).
+        """
         axes = _axes(axis, self.ndim, "var")
         count = int(np.prod([self.shape[a] for a in axes])) if axes else 1
+        if count - ddof <= 0:
+            warnings.warn(
+                f"var(): degrees of freedom <= 0 for {count} element(s) with ddof={ddof}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         centred = self - self.mean(axes, keepdims=True)
-        return (centred * centred).sum(axes, keepdims) * (1.0 / max(count - ddof, 1))
+        return (centred * centred).sum(axes, keepdims) / max(count - ddof, 0)
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Largest value; ties share the gradient equally (as torch.amax)."""
