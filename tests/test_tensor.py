@@ -263,6 +263,15 @@ def test_shape_methods_give_expected_shapes() -> None:
     assert [p.shape for p in x.split([0, 2, 0], axis=0)] == [(0, 3, 4), (2, 3, 4), (0, 3, 4)]
 
 
+def test_iterating_gives_the_slices_along_the_first_axis() -> None:
+    x = rg.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    first, _, last = x
+    assert first.tolist() == [0.0, 1.0] and last.tolist() == [4.0, 5.0]
+    (first * 2.0 + last).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2.0, 2.0], [0.0, 0.0], [1.0, 1.0]])
+    assert list(rg.zeros(0, 2)) == []
+
+
 def test_mean_of_no_elements_is_nan():
     assert np.isnan(rg.zeros(0).mean().item())
     assert np.isnan(rg.zeros(2, 0).mean(axis=1).data).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -211,6 +211,12 @@ class Tensor:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The slices along the first axis, from one `unbind` (as PyTorch iterates)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
@@ -444,6 +450,8 @@ class Tensor:
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Index of the largest value (no gradient)."""
+        if axis is not None:
+            axis = _axis(axis, self.ndim, "argmax")  # None for a 0-d tensor: its one index
         out = np.argmax(self.data, axis=axis, keepdims=keepdims)
         return Tensor._make(np.asarray(out), None, 0)
 
@@ -462,10 +470,11 @@ class Tensor:
     def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
         """Swap two axes (the last two by default)."""
         ndim = self._data.ndim
-        (axis0,) = _axes(axis0, ndim, "transpose")
-        (axis1,) = _axes(axis1, ndim, "transpose")
+        axis0 = _axis(axis0, ndim, "transpose")
+        axis1 = _axis(axis1, ndim, "transpose")
         axes = list(range(ndim))
-        axes[axis0], axes[axis1] = axis1, axis0
+        if ndim:  # a 0-d tensor's axis 0 swaps with itself, as in PyTorch
+            axes[axis0], axes[axis1] = axis1, axis0
         return record(ops.Permute, (self,), {"axes": tuple(axes)})
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
@@ -474,28 +483,29 @@ class Tensor:
     broadcast_to = expand
 
     def unsqueeze(self, axis: int) -> Tensor:
-        (axis,) = _axes(axis, self.ndim + 1, "unsqueeze")
+        axis = _axis(axis, self.ndim + 1, "unsqueeze")
         return self.reshape(np.expand_dims(self.data, axis).shape)
 
-    def squeeze(self, axis: int | None = None) -> Tensor:
-        if axis is not None:
-            (axis,) = _axes(axis, self.ndim, "squeeze")
-            if self.shape[axis] != 1:
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        """Remove axes of size 1: every one, or those given (an int or a tuple, as NumPy)."""
+        axes = None if axis is None else _axes(axis, self.ndim, "squeeze")
+        for a in axes or ():
+            if self.shape[a] != 1:
                 raise ShapeError(
-                    f"squeeze: axis {axis} of shape {self.shape} has size {self.shape[axis]}, not 1"
+                    f"squeeze: axis {a} of shape {self.shape} has size {self.shape[a]}, not 1"
                 )
-        return self.reshape(np.squeeze(self.data, axis).shape)
+        return self.reshape(np.squeeze(self.data, axes).shape)
 
     def unbind(self, axis: int = 0) -> tuple[Tensor, ...]:
         """The slices along `axis`, with that axis removed (one op, one node)."""
-        (axis,) = _axes(axis, self.ndim, "unbind")
+        axis = _axis(axis, self.ndim, "unbind", needs_axes=True)
         return record(
             ops.Split, (self,), {"sizes": (1,) * self.shape[axis], "axis": axis, "squeeze": True}
         )
 
     def split(self, split_size: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
         """Pieces of `split_size` along `axis` (the last may be smaller), or of the given sizes."""
-        (axis,) = _axes(axis, self.ndim, "split")
+        axis = _axis(axis, self.ndim, "split", needs_axes=True)
         length = self.shape[axis]
         if isinstance(split_size, int | np.integer):
             size = int(split_size)
@@ -527,9 +537,13 @@ def _shape_arg(args: tuple, op: str, name: str = "shape") -> tuple[int, ...]:
 
 
 def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
-    """Normalise an axis argument to a sorted tuple of non-negative axes."""
-    if type(axis) is int and -max(ndim, 1) <= axis < max(ndim, 1):
-        return (axis % max(ndim, 1),)
+    """Normalise an axis argument to a sorted tuple of non-negative axes.
+
+    A 0-d tensor takes axis 0 or -1 as PyTorch does, meaning its single value:
+    no axes, so a reduction over it gives the value itself.
+    """
+    if type(axis) is int and -ndim <= axis < ndim:
+        return (axis % ndim,)
     if axis is None:
         return tuple(range(ndim))
     try:
@@ -543,7 +557,20 @@ def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"{op}(): axis {a} is out of range for a {ndim}-d tensor")
         normalised.append(int(a) % max(ndim, 1))
-    return tuple(sorted(set(normalised)))
+    return tuple(sorted(set(normalised))) if ndim else ()
+
+
+def _axis(axis: int, ndim: int, op: str, needs_axes: bool = False) -> int | None:
+    """One axis as a non-negative int; None for a 0-d tensor's axis 0 or -1 (see `_axes`),
+    which an op that `needs_axes` (to cut along one) refuses."""
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"{op}(): axis must be an int, got {axis!r}")
+    axes = _axes(axis, ndim, op)
+    if axes:
+        return axes[0]
+    if needs_axes:
+        raise ShapeError(f"{op}(): a 0-d tensor has no axis to {op} along")
+    return None
 
 
 def _plain_index(index: Any) -> Any:
