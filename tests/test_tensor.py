@@ -292,3 +292,26 @@ def test_var_without_degrees_of_freedom_warns_and_gives_numpys_value(values, ddo
     with pytest.warns(RuntimeWarning, match="degrees of freedom"):
         got = rg.tensor(np.array(values)).var(ddof=ddof).item()
     np.testing.assert_array_equal(got, expected)  # NaN (0 / 0) or inf, as NumPy
+
+
+WEIGHT = rg.tensor(np.eye(2))
+# Each builds its call with `a` applied to its array operands: rg.tensor, or a conversion.
+ARRAY_OPERANDS: dict[str, Callable[[Callable[[np.ndarray], object]], rg.Tensor]] = {
+    "take": lambda a: rg.take(a(np.ones((3, 2))), [0, 2]),
+    "linear_input": lambda a: rg.linear(a(np.ones((2, 2))), WEIGHT),
+    "linear_weight_bias": lambda a: rg.linear(WEIGHT, a(np.ones((2, 2))), a(np.ones(2))),
+    "linear_residual": lambda a: rg.linear(WEIGHT, WEIGHT, residual=a(np.ones(2))),
+    "one_hot_linear": lambda a: rg.one_hot_linear([0, 1], a(np.ones((2, 3))), a(np.ones(2))),
+    "cross_entropy": lambda a: cross_entropy(a(np.ones((2, 3))), [0, 1]),
+    "matmul": lambda a: rg.matmul(a(np.ones((2, 2))), a(np.ones(2))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARRAY_OPERANDS))
+@pytest.mark.parametrize("given", ["ndarray", "list"])
+def test_functions_take_arrays_and_lists_as_constant_operands(name: str, given: str) -> None:
+    convert = np.asarray if given == "ndarray" else np.ndarray.tolist
+    result = ARRAY_OPERANDS[name](convert)
+    expected = ARRAY_OPERANDS[name](rg.tensor)
+    assert isinstance(result, rg.Tensor)
+    np.testing.assert_allclose(result.data, expected.data)

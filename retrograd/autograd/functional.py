@@ -14,6 +14,17 @@ from retrograd.autograd.ops.linalg import check_classes
 from retrograd.autograd.tensor import Tensor, as_array
 
 
+def _tensor(value: Any, op: str, argument: str) -> Tensor:
+    """`value` as a tensor: an array, list or number becomes a constant (as `concat` and
+    `where` take them); anything else is a TypeError naming the function and argument."""
+    if isinstance(value, Tensor):
+        return value
+    try:
+        return Tensor(value)
+    except TypeError as err:
+        raise TypeError(f"{op}(): {argument} must be a tensor or numeric array: {err}") from None
+
+
 def _tensors(values: Sequence[Any], op: str) -> list[Tensor]:
     if len(values) == 0:
         raise ValueError(f"{op}(): needs at least one tensor")
@@ -78,6 +89,7 @@ def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 
 def take(weight: Tensor, indices: Any) -> Tensor:
     """Rows of `weight` at integer `indices` (any shape): the embedding lookup."""
+    weight = _tensor(weight, "take", "weight")
     index = indices if isinstance(indices, Tensor) else Tensor._make(as_array(indices), None, 0)
     return record(ops.Take, (weight, index))
 
@@ -103,9 +115,14 @@ def linear(
     """
     if activation is not None and activation not in ops.linalg.ACTIVATIONS:
         raise ValueError(f"linear(): activation must be 'tanh', 'relu' or None, got {activation!r}")
+    x = _tensor(x, "linear", "input")
+    weight = _tensor(weight, "linear", "weight")
+    if bias is not None:
+        bias = _tensor(bias, "linear", "bias")
     inputs = (x, weight) if bias is None else (x, weight, bias)
     params: dict[str, Any] = {}
     if residual is not None:
+        residual = _tensor(residual, "linear", "residual")
         inputs += (residual,)
         params["residual"] = True
     if activation is not None:
@@ -126,6 +143,9 @@ def one_hot_linear(indices: Any, weight: Tensor, bias: Tensor | None = None) -> 
     this way.
     """
     index = indices if isinstance(indices, Tensor) else Tensor._make(as_array(indices), None, 0)
+    weight = _tensor(weight, "one_hot_linear", "weight")
+    if bias is not None:
+        bias = _tensor(bias, "one_hot_linear", "bias")
     inputs = (index, weight) if bias is None else (index, weight, bias)
     return record(ops.OneHotLinear, inputs)
 
@@ -155,6 +175,7 @@ def cross_entropy(
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy(): reduction must be mean, sum or none, got {reduction!r}")
+    logits = _tensor(logits, "cross_entropy", "logits")
     target_t = target if isinstance(target, Tensor) else Tensor._make(as_array(target), None, 0)
     if target_t.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy(): target must hold integers, got dtype {target_t.dtype}")
@@ -181,7 +202,7 @@ def cross_entropy(
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy's rules (1-d, 2-d and batched)."""
-    return a @ b
+    return _tensor(a, "matmul", "a") @ b
 
 
 def one_hot(indices: Any, num_classes: int, dtype: Any = np.float32) -> Tensor:
