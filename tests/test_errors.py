@@ -188,3 +188,10 @@ def test_bad_call_raises_clear_error(bad: BadCall) -> None:
 
 def test_shape_error_is_a_value_error() -> None:
     assert issubclass(ShapeError, ValueError)
+
+
+def test_value_error_of_an_op_not_about_shapes_keeps_numpys_message() -> None:
+    with pytest.raises(ValueError) as info:
+        rg.tensor([2]) ** -1
+    assert type(info.value) is ValueError
+    assert str(info.value) == "pow: Integers to negative integer powers are not allowed."

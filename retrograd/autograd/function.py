@@ -117,8 +117,7 @@ def record(
     except ValueError as err:
         if isinstance(err, ShapeError):
             raise
-        shapes = ", ".join(str(t.shape) for t in inputs)
-        raise ShapeError(f"{op.name}: operands with shapes {shapes} do not fit: {err}") from None
+        raise _forward_error(op, inputs, err) from None
     node = ctx if wanted and mode.enabled and op.differentiable else None
     if mode.anomaly:
         check_forward(ctx, out)
@@ -137,6 +136,21 @@ def record(
     t._index = 0
     t._retains_grad = False
     return t
+
+
+# Words of NumPy's ValueErrors about operands' shapes (broadcasting, axes, core dimensions).
+SHAPE_WORDS = ("shape", "broadcast", "dimension", "axis", "size")
+
+
+def _forward_error(op: type[Function], inputs: tuple[Tensor, ...], err: ValueError) -> ValueError:
+    """The error for a ValueError from `op`'s forward, naming the op: a `ShapeError` with the
+    operands' shapes when it is about shapes; otherwise NumPy's message as it is (for
+    example, integers to negative integer powers)."""
+    message = str(err)
+    if any(word in message for word in SHAPE_WORDS):
+        shapes = ", ".join(str(t.shape) for t in inputs)
+        return ShapeError(f"{op.name}: operands with shapes {shapes} do not fit: {message}")
+    return ValueError(f"{op.name}: {message}")
 
 
 def _outputs(arrays: Any, node: Node | None) -> tuple[Tensor, ...]:

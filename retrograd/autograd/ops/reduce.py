@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from retrograd.autograd.function import Function
-from retrograd.autograd.graph import Node
+from retrograd.autograd.graph import Node, ShapeError
 
 
 def _keep_axes(grad: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
@@ -33,7 +33,7 @@ class Max(Function):
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
         if a.size == 0:
-            raise ValueError("max of an empty tensor is undefined")
+            raise ShapeError(f"max: the maximum of an empty tensor (shape {a.shape}) is undefined")
         out = np.max(a, axis=axis, keepdims=True)
         ctx.saved = (a, out)
         return out if keepdims else np.squeeze(out, axis)
