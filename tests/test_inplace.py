@@ -129,6 +129,9 @@ def test_failed_inplace_leaves_values_and_version_alone() -> None:
         t.add_(np.ones((3, 2)))
     with pytest.raises(TypeError, match="cannot write float64 values into a tensor of dtype int64"):
         rg.tensor(np.array([1, 2])).add_(0.5)
+    # The quotient of integers is float64, not the divisor's int64.
+    with pytest.raises(TypeError, match="div_: cannot write float64 values into .* int64"):
+        rg.tensor(np.array([1, 2])).div_(2)
     np.testing.assert_array_equal(t.data, [1.0, -2.0])
     assert t.version == 0
 

@@ -124,9 +124,9 @@ class Tensor:
         try:
             ufunc(self._data, value, out=self._data, casting="same_kind")
         except TypeError:
-            given = np.asarray(value).dtype
+            result = _result_dtype(ufunc, self._data, value)
             raise TypeError(
-                f"{name}: cannot write {given} values into a tensor of dtype {self.dtype} in place"
+                f"{name}: cannot write {result} values into a tensor of dtype {self.dtype} in place"
             ) from None
         except ValueError as err:
             raise ShapeError(f"{name}: cannot update shape {self.shape} in place: {err}") from None
@@ -586,6 +586,17 @@ def _plain_index(index: Any) -> Any:
     if isinstance(index, list | np.ndarray):
         return np.array(index)
     return index
+
+
+def _result_dtype(ufunc: Any, target: np.ndarray, value: Any) -> np.dtype:
+    """The dtype of what an in-place update computes (int64 / int64 gives float64), which
+    is what failed to fit the target; the value's own dtype where even that fails."""
+    if ufunc is _assign:
+        return np.asarray(value).dtype
+    try:
+        return np.asarray(ufunc(target, value)).dtype
+    except TypeError:  # no loop for these dtypes at all: name the value's
+        return np.asarray(value).dtype
 
 
 def _assign(target: np.ndarray, value: Any, out: np.ndarray, casting: str) -> None:
