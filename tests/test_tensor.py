@@ -227,6 +227,12 @@ def test_comparisons_return_tensors_without_grad() -> None:
         assert result.tolist() == expected, name
 
 
+def test_comparison_with_none_is_a_plain_bool_as_in_pytorch() -> None:
+    x = rg.tensor([1.0, 2.0])
+    assert (x == None) is False and (x != None) is True  # noqa: E711
+    assert x not in [None] and x in [None, x]
+
+
 def test_argmax_gives_indices_without_grad() -> None:
     x = rg.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]], requires_grad=True)
     assert x.argmax().item() == 3

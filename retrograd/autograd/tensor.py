@@ -360,10 +360,16 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater_equal)
 
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __eq__(self, other: Any) -> Tensor | bool:  # type: ignore[override]
+        """Elementwise ==; `t == None` is False, as in PyTorch (so `t in [None]` works)."""
+        if other is None:
+            return False
         return self._compare(other, np.equal)
 
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __ne__(self, other: Any) -> Tensor | bool:  # type: ignore[override]
+        """Elementwise !=; `t != None` is True, as in PyTorch."""
+        if other is None:
+            return True
         return self._compare(other, np.not_equal)
 
     # ----- elementwise functions -----
