@@ -197,6 +197,41 @@ def test_no_grad_restores_mode_when_exception_escapes() -> None:
     assert is_grad_enabled()
 
 
+def test_no_grad_decorator_holds_around_each_resume_of_a_generator() -> None:
+    @rg.no_grad()
+    def doubles(t: rg.Tensor):
+        received = yield t * 2.0  # the body runs only when the generator is resumed
+        while received is not None:
+            try:
+                received = yield received * 2.0
+            except KeyError:
+                received = yield t * 3.0
+        return "done"
+
+    x = _leaf([1.0])
+    steps = doubles(x)
+    first = next(steps)
+    assert is_grad_enabled()  # not between resumes
+    sent = steps.send(x)
+    thrown = steps.throw(KeyError("in"))
+    with pytest.raises(StopIteration) as stop:
+        steps.send(None)
+    assert stop.value.value == "done"
+    assert not any(t.requires_grad for t in (first, sent, thrown))
+    assert thrown.tolist() == [3.0] and is_grad_enabled()
+
+
+def test_no_grad_object_entered_inside_itself_restores_each_level() -> None:
+    # Each outer block restores the mode on its way out, whatever happens inside it.
+    for outer, again in ((rg.enable_grad(), rg.no_grad()), (rg.no_grad(), rg.enable_grad())):
+        with outer:
+            with again:
+                with again:
+                    pass
+                assert is_grad_enabled() is again._enable
+            assert is_grad_enabled() is outer._enable
+
+
 def test_enable_grad_inside_no_grad_records() -> None:
     x = _leaf([1.0, 2.0])
     with rg.no_grad():
@@ -385,6 +420,22 @@ def test_nested_scopes_join_with_slash() -> None:
     with scope("rnn"), scope("t=0"):
         y = x.tanh()
     assert y.grad_fn.scope == "rnn/t=0"
+
+
+def test_scope_object_entered_inside_itself_restores_each_level() -> None:
+    x = _leaf([1.0])
+    step = scope("step")
+    with scope("outer"):  # restores the scope on its way out, whatever happens inside
+        with step:
+            with step:
+                inner = x * 2.0
+            middle = x * 2.0
+        outer = x * 2.0
+    assert [t.grad_fn.scope for t in (inner, middle, outer)] == [
+        "outer/step/step",
+        "outer/step",
+        "outer",
+    ]
 
 
 def test_scope_restored_after_exception() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import inspect
 import itertools
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -167,25 +168,63 @@ _creation = attrgetter("seq")
 class no_grad:
     """Context manager and decorator that records no graph inside it.
 
-    The previous mode is restored on exit, also when an exception escapes.
+    The previous mode is restored on exit, also when an exception escapes,
+    and by each exit of one object entered again inside itself. A decorated
+    generator function runs in the mode whenever its generator is resumed,
+    not between (as in PyTorch): its body runs only when the generator is.
     """
 
     _enable = False
 
+    def __init__(self) -> None:
+        self._outer: list[bool] = []  # the mode at each entry still open, innermost last
+
     def __enter__(self) -> None:
-        self._previous = grad_mode.enabled
+        self._outer.append(grad_mode.enabled)
         grad_mode.enabled = self._enable
 
     def __exit__(self, *exc: object) -> None:
-        grad_mode.enabled = self._previous
+        grad_mode.enabled = self._outer.pop()
 
     def __call__(self, fn: F) -> F:
+        mode = type(self)
+        if inspect.isgeneratorfunction(fn):
+            return _resumed_under(mode, fn)
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
+            with mode():
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _resumed_under(mode: Callable[[], no_grad], fn: F) -> F:
+    """The generator function `fn` with `mode` entered around every resume of its generator:
+    each value sent or exception thrown in, and its closing."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        generator = fn(*args, **kwargs)
+        resume, value = generator.send, None
+        while True:
+            try:
+                with mode():
+                    item = resume(value)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                value = yield item
+            except GeneratorExit:
+                with mode():
+                    generator.close()
+                raise
+            except BaseException as err:  # thrown in by the caller: hand it to the generator
+                resume, value = generator.throw, err
+            else:
+                resume = generator.send
+
+    return wrapper  # type: ignore[return-value]
 
 
 class enable_grad(no_grad):
@@ -206,17 +245,19 @@ class scope:
     class rather than a generator: an unrolled RNN enters one per time step.
     """
 
-    __slots__ = ("label", "_previous")
+    __slots__ = ("_outer", "label")
 
     def __init__(self, label: str) -> None:
         self.label = label
+        self._outer: list[str | None] = []  # the scope at each entry still open (see no_grad)
 
     def __enter__(self) -> None:
-        previous = self._previous = grad_mode.scope
+        previous = grad_mode.scope
+        self._outer.append(previous)
         grad_mode.scope = self.label if previous is None else f"{previous}/{self.label}"
 
     def __exit__(self, *exc: object) -> None:
-        grad_mode.scope = self._previous
+        grad_mode.scope = self._outer.pop()
 
 
 class time_steps:
