@@ -49,3 +49,11 @@ def test_iterating_outside_a_with_block_is_refused() -> None:
     with pytest.raises(RuntimeError, match="with time_steps"):
         list(time_steps(2))
     assert grad_mode.scope is None
+
+
+def test_iterating_after_the_with_block_is_refused() -> None:
+    with time_steps(2) as steps:
+        pass
+    with pytest.raises(RuntimeError, match="with time_steps"):
+        next(iter(steps))
+    assert grad_mode.scope is None

@@ -282,6 +282,7 @@ class time_steps:
 
     def __exit__(self, *exc: object) -> None:
         grad_mode.scope = self._previous
+        self._entered = False
 
     def __iter__(self) -> Iterator[int]:
         if not self._entered:
