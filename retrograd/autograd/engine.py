@@ -7,7 +7,7 @@ shape in exactly one place (`sum_to`).
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heappushpop
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -241,8 +241,17 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
     retained: dict[Node, list[Tensor]] = {}
     if root._retains_grad and root._node is not None:
         retained[root._node] = [root]
-    while pending:
-        node = heappop(pending)[1]
+    # The node to walk next, kept off the heap while it is the latest one: in a chain,
+    # each node hands its only new gradient to the node walked next.
+    following: Node | None = None
+    while pending or following is not None:
+        if following is None:
+            node = heappop(pending)[1]
+        elif pending and pending[0][0] < -following.seq:
+            node = heappushpop(pending, (-following.seq, following))[1]
+        else:
+            node = following
+        following = None
         node_grad = grads.pop(node)
         if node.saved is FREED:
             raise RuntimeError(
@@ -295,7 +304,10 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
                 _add_output(grads, parent, parent_grad)
             else:  # the first gradient for this output: nothing to sum, no call
                 grads[parent_node] = parent_grad
-            heappush(pending, (-parent_node.seq, parent_node))
+            if following is None:
+                following = parent_node
+            else:
+                heappush(pending, (-parent_node.seq, parent_node))
     # A leaf may keep the array it was handed unless that array is read-only (a
     # broadcast view) or shares memory with another leaf's (e.g. views from `stack`).
     bases: set[int] = set()
