@@ -250,6 +250,26 @@ def test_to_dot_first_and_last_steps_with_a_marked_gap(long_rnn):
     assert len(dot.edges_from(w_hh)) == 5 + 1  # each drawn step, and the gap
 
 
+def test_to_dot_steps_keeps_the_first_and_last_steps_of_each_module():
+    w = Tensor(np.full((2, 2), 0.5), requires_grad=True, name="w")
+    h = Tensor(np.zeros((1, 2)))
+    for module, count in (("encoder", 10), ("decoder", 5)):
+        for t in range(count):
+            with scope(module), scope(f"t={t}"):
+                h = (h @ w).tanh()
+    dot = parse(to_dot(h.sum(), steps=(2, 2)).source)
+    drawn = {
+        module: sorted({p[-1] for p in dot.clusters.values() if p[:1] == (module,) and len(p) > 1})
+        for module in ("encoder", "decoder")
+    }
+    assert drawn == {
+        "encoder": ["t=0", "t=1", "t=8", "t=9"],
+        "decoder": ["t=0", "t=1", "t=3", "t=4"],
+    }
+    gaps = sorted(dot.labels[g] for g in dot.ids("gap"))
+    assert "t=2 … t=2" in gaps[0] and "t=2 … t=7" in gaps[1]
+
+
 def test_to_dot_draws_a_10000_step_graph_whole_when_asked(long_rnn):
     dot = parse(to_dot(long_rnn, max_nodes=None, legend=False).source)
     assert len(dot.ids("op")) == 5 * 10_000 + 2

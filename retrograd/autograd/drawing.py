@@ -100,7 +100,8 @@ def to_dot(
       time step by the norm of the gradient reaching its hidden state (the
       non-leaf tensors that called `retain_grad()`, or `hidden` if given).
     - `steps=(first, last)`: draw only the first and last time steps
-      (scopes `t=N`), with a marked gap for the rest.
+      (scopes `t=N`) of each module's sequence of steps, with a marked gap
+      for the rest.
     - `max_nodes`: refuse, with advice, to draw more op and tensor nodes
       than this (None: no limit); checked before any text is built.
     - `legend`: add a key to the colours; `rankdir`: "TB" or "LR" layout.
@@ -144,16 +145,31 @@ def _check_options(steps: Any, max_nodes: Any, rankdir: Any) -> None:
 def _elided(
     order: list[Node], scopes: dict[str | None, StepKey | None], steps: tuple[int, int] | None
 ) -> set[Node]:
-    """The nodes of the time steps that `steps=(first, last)` leaves out."""
+    """The nodes of the time steps that `steps=(first, last)` leaves out.
+
+    Each sequence of steps (those under one scope path, such as an encoder's
+    and a decoder's) keeps its own first and last steps, so the steps that
+    feed the loss are drawn in every module.
+    """
     if steps is None:
         return set()
-    numbers = sorted({key[1] for key in scopes.values() if key is not None})
     first, last = int(steps[0]), int(steps[1])
-    if first + last >= len(numbers):
-        return set()
-    kept = set(numbers[:first]) | set(numbers[len(numbers) - last :])
-    dropped = {s for s, key in scopes.items() if key is not None and key[1] not in kept}
+    kept: set[StepKey] = set()
+    for path, numbers in _sequences(scopes).items():
+        if first + last < len(numbers):
+            numbers = numbers[:first] + numbers[len(numbers) - last :]
+        kept.update((path, n) for n in numbers)
+    dropped = {s for s, key in scopes.items() if key is not None and key not in kept}
     return {node for node in order if node.scope in dropped}
+
+
+def _sequences(scopes: dict[str | None, StepKey | None]) -> dict[str, list[int]]:
+    """The step numbers recorded under each scope path, in increasing order."""
+    numbers: dict[str, set[int]] = {}
+    for key in scopes.values():
+        if key is not None:
+            numbers.setdefault(key[0], set()).add(key[1])
+    return {path: sorted(found) for path, found in numbers.items()}
 
 
 def _count(order: list[Node], roots: list[Tensor], elided: set[Node]) -> tuple[int, int]:
@@ -180,11 +196,12 @@ def _too_many(
         f"to_dot(): the drawing would have {count:,} op and tensor nodes, more than "
         f"max_nodes={max_nodes:,}, and would be unreadable. "
     )
-    numbers = {key[1] for key in scopes.values() if key is not None}
-    if numbers:
-        drawn = len(numbers) if steps is None else min(sum(steps), len(numbers))
+    sequences = _sequences(scopes)
+    if sequences:
+        keep = None if steps is None else sum(steps)
+        drawn = sum(len(n) if keep is None else min(keep, len(n)) for n in sequences.values())
         per_step = count / drawn
-        k = max(1, min(3, int(max_nodes / per_step) // 2))
+        k = max(1, min(3, int(max_nodes / (per_step * len(sequences))) // 2))
         return message + (
             f"Draw the first and last time steps only with steps=({k}, {k}), or pass a larger "
             "max_nodes (None for no limit)."
