@@ -292,6 +292,29 @@ def test_to_dot_colours_each_step_by_the_gradient_reaching_its_hidden_state():
     assert "‖∂L/∂h‖" not in to_dot(loss, gradients=False).source
 
 
+@pytest.mark.parametrize(
+    ("grads", "legend"),
+    [
+        ((0.0, 0.0, 0.0), ["‖∂L/∂h‖ = 0 at every step drawn"]),
+        ((np.inf, np.inf, np.inf), ["‖∂L/∂h‖ = inf at every step drawn"]),
+        ((0.0, 1.0, np.inf), ["smallest ‖∂L/∂h‖ = 0", "largest ‖∂L/∂h‖ = inf"]),
+        ((0.0, 0.5, 2.0), ["smallest ‖∂L/∂h‖ = 0", "largest ‖∂L/∂h‖ = 2"]),
+    ],
+)
+def test_to_dot_legend_gives_the_smallest_and_largest_norm_drawn(grads, legend):
+    loss, _, states = unrolled_rnn(3)
+    loss.backward()
+    for h, value in zip(states, grads):
+        h.grad = np.full_like(h.grad, value / np.sqrt(h.grad.size))
+    source = to_dot(loss).source
+    entries = re.findall(r'^\s*legend_(?:low|high) \[label="([^"\\]*)', source, re.MULTILINE)
+    assert entries == legend
+    # The entries wear the colours of the steps they describe (here t=0 and t=2).
+    fills = re.findall(r'legend_(?:low|high) [^\n]*fillcolor="(#\w+)"', source)
+    step_fills = parse(source).cluster_fills
+    assert fills == [step_fills["t=0"], step_fills["t=2"]][: len(legend)]
+
+
 def test_gradient_norms_table_matches_the_retained_gradients():
     loss, _, states = unrolled_rnn(5)
     loss.backward()

@@ -12,11 +12,12 @@ contain user text.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from retrograd.autograd.gradient_flow import StepKey, heat_colour, heat_colours, is_dark, step_of
+from retrograd.autograd.gradient_flow import StepKey, heat_colours, is_dark, step_of
 from retrograd.autograd.graph import Node
 from retrograd.autograd.tensor import Tensor
 
@@ -160,8 +161,8 @@ class DotWriter:
     def __init__(self, rankdir: str, norms: dict[StepKey, float]) -> None:
         self.rankdir = rankdir
         self.norms = norms
-        self.colours, self.low, self.high = heat_colours(norms)
-        self.coloured = False
+        self.colours = heat_colours(norms)
+        self.shown: list[StepKey] = []
         self.members: dict[tuple[str, ...], list[str]] = {(): []}
         self.children: dict[tuple[str, ...], list[tuple[str, ...]]] = {(): []}
         self.cluster_ids: dict[tuple[str, ...], int] = {}
@@ -230,7 +231,7 @@ class DotWriter:
         label = path[-1]
         fill = "#f4f4f4"
         if step_key in self.norms:
-            self.coloured = True
+            self.shown.append(step_key)
             label += f"\n‖∂L/∂h‖ = {self.norms[step_key]:.3g}"
             fill = self.colours[step_key]
         font = ' fontcolor="#ffffff";' if is_dark(fill) else ""
@@ -253,21 +254,35 @@ class DotWriter:
             )
         if gap:
             nodes.append(f'legend_gap [label="⋯ time steps not drawn", {GAP_STYLE}];')
-        if self.coloured:
-            for name, fraction, text in (
-                ("low", 0.0, f"smallest ‖∂L/∂h‖ = {self.low:.3g}"),
-                ("high", 1.0, f"largest ‖∂L/∂h‖ = {self.high:.3g}\n(log colour scale between)"),
-            ):
-                fill = heat_colour(fraction)
-                font = ', fontcolor="#ffffff"' if is_dark(fill) else ""
-                nodes.append(
-                    f'legend_{name} [label={quote(text)}, shape=box, style="rounded,filled", '
-                    f'fillcolor="{fill}", color="#bbbbbb"{font}];'
-                )
+        for name, key, text in self._heat_ends():
+            fill = self.colours[key]
+            font = ', fontcolor="#ffffff"' if is_dark(fill) else ""
+            nodes.append(
+                f'legend_{name} [label={quote(text)}, shape=box, style="rounded,filled", '
+                f'fillcolor="{fill}", color="#bbbbbb"{font}];'
+            )
         ids = [node.split(" ", 1)[0] for node in nodes]
         chain = [f"{a} -> {b} [style=invis];" for a, b in itertools.pairwise(ids)]
         body = ['label="legend"; labeljust="l"; style="rounded"; color="#bbbbbb";']
         return ["subgraph cluster_legend {", *(f"  {line}" for line in body + nodes + chain), "}"]
+
+    def _heat_ends(self) -> list[tuple[str, StepKey, str]]:
+        """Legend entries for the smallest and largest norm drawn, in the colours they are drawn in.
+
+        NaN counts as the largest, as it is coloured like an explosion; when
+        every drawn norm is the same, one entry says so.
+        """
+        if not self.shown:
+            return []
+        ranked = sorted(self.shown, key=lambda k: (math.isnan(self.norms[k]), self.norms[k]))
+        low, high = ranked[0], ranked[-1]
+        low_text, high_text = f"{self.norms[low]:.3g}", f"{self.norms[high]:.3g}"
+        if low_text == high_text:
+            return [("low", low, f"‖∂L/∂h‖ = {low_text} at every step drawn")]
+        return [
+            ("low", low, f"smallest ‖∂L/∂h‖ = {low_text}"),
+            ("high", high, f"largest ‖∂L/∂h‖ = {high_text}\n(log colour scale between)"),
+        ]
 
 
 def _gap_label(gap: Gap) -> str:

@@ -186,12 +186,11 @@ def plot_gradient_norms(
 _HEAT = ((255, 255, 204), (254, 217, 118), (253, 141, 60), (227, 26, 28))
 
 
-def heat_colours(norms: dict[StepKey, float]) -> tuple[dict[StepKey, str], float, float]:
+def heat_colours(norms: dict[StepKey, float]) -> dict[StepKey, str]:
     """A fill colour per step from its norm's place between the smallest and largest (log scale).
 
-    Returns the colours and the (smallest, largest) finite norms the scale
-    spans. A zero norm takes the lightest colour; an infinite or NaN norm
-    (an explosion) the darkest.
+    The scale spans the positive finite norms. A zero norm takes the
+    lightest colour; an infinite or NaN norm (an explosion) the darkest.
     """
     finite = [v for v in norms.values() if math.isfinite(v) and v > 0]
     low = min(finite, default=1.0)
@@ -208,7 +207,7 @@ def heat_colours(norms: dict[StepKey, float]) -> tuple[dict[StepKey, str], float
         else:
             fraction = (math.log10(value) - math.log10(low)) / span
         colours[key] = heat_colour(fraction)
-    return colours, low, high
+    return colours
 
 
 def heat_colour(fraction: float) -> str:
