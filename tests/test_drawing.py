@@ -315,6 +315,15 @@ def test_to_dot_legend_gives_the_smallest_and_largest_norm_drawn(grads, legend):
     assert fills == [step_fills["t=0"], step_fills["t=2"]][: len(legend)]
 
 
+def test_to_dot_hidden_states_before_backward_draw_without_norms():
+    loss, _, states = unrolled_rnn(3)
+    assert to_dot(loss, hidden=states).source == to_dot(loss).source
+    forgot, _, not_retained = unrolled_rnn(3, retain=False)
+    forgot.backward()
+    with pytest.raises(ValueError, match=r"hidden state 0 has no gradient: call retain_grad"):
+        to_dot(forgot, hidden=not_retained)
+
+
 def test_gradient_norms_table_matches_the_retained_gradients():
     loss, _, states = unrolled_rnn(5)
     loss.backward()

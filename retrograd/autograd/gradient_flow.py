@@ -71,11 +71,15 @@ def hidden_state_norms(
     counts. With `hidden`, exactly those tensors count: each at the step of
     its scope, or, when it was made outside any time-step scope, at its
     position in the list. Several tensors of one step (an LSTM's h and c)
-    combine into the norm of all their gradients together.
+    combine into the norm of all their gradients together. A hidden state
+    that will keep its gradient but has none yet (before `backward()`) has
+    no norm; one that will never keep it is refused.
     """
     squares: dict[StepKey, float] = {}
     if hidden is not None:
         for position, t in enumerate(as_tensors(hidden, "hidden states", "hidden")):
+            if t.grad is None and (t._retains_grad or (t._node is None and t.requires_grad)):
+                continue
             if t.grad is None:
                 raise ValueError(
                     f"hidden state {position} has no gradient: call retain_grad() on it "
