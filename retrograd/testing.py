@@ -9,6 +9,7 @@ Needs the `hypothesis` package (`pip install retrograd[testing]`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -78,13 +79,16 @@ def assert_gradients(
     domain: Interval | Sequence[Interval] = (-2.0, 2.0),
     num_inputs: int | None = None,
     max_examples: int | None = None,
+    deadline: float | timedelta | None = None,
     **gradcheck_kwargs: Any,
 ) -> None:
     """Assert that `fn`'s gradients match central differences over generated inputs.
 
     `shapes` fixes the input shapes; leave it out to draw mutually broadcastable
     shapes for `num_inputs` inputs. Failures are shrunk by hypothesis to a
-    small example and reported with gradcheck's message.
+    small example and reported with gradcheck's message. `deadline` is
+    hypothesis's time limit per example (milliseconds or a timedelta); by
+    default there is none, as checking a long recurrence is legitimately slow.
     """
     if shapes is None:
         if num_inputs is None:
@@ -100,6 +104,8 @@ def assert_gradients(
     def check(xs: list[Tensor]) -> None:
         gradcheck(fn, xs, **gradcheck_kwargs)
 
+    options: dict[str, Any] = {"deadline": deadline}
     if max_examples is not None:
-        check = settings(max_examples=max_examples)(check)
+        options["max_examples"] = max_examples
+    check = settings(**options)(check)
     check()

@@ -1,14 +1,19 @@
 """Every op's gradient against float64 central differences, over generated inputs."""
 
+import time
+from datetime import timedelta
+
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import DeadlineExceeded
 
 import retrograd as rg
 from retrograd.autograd import Function, GradcheckError, gradcheck
 from retrograd.autograd.ops import shape
 from retrograd.autograd.ops.shape import RADIX_SORT_SIZE, WIDE_ROW_VALUES
+from retrograd.testing import assert_gradients
 from tests.op_table import EXTRA_CASES, OPS
 
 CASES = {**OPS, **EXTRA_CASES}
@@ -159,3 +164,34 @@ def test_lookup_gradients_of_no_indices_are_zero(classes):
     index = np.zeros((0, 2), dtype=np.int64)
     (rg.take(table, index).sum() + rg.one_hot_linear(index, weight).sum()).backward()
     assert not table.grad.any() and not weight.grad.any()
+
+
+@pytest.fixture
+def tight_deadline():
+    """The hypothesis profile in use with a 10 ms deadline (the test profiles have none).
+
+    Failures are not shrunk: shrinking a slow function takes seconds.
+    """
+    previous = settings.get_current_profile_name()
+    settings.register_profile(
+        "tight_deadline",
+        settings.get_profile(previous),
+        deadline=10,
+        phases=[Phase.explicit, Phase.generate],
+        database=None,
+    )
+    settings.load_profile("tight_deadline")
+    yield
+    settings.load_profile(previous)
+
+
+def test_assert_gradients_has_no_deadline_unless_given(tight_deadline):
+    def slow_tanh(x):
+        time.sleep(0.005)  # gradcheck calls it 7 times: 35 ms an example
+        return x.tanh()
+
+    assert_gradients(slow_tanh, shapes=[(3,)], max_examples=2)
+    with pytest.raises(DeadlineExceeded):
+        assert_gradients(
+            slow_tanh, shapes=[(3,)], max_examples=2, deadline=timedelta(milliseconds=10)
+        )
