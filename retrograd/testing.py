@@ -28,15 +28,65 @@ from retrograd.autograd.tensor import Tensor
 
 Interval = tuple[float, float]
 
+_WIDTHS = {np.dtype(np.float16): 16, np.dtype(np.float32): 32, np.dtype(np.float64): 64}
+"""The float dtypes values are drawn in, and their width in bits for `st.floats`."""
 
-def values(domain: Interval | Sequence[Interval] = (-2.0, 2.0)) -> st.SearchStrategy[float]:
-    """Finite floats in one interval or a union of intervals (to keep away from kinks)."""
+
+def values(
+    domain: Interval | Sequence[Interval] = (-2.0, 2.0), dtype: Any = np.float64
+) -> st.SearchStrategy[float]:
+    """Finite floats in one interval or a union of intervals (to keep away from kinks).
+
+    Every value is exactly representable in `dtype` (float16, float32 or
+    float64), so casting it changes nothing: each interval's bounds are
+    rounded inward to `dtype`, and an interval holding no normal `dtype`
+    value is refused.
+    """
+    return _values(domain, dtype, "values()")
+
+
+def _values(domain: Any, dtype: Any, where: str) -> st.SearchStrategy[float]:
+    kind = np.dtype(dtype)
+    if kind not in _WIDTHS:
+        raise TypeError(f"{where}: dtype must be float16, float32 or float64, got {dtype!r}")
     intervals = [domain] if isinstance(domain[0], int | float) else list(domain)
     parts = [
-        st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-        for lo, hi in intervals
+        st.floats(
+            *_inward(float(low), float(high), kind, where),
+            allow_nan=False,
+            allow_infinity=False,
+            allow_subnormal=False,
+            width=_WIDTHS[kind],
+        )
+        for low, high in intervals
     ]
     return st.one_of(*parts)
+
+
+def _inward(low: float, high: float, dtype: np.dtype, where: str) -> tuple[float, float]:
+    """The interval [low, high] shrunk to its smallest and largest finite normal `dtype` values."""
+    with np.errstate(over="ignore"):
+        lo, hi = dtype.type(low), dtype.type(high)
+    # Compared as Python floats: NumPy would compare in `dtype`, where the
+    # bound rounds to the very value being checked.
+    if float(lo) < low:
+        lo = np.nextafter(lo, dtype.type(np.inf))
+    if float(hi) > high:
+        hi = np.nextafter(hi, dtype.type(-np.inf))
+    info = np.finfo(dtype)
+    lo, hi = max(float(lo), -float(info.max)), min(float(hi), float(info.max))
+    # Subnormals are never drawn, so a bound among them moves inward to zero
+    # or to the smallest normal number.
+    tiny = float(info.smallest_normal)
+    if 0 < abs(lo) < tiny:
+        lo = tiny if lo > 0 else -0.0
+    if 0 < abs(hi) < tiny:
+        hi = 0.0 if hi > 0 else -tiny
+    if not lo <= hi:
+        raise ValueError(
+            f"{where}: the domain interval ({low:g}, {high:g}) holds no finite normal {dtype} value"
+        )
+    return lo, hi
 
 
 def shapes(min_dims: int = 0, max_dims: int = 3, max_side: int = 4) -> st.SearchStrategy:
@@ -58,8 +108,13 @@ def arrays(
     domain: Interval | Sequence[Interval] = (-2.0, 2.0),
     dtype: Any = np.float64,
 ) -> st.SearchStrategy[np.ndarray]:
-    """Arrays of bounded, well-conditioned values."""
-    return hnp.arrays(np.dtype(dtype), shape, elements=values(domain))
+    """Arrays of bounded, well-conditioned values, each exactly representable in `dtype`."""
+    return _arrays(shape, domain, dtype, "arrays()")
+
+
+def _arrays(shape: Any, domain: Any, dtype: Any, where: str) -> st.SearchStrategy[np.ndarray]:
+    elements = _values(domain, dtype, where)
+    return hnp.arrays(np.dtype(dtype), shape, elements=elements)
 
 
 def tensors(
@@ -70,7 +125,8 @@ def tensors(
 ) -> st.SearchStrategy[Tensor]:
     """Leaf tensors of the given (or generated) shape with values in `domain`."""
     shape = shapes() if shape is None else shape
-    return arrays(shape, domain, dtype).map(lambda a: Tensor(a, requires_grad=requires_grad))
+    generated = _arrays(shape, domain, dtype, "tensors()")
+    return generated.map(lambda a: Tensor(a, requires_grad=requires_grad))
 
 
 def assert_gradients(

@@ -13,7 +13,7 @@ import retrograd as rg
 from retrograd.autograd import Function, GradcheckError, gradcheck
 from retrograd.autograd.ops import shape
 from retrograd.autograd.ops.shape import RADIX_SORT_SIZE, WIDE_ROW_VALUES
-from retrograd.testing import assert_gradients
+from retrograd.testing import arrays, assert_gradients, values
 from tests.op_table import EXTRA_CASES, OPS
 
 CASES = {**OPS, **EXTRA_CASES}
@@ -195,3 +195,23 @@ def test_assert_gradients_has_no_deadline_unless_given(tight_deadline):
         assert_gradients(
             slow_tanh, shapes=[(3,)], max_examples=2, deadline=timedelta(milliseconds=10)
         )
+
+
+@pytest.mark.parametrize(
+    ("dtype", "domain"),
+    # Each bound rounds outward to the nearest value of the dtype (-1e6 and
+    # -1e39 to -inf).
+    [(np.float16, [(-1e6, -0.1), (0.1, 2.0)]), (np.float32, [(-1e39, 0.1)])],
+)
+@given(data=st.data())
+def test_arrays_hold_values_of_their_dtype_within_the_domain(dtype, domain, data):
+    a = data.draw(arrays((4,), domain, dtype))
+    assert a.dtype == dtype
+    assert all(any(low <= v <= high for low, high in domain) for v in a.tolist())
+
+
+def test_values_refuses_a_domain_without_values_of_its_dtype():
+    with pytest.raises(ValueError, match=r"\(100000, 1e\+06\) holds no finite normal float16"):
+        values((1e5, 1e6), np.float16)
+    with pytest.raises(TypeError, match="dtype must be float16, float32 or float64"):
+        values((0.0, 1.0), np.int64)
