@@ -21,7 +21,8 @@ PREPROCESSING = ("d2l", "raw")
 @dataclass
 class TrainConfig:
     """A training run. The defaults are the main job: a character GRU on The Time Machine
-    that trains in about two minutes on a 2-core laptop."""
+    that trains in about two minutes on a busy 2-core machine (under a minute estimated on
+    an idle one; docs/results.md)."""
 
     corpus: str | None = None
     level: str = "char"
