@@ -8,6 +8,7 @@ Needs the `hypothesis` package (`pip install retrograd[testing]`).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -46,21 +47,53 @@ def values(
 
 
 def _values(domain: Any, dtype: Any, where: str) -> st.SearchStrategy[float]:
-    kind = np.dtype(dtype)
+    try:
+        kind = np.dtype(dtype)
+    except TypeError:
+        kind = None
     if kind not in _WIDTHS:
         raise TypeError(f"{where}: dtype must be float16, float32 or float64, got {dtype!r}")
-    intervals = [domain] if isinstance(domain[0], int | float) else list(domain)
     parts = [
         st.floats(
-            *_inward(float(low), float(high), kind, where),
+            *_inward(low, high, kind, where),
             allow_nan=False,
             allow_infinity=False,
             allow_subnormal=False,
             width=_WIDTHS[kind],
         )
-        for low, high in intervals
+        for low, high in _intervals(domain, where)
     ]
     return st.one_of(*parts)
+
+
+def _intervals(domain: Any, where: str) -> list[Interval]:
+    """`domain`, one interval (low, high) or a sequence of them, as a list of intervals."""
+    expected = "an interval (low, high) or a list of intervals, each two real numbers"
+    if not _is_sequence(domain):
+        raise TypeError(f"{where}: domain must be {expected}, got {domain!r}")
+    if not domain:
+        raise ValueError(f"{where}: domain is empty; give {expected}")
+    intervals = [domain] if all(_is_real(bound) for bound in domain) else list(domain)
+    result = []
+    for interval in intervals:
+        if not (
+            _is_sequence(interval) and len(interval) == 2 and all(_is_real(b) for b in interval)
+        ):
+            raise TypeError(f"{where}: domain must be {expected}, got {domain!r}")
+        low, high = float(interval[0]), float(interval[1])
+        if not low <= high:
+            raise ValueError(f"{where}: the domain interval ({low:g}, {high:g}) needs low <= high")
+        result.append((low, high))
+    return result
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
+def _is_real(value: Any) -> bool:
+    """A real number, NumPy's included; a bool is not taken for one."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _inward(low: float, high: float, dtype: np.dtype, where: str) -> tuple[float, float]:
@@ -146,15 +179,15 @@ def assert_gradients(
     hypothesis's time limit per example (milliseconds or a timedelta); by
     default there is none, as checking a long recurrence is legitimately slow.
     """
-    if shapes is None:
-        if num_inputs is None:
-            raise ValueError("assert_gradients(): give shapes or num_inputs")
-        shapes = broadcastable_shapes(num_inputs)
-    shape_strategy = shapes if isinstance(shapes, st.SearchStrategy) else st.just(tuple(shapes))
+    shape_strategy = _shape_strategy(shapes, num_inputs)
+    elements = _values(domain, np.float64, "assert_gradients()")
 
     @st.composite
     def inputs(draw: Any) -> list[Tensor]:
-        return [draw(tensors(tuple(s), domain)) for s in draw(shape_strategy)]
+        return [
+            Tensor(draw(hnp.arrays(np.float64, tuple(s), elements=elements)), requires_grad=True)
+            for s in draw(shape_strategy)
+        ]
 
     @given(inputs())
     def check(xs: list[Tensor]) -> None:
@@ -165,3 +198,31 @@ def assert_gradients(
         options["max_examples"] = max_examples
     check = settings(**options)(check)
     check()
+
+
+def _shape_strategy(shapes: Any, num_inputs: Any) -> st.SearchStrategy:
+    """The input shapes `assert_gradients` draws: fixed, a user's strategy, or broadcastable."""
+    if shapes is not None and num_inputs is not None:
+        raise ValueError("assert_gradients(): give shapes or num_inputs, not both")
+    if shapes is None:
+        if num_inputs is None:
+            raise ValueError("assert_gradients(): give shapes or num_inputs")
+        if not isinstance(num_inputs, int | np.integer) or isinstance(num_inputs, bool):
+            raise TypeError(f"assert_gradients(): num_inputs must be an int, got {num_inputs!r}")
+        if num_inputs < 1:
+            raise ValueError(f"assert_gradients(): num_inputs must be >= 1, got {num_inputs}")
+        return broadcastable_shapes(int(num_inputs))
+    if isinstance(shapes, st.SearchStrategy):
+        return shapes
+    if not (_is_sequence(shapes) and shapes and all(_is_shape(s) for s in shapes)):
+        raise TypeError(
+            "assert_gradients(): shapes must be a list of shapes, one per input (such as "
+            f"[(3, 4), (4,)]), or a strategy of such lists; got {shapes!r}"
+        )
+    return st.just(tuple(tuple(int(n) for n in s) for s in shapes))
+
+
+def _is_shape(value: Any) -> bool:
+    return _is_sequence(value) and all(
+        isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 0 for n in value
+    )

@@ -24,6 +24,7 @@ from retrograd.models.generation import generate, sample_next
 from retrograd.models.language_model import RNNLanguageModel
 from retrograd.models.training import Trainer, TrainingError, model_from_checkpoint
 from retrograd.serialization import CheckpointError, save
+from retrograd.testing import assert_gradients, tensors, values
 from tests.test_errors import BadCall
 
 
@@ -33,6 +34,10 @@ def _x(*shape: int) -> rg.Tensor:
 
 def _lm() -> RNNLanguageModel:
     return RNNLanguageModel(5, 4, generator=0)
+
+
+def _tanh(x: rg.Tensor) -> rg.Tensor:
+    return x.tanh()
 
 
 BAD_CALLS = [
@@ -95,6 +100,22 @@ BAD_CALLS = [
     BadCall("config_problems", lambda: TrainConfig(cell="cnn", batch_size=0), ValueError,
             ("cell", "'cnn'", "batch_size must be >= 1")),
     BadCall("adam_lr", lambda: optim.Adam([_x(2)], lr=-1.0), ValueError, ("Adam", "lr", "-1.0")),
+    # retrograd.testing
+    BadCall("assert_gradients_one_shape", lambda: assert_gradients(_tanh, shapes=(3,)), TypeError,
+            ("assert_gradients()", "shapes must be a list of shapes", "(3,)")),
+    BadCall("assert_gradients_empty_domain", lambda: assert_gradients(_tanh, [(3,)], domain=[]),
+            ValueError, ("assert_gradients()", "domain is empty")),
+    BadCall("assert_gradients_shapes_and_num_inputs",
+            lambda: assert_gradients(_tanh, [(3,)], num_inputs=2), ValueError,
+            ("assert_gradients()", "shapes or num_inputs, not both")),
+    BadCall("assert_gradients_num_inputs", lambda: assert_gradients(_tanh, num_inputs=0),
+            ValueError, ("num_inputs must be >= 1", "0")),
+    BadCall("values_three_bounds", lambda: values((0.0, 1.0, 2.0)), TypeError,
+            ("values()", "domain must be an interval (low, high)", "(0.0, 1.0, 2.0)")),
+    BadCall("values_reversed", lambda: values((1.0, 0.0)), ValueError,
+            ("(1, 0)", "low <= high")),
+    BadCall("tensors_dtype", lambda: tensors((2,), dtype=np.int32), TypeError,
+            ("tensors()", "float16, float32 or float64", "int32")),
 ]  # fmt: skip
 
 

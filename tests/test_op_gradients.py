@@ -215,3 +215,7 @@ def test_values_refuses_a_domain_without_values_of_its_dtype():
         values((1e5, 1e6), np.float16)
     with pytest.raises(TypeError, match="dtype must be float16, float32 or float64"):
         values((0.0, 1.0), np.int64)
+
+
+def test_assert_gradients_takes_numpy_bounds():
+    assert_gradients(lambda x: x.tanh(), [(2,)], domain=(np.int64(-1), np.float32(1.0)))
