@@ -13,7 +13,7 @@ checkpoint (truncated, corrupted, foreign) raises `CheckpointError`.
 Saving is atomic: the archive goes to a temporary file in the same
 directory, is flushed and fsynced, then renamed over `path` with
 `os.replace`, and the directory is fsynced. A process killed mid-save leaves
-the previous file whole (and possibly a stray `.<name>.*.tmp` file).
+the previous file whole (and possibly a stray `.retrograd-save.*.tmp` file).
 """
 
 from __future__ import annotations
@@ -134,7 +134,9 @@ def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot save {path}: directory {directory} does not exist")
-    temporary = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
+    # A name of fixed length: one built from the target's name could exceed
+    # the file system's limit when the target's name is near it.
+    temporary = os.path.join(directory, f".retrograd-save.{uuid.uuid4().hex[:12]}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(temporary, flags, 0o666)
     try:

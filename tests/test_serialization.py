@@ -74,6 +74,13 @@ def test_save_accepts_nan_and_a_str_path(tmp_path):
     assert np.isnan(rg.load(str(tmp_path / "nan"))["loss"])
 
 
+def test_save_to_a_name_near_the_length_limit(tmp_path):
+    path = tmp_path / ("x" * 240)  # valid: NAME_MAX is 255 on common file systems
+    rg.save({"a": 1}, path)
+    assert rg.load(path) == {"a": 1}
+    assert os.listdir(tmp_path) == [path.name]
+
+
 def test_optimizer_and_model_state_survive_save_load(tmp_path):
     nn = pytest.importorskip("retrograd.nn")
     rng = np.random.default_rng(1)
