@@ -160,3 +160,19 @@ def test_scheduler_refuses_a_foreign_state_dict():
     plateau = ReduceLROnPlateau(_optimizer())
     with pytest.raises(ValueError, match="unknown keys"):
         StepLR(_optimizer(), step_size=2).load_state_dict(plateau.state_dict())
+
+
+@pytest.mark.parametrize(
+    ("state", "match"),
+    [
+        (ExponentialLR(_optimizer(), gamma=0.5).state_dict(), r"missing keys \['step_size'\]"),
+        ({}, r"missing keys \['_is_initial', '_last_lr', 'base_lrs'"),
+        ([("gamma", 0.5)], r"expected a dict from state_dict\(\), got list"),
+    ],
+)
+def test_scheduler_refuses_a_state_dict_with_missing_keys_and_stays_unchanged(state, match):
+    scheduler = StepLR(_optimizer(), step_size=2, gamma=0.5)
+    before = scheduler.state_dict()
+    with pytest.raises(ValueError, match=match):
+        scheduler.load_state_dict(state)
+    assert scheduler.state_dict() == before

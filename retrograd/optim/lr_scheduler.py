@@ -66,12 +66,29 @@ class LRScheduler:
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a state from `state_dict()`."""
-        unknown = sorted(state_dict.keys() - self.state_dict().keys())
-        if unknown:
+        """Restore a state from `state_dict()` of a scheduler of the same kind.
+
+        Its keys must be exactly this scheduler's: a state dict with a key
+        missing or one too many (from another kind of scheduler) is refused
+        with a ValueError, and the scheduler is left unchanged.
+        """
+        where = f"{type(self).__name__}.load_state_dict()"
+        if not isinstance(state_dict, dict):
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict(): unknown keys {unknown} "
-                "(a state dict from another scheduler?)"
+                f"{where}: expected a dict from state_dict(), got {type(state_dict).__name__}"
+            )
+        expected = self.state_dict().keys()
+        problems = [
+            f"{what} keys {sorted(keys, key=str)}"
+            for what, keys in (
+                ("missing", expected - state_dict.keys()),
+                ("unknown", state_dict.keys() - expected),
+            )
+            if keys
+        ]
+        if problems:
+            raise ValueError(
+                f"{where}: {', '.join(problems)} (a state dict from another scheduler?)"
             )
         self.__dict__.update(state_dict)
 
