@@ -210,6 +210,17 @@ def test_repr_shows_values_and_autograd_state() -> None:
     assert "name='w'" in repr(rg.Tensor([1.0], name="w"))
 
 
+def test_name_must_be_a_str_or_none() -> None:
+    with pytest.raises(TypeError, match="Tensor name must be a str or None, got int 5"):
+        rg.Tensor([1.0], name=5)
+    t = rg.Tensor([1.0], name="w")
+    with pytest.raises(TypeError, match="got tuple"):
+        t.name = ("w",)
+    assert t.name == "w"
+    t.name = None
+    assert t.name is None and (t * 2.0).name is None
+
+
 def test_comparisons_return_tensors_without_grad() -> None:
     x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = rg.tensor([3.0, 2.0, 1.0])

@@ -131,7 +131,7 @@ def record(
     t._version = 0
     t.grad = None
     t.requires_grad = node is not None
-    t.name = None
+    t._name = None
     t._node = node
     t._index = 0
     t._retains_grad = False

@@ -50,7 +50,7 @@ class Tensor:
     of every leaf with `requires_grad=True`.
     """
 
-    __slots__ = ("_data", "_index", "_node", "_retains_grad", "_version", "grad", "name")
+    __slots__ = ("_data", "_index", "_name", "_node", "_retains_grad", "_version", "grad")
     __slots__ += ("requires_grad", "__weakref__")
     # Make NumPy defer to our reflected operators (np.float64(2) * t stays a Tensor).
     __array_ufunc__ = None
@@ -77,7 +77,7 @@ class Tensor:
         t._version = 0
         t.grad = None
         t.requires_grad = node is not None
-        t.name = None
+        t._name = None
         t._node = node
         t._index = index
         t._retains_grad = False
@@ -163,6 +163,19 @@ class Tensor:
     __itruediv__ = div_
 
     # ----- properties and conversion -----
+    @property
+    def name(self) -> str | None:
+        """A label shown in errors, `repr` and graph drawings (a str, or None)."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(
+                f"Tensor name must be a str or None, got {type(value).__name__} {value!r}"
+            )
+        self._name = value
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self.data.shape
