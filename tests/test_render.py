@@ -139,6 +139,15 @@ def test_render_format_and_suffix_must_agree(tmp_path):
     assert render(graph, tmp_path / "rnn.v1", "dot") == tmp_path / "rnn.v1.dot"
 
 
+def test_render_refuses_a_directory(tmp_path):
+    graph = to_dot(small_rnn())
+    (tmp_path / "out").mkdir()
+    for path in (tmp_path / "out", f"{tmp_path / 'out'}/", f"{tmp_path / 'new'}/"):
+        with pytest.raises(ValueError, match="is a directory; give a file path"):
+            render(graph, path, "dot")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
 def test_render_refuses_drawing_options_for_a_drawn_graph(tmp_path):
     with pytest.raises(TypeError, match=r"drawing options \['steps'\]"):
         render(to_dot(small_rnn()), tmp_path / "rnn.dot", steps=(1, 1))

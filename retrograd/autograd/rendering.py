@@ -9,6 +9,7 @@ the requested file and the error says how to install Graphviz.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -45,7 +46,7 @@ def render(
     `GraphvizNotFoundError` says how to install one.
     """
     text = _dot_text(source, draw_options)
-    out, fmt = _output(Path(path), format)
+    out, fmt = _output(path, format)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "dot":
         out.write_text(text, encoding="utf-8")
@@ -94,8 +95,19 @@ def _dot_text(source: Any, draw_options: dict[str, Any]) -> str:
     return to_dot(source, **draw_options).source
 
 
-def _output(path: Path, format: str | None) -> tuple[Path, str]:
-    """The file to write and its format, from the `format` argument and the path's suffix."""
+def _output(given: str | Path, format: str | None) -> tuple[Path, str]:
+    """The file to write and its format, from the `format` argument and the path's suffix.
+
+    A directory is refused: a path ending in a separator (which `Path`
+    drops), or one naming an existing directory, would otherwise have the
+    picture written beside it.
+    """
+    path = Path(given)
+    if str(given).endswith(("/", os.sep)) or path.is_dir():
+        raise ValueError(
+            f"render(): the path {str(given)!r} is a directory; give a file path such as "
+            f"{str(path / 'graph.svg')!r}"
+        )
     suffix = path.suffix.lower().lstrip(".")
     if format is None:
         if suffix in FORMATS:
