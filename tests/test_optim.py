@@ -215,6 +215,23 @@ def test_state_dict_is_a_snapshot_with_indices():
     np.testing.assert_array_equal(saved["state"][0]["momentum_buffer"], buffer)
 
 
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"param_groups": 5}, "'param_groups' must be a list of dicts"),
+        ({"param_groups": [5]}, "'param_groups' must be a list of dicts"),
+        ({"state": []}, "'state' must be a dict of dicts"),
+        ({"state": {0: 5}}, "'state' must be a dict of dicts"),
+        ({"param_groups": [{"params": 5, "lr": 0.1}]}, "'params' is not a list of parameter"),
+    ],
+)
+def test_load_state_dict_refuses_malformed_input(change, match):
+    params = _params(np.random.default_rng(15))
+    opt = optim.SGD(params, lr=0.1)
+    with pytest.raises(ValueError, match=match):
+        opt.load_state_dict({**opt.state_dict(), **change})
+
+
 def test_load_state_dict_reports_mismatches():
     params = _params(np.random.default_rng(15))
     adam = optim.Adam(params, lr=0.1)

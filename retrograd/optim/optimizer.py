@@ -186,7 +186,15 @@ class Optimizer:
         label = f"{self._name}.load_state_dict()"
         if not isinstance(state_dict, dict) or {"state", "param_groups"} - state_dict.keys():
             raise ValueError(f"{label}: expected a dict with 'state' and 'param_groups'")
-        saved_groups = list(state_dict["param_groups"])
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, list | tuple) or not all(
+            isinstance(saved, dict) for saved in saved_groups
+        ):
+            raise ValueError(f"{label}: 'param_groups' must be a list of dicts, one per group")
+        if not isinstance(saved_state, dict) or not all(
+            isinstance(entries, dict) for entries in saved_state.values()
+        ):
+            raise ValueError(f"{label}: 'state' must be a dict of dicts, one per parameter")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
                 f"{label}: the state dict has {len(saved_groups)} param groups, "
@@ -196,8 +204,13 @@ class Optimizer:
         params: dict[int, Tensor] = {}
         new_groups = []
         for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
-            ids = list(saved.get("params", ()))
-            if len(ids) != len(group["params"]):
+            ids = saved.get("params", ())
+            if not isinstance(ids, list | tuple) or not all(
+                isinstance(i, Integral) and not isinstance(i, bool) for i in ids
+            ):
+                problems.append(f"param group {g} 'params' is not a list of parameter indices")
+                ids = []
+            elif len(ids) != len(group["params"]):
                 problems.append(
                     f"param group {g} has {len(ids)} params saved, {len(group['params'])} now"
                 )
@@ -207,7 +220,7 @@ class Optimizer:
             params.update(zip(ids, group["params"]))
             new_groups.append({**saved, "params": group["params"]})
         state: dict[Tensor, dict[str, Any]] = {}
-        for key, entries in state_dict["state"].items():
+        for key, entries in saved_state.items():
             p = params.get(int(key)) if isinstance(key, Integral) else None
             if p is None:
                 problems.append(f"state for parameter {key!r}, which no param group holds")
