@@ -154,9 +154,12 @@ def _train(args: argparse.Namespace) -> None:
         f"{size:,} parameters; writing to {config.out_dir}"
     )
     result = trainer.run()
-    if result.history:
+    # An interrupted epoch leaves half-updated weights: no sample from them.
+    if result.history and not result.interrupted:
         print(f"\nfinal sample: {trainer.sample(config.sample_prefix, 2 * config.sample_length)}")
     print(f"checkpoint: {result.checkpoint or 'none written'}")
+    if result.interrupted:
+        raise KeyboardInterrupt  # main() reports it and exits with status 130
 
 
 def _generate(args: argparse.Namespace) -> None:
