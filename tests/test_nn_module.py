@@ -115,6 +115,14 @@ def test_module_zero_grad_sets_grads_to_none():
     assert all(p.grad is None for p in model.parameters())
 
 
+def test_module_zero_grad_set_to_none_false_keeps_zero_grads():
+    model = TwoLayer()
+    model(rg.randn(2, 3, generator=0)).sum().backward()
+    model.zero_grad(set_to_none=False)
+    for p in model.parameters():
+        assert p.grad.shape == p.shape and p.grad.dtype == p.dtype and not p.grad.any()
+
+
 def test_module_call_runs_forward_and_base_forward_refuses():
     with pytest.raises(NotImplementedError, match="Module does not define forward"):
         nn.Module()(1)

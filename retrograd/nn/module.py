@@ -275,10 +275,13 @@ class Module:
         """Set evaluation mode (Dropout is the identity)."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (set it to None, as PyTorch's default)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: set it to None (default) or to zeros."""
         for param in self.parameters():
-            param.grad = None
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad = np.zeros_like(param.grad)
 
     def to(self, dtype: Any) -> Module:
         """Convert every floating parameter to `dtype` in place; returns self."""
