@@ -259,3 +259,17 @@ def test_checkpoint_without_its_parts_is_refused(tmp_path):
     save({"format": "retrograd-language-model", "model": {}}, tmp_path / "partial.ckpt")
     with pytest.raises(CheckpointError, match="lacks config, vocab"):
         load_checkpoint(tmp_path / "partial.ckpt")
+
+
+def test_bad_sample_prefix_is_refused_before_training(corpus, tmp_path):
+    config = small_config(corpus, tmp_path / "run", sample_prefix="1895")
+    with pytest.raises(ValueError, match=r"sample_prefix \(--prefix\) '1895' has no tokens"):
+        Trainer(config, log=quiet)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("where", ["file", "file/below"])
+def test_out_dir_that_cannot_be_a_directory_is_refused_before_training(corpus, tmp_path, where):
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(TrainingError, match=r"out_dir \(--out-dir\) .*file is not a directory"):
+        Trainer(small_config(corpus, tmp_path / where), log=quiet)

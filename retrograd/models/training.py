@@ -89,9 +89,12 @@ class Trainer:
         self.config = config
         self.log = log
         self.out_dir = Path(config.out_dir)
+        _check_out_dir(self.out_dir)
         self.rng = np.random.default_rng(config.seed)
         self.data: Dataset = build_dataset(config)
         self.vocab: Vocab = self.data.vocab
+        # Samples are drawn after each epoch: a prefix that cannot be encoded fails now.
+        encode_prompt(self.vocab, config, config.sample_prefix, name="sample_prefix (--prefix)")
         self.model = build_model(config, len(self.vocab), self.rng)
         self.optimizer = build_optimizer(config, self.model)
         self.scheduler = build_scheduler(config, self.optimizer)
@@ -324,6 +327,15 @@ class Trainer:
         plt.close(fig)
 
 
+def _check_out_dir(path: Path) -> None:
+    """Refuse an output directory that is, or lies below, an existing file."""
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise TrainingError(f"out_dir (--out-dir) {path}: {part} is not a directory")
+            return
+
+
 def _progress(batches: Any, epoch: int, config: TrainConfig) -> Any:
     """A tqdm bar on a terminal (or when asked), plain iteration otherwise."""
     show = config.progress if config.progress is not None else sys.stderr.isatty()
@@ -368,8 +380,13 @@ def model_from_checkpoint(path: str | Path) -> tuple[RNNLanguageModel, Vocab, Tr
     return model, vocab, config
 
 
-def encode_prompt(vocab: Vocab, config: TrainConfig, prompt: str) -> list[int]:
-    """Prompt text -> token ids, preprocessed like the corpus; unknown tokens warn."""
+def encode_prompt(
+    vocab: Vocab, config: TrainConfig, prompt: str, name: str = "prefix"
+) -> list[int]:
+    """Prompt text -> token ids, preprocessed like the corpus; unknown tokens warn.
+
+    A prompt with no tokens left raises ValueError, calling it `name`.
+    """
     from retrograd.models.corpus import preprocess, tokenize
 
     if config.preprocessing == "d2l":
@@ -381,7 +398,10 @@ def encode_prompt(vocab: Vocab, config: TrainConfig, prompt: str) -> list[int]:
     if config.scheme == "sentences":
         tokens = ["<bos>", *tokens]
     if not tokens:
-        raise ValueError(f"prompt {prompt!r} has no tokens after preprocessing")
+        why = " (which keeps only letters)" if config.preprocessing == "d2l" else ""
+        raise ValueError(
+            f"{name} {prompt!r} has no tokens after {config.preprocessing} preprocessing{why}"
+        )
     return vocab.encode(tokens, warn_unknown=True)
 
 
