@@ -134,7 +134,8 @@ def test_cast_to_integers_has_no_gradient() -> None:
 
 # ----- checkpoint files -----
 CORPUS = "the time traveller smiled round at us. " * 30
-OTHER_CORPUS = "zyx wvu qpo nml kji hgf edc ba, zyx? " * 30
+# A vocabulary of its own that still spells the sample prefix (no unknown-token warning).
+OTHER_CORPUS = "zyx wvu tsr qpo nml kji hgf edc ba, zyx? " * 30
 
 
 def _config(corpus: Path, out_dir: Path) -> TrainConfig:
