@@ -33,6 +33,15 @@ def test_raw_preprocessing_keeps_case_and_punctuation():
     assert tokenize(lines, "word") == [["The", "Time", "-", "Machine", "!"], ["said", "he", "."]]
 
 
+def test_raw_character_corpus_keeps_line_breaks_between_words(tmp_path):
+    path = tmp_path / "poem.txt"
+    path.write_text("Über den Wolken\nmuß die Freiheit\n\nwohl grenzenlos sein.\n")
+    config = TrainConfig(corpus=str(path), preprocessing="raw", valid_fraction=0.0)
+    data = build_dataset(config)
+    text = "".join(data.vocab.decode(data.train))
+    assert text == "Über den Wolken\nmuß die Freiheit\nwohl grenzenlos sein.\n"
+
+
 def test_d2l_preprocessing_keeps_only_lowercase_letters_and_spaces():
     assert preprocess("It's 1895 -- Time!", "d2l") == ["it s time"]
 

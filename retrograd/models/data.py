@@ -31,9 +31,12 @@ def build_dataset(config: TrainConfig, vocab: Vocab | None = None) -> Dataset:
     text = load_text(config.corpus)
     if config.scheme == "sentences":
         return _sentence_dataset(text, config, vocab)
-    tokens = [
-        t for line in tokenize(preprocess(text, config.preprocessing), config.level) for t in line
-    ]
+    lines = tokenize(preprocess(text, config.preprocessing), config.level)
+    if config.level == "char" and config.preprocessing == "raw":
+        # Raw text keeps its line breaks; without them a line's last word runs into the
+        # next line's first. (d2l preprocessing joins lines directly, as the chapter does.)
+        lines = [[*line, "\n"] for line in lines]
+    tokens = [t for line in lines for t in line]
     if not tokens:
         raise _no_tokens(config, "words" if config.level == "word" else "characters")
     if vocab is None:
