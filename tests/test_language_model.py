@@ -8,7 +8,7 @@ import pytest
 import retrograd as rg
 from retrograd import optim
 from retrograd.autograd import gradcheck, topological_order
-from retrograd.models.batching import sentence_batches
+from retrograd.models.batching import LanguageModelBatches, sentence_batches
 from retrograd.models.generation import generate, sample_next
 from retrograd.models.language_model import RNNLanguageModel, detach_state, perplexity
 from retrograd.nn import functional_call
@@ -196,6 +196,23 @@ def test_perplexity_of_padded_batches_counts_only_real_targets():
         tokens += int(kept.sum())
     exact = math.exp(total / tokens)
     assert perplexity(model, batches, carry_state=False) == pytest.approx(exact, rel=1e-12)
+
+
+def test_perplexity_carries_the_state_only_across_consecutive_batches():
+    model = tiny_model(embedding_dim=3, vocab=10)
+    corpus = np.random.default_rng(0).integers(0, 10, 300)
+
+    def measured(scheme, **carry):
+        batches = LanguageModelBatches(corpus, 4, 6, scheme, np.random.default_rng(1))
+        return perplexity(model, batches, **carry)
+
+    # Random windows are independent: each starts from a fresh state, as in training.
+    assert measured("random") == measured("random", carry_state=False)
+    assert measured("sequential") == measured("sequential", carry_state=True)
+    assert measured("sequential") != measured("sequential", carry_state=False)
+    sentences = [[1, 2, 3], [4, 5], [6, 7, 8, 9], [1, 2, 3]]
+    with pytest.raises(ValueError, match="carry_state=False"):
+        perplexity(model, sentence_batches(sentences, 3, pad_index=0))
 
 
 def test_generate_emits_the_requested_length_greedily_and_reproducibly():

@@ -115,6 +115,10 @@ class RNNLanguageModel(nn.Module):
         )
 
 
+def _batch_size(state: State) -> int:
+    return (state[0] if isinstance(state, tuple) else state).shape[1]
+
+
 def detach_state(state: State) -> State:
     """The state cut from the graph: truncated BPTT between sequential batches."""
     if isinstance(state, tuple):
@@ -124,18 +128,34 @@ def detach_state(state: State) -> State:
 
 @no_grad()
 def perplexity(
-    model: RNNLanguageModel, batches: Any, carry_state: bool = True, ignore_index: int = -100
+    model: RNNLanguageModel,
+    batches: Any,
+    carry_state: bool | None = None,
+    ignore_index: int = -100,
 ) -> float:
     """exp(mean cross-entropy per token) over an iterable of (X, Y) batches.
+
+    With `carry_state` each batch starts from the previous batch's final
+    state (sequential batches continue each other row by row); without it,
+    from a zero state. None means the batches' own `carries_state` when they
+    have one (random windows do not), else True.
 
     Targets equal to `ignore_index` (padding) are not tokens: each batch's
     mean loss is weighted by the number of the other targets, so padded
     batches count exactly as many tokens as they predict.
     """
+    if carry_state is None:
+        carry_state = getattr(batches, "carries_state", True)
     total, count, state = 0.0, 0, None
     for x, y in batches:
         if state is None or not carry_state:
             state = model.begin_state(x.shape[0])
+        elif _batch_size(state) != x.shape[0]:
+            raise ValueError(
+                f"perplexity(): a batch of {x.shape[0]} rows cannot continue the state of "
+                f"{_batch_size(state)} rows; pass carry_state=False for batches that do not "
+                "continue each other (e.g. sentences)"
+            )
         logits, state = model(x, state)
         tokens = int(np.count_nonzero(np.asarray(y) != ignore_index))
         if tokens:
