@@ -400,6 +400,25 @@ def test_functional_call_gradcheck_of_a_whole_model():
     assert gradcheck(fn, [x, *params])
 
 
+def test_module_list_slice_is_a_module_list():
+    layers = nn.ModuleList([nn.Linear(2, 2, generator=i) for i in range(3)])
+    head = layers[:2]
+    assert isinstance(head, nn.ModuleList) and list(head) == list(layers)[:2]
+    assert list(layers[::-1]) == list(layers)[::-1]
+    assert [n for n, _ in layers[1:].named_parameters()] == [
+        "0.weight",
+        "0.bias",
+        "1.weight",
+        "1.bias",
+    ]
+    with pytest.raises(TypeError, match="ModuleList: index must be an integer or a slice, got str"):
+        layers["0"]
+    with pytest.raises(
+        TypeError, match="Sequential: index must be an integer or a slice, got float"
+    ):
+        nn.Sequential(nn.Tanh())[0.0]
+
+
 def test_sequential_and_module_list_name_a_bad_index():
     with pytest.raises(IndexError, match="Sequential: index 3 is out of range for 1 modules"):
         nn.Sequential(nn.Tanh())[3]

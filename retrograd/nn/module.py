@@ -8,6 +8,7 @@ state dict of plain NumPy arrays.
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -430,8 +431,15 @@ class ModuleList(Module):
             self.append(module)
         return self
 
-    def __getitem__(self, index: int) -> Module:
-        return _item(list(self._modules.values()), index, "ModuleList")
+    def __getitem__(self, index: int | slice) -> Module | ModuleList:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            # Filled directly, not re-registered: the modules keep the scope labels
+            # and parameter names they have in this list.
+            part = ModuleList()
+            part._modules.update((str(i), module) for i, module in enumerate(items[index]))
+            return part
+        return _item(items, index, "ModuleList")
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -442,6 +450,12 @@ class ModuleList(Module):
 
 def _item(modules: list[Module], index: int, container: str) -> Module:
     """modules[index], with an error that names the container and its length."""
+    try:
+        index = operator.index(index)
+    except TypeError:
+        raise TypeError(
+            f"{container}: index must be an integer or a slice, got {type(index).__name__}"
+        ) from None
     if not -len(modules) <= index < len(modules):
         raise IndexError(f"{container}: index {index} is out of range for {len(modules)} modules")
     return modules[index]
