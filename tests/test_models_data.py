@@ -83,6 +83,15 @@ def test_corpus_without_letters_says_preprocessing_left_nothing(tmp_path, level,
         build_dataset(config)
 
 
+def test_token_limit_below_the_first_sentence_names_the_limit(tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_text("The time traveller smiled. He walked out of the room.\n")
+    config = TrainConfig(corpus=str(path), level="word", scheme="sentences", max_corpus_tokens=4)
+    with pytest.raises(CorpusError, match=r"max_corpus_tokens \(--max-corpus-tokens\) 4 .* 6"):
+        build_dataset(config)
+    assert len(build_dataset(config.replace(max_corpus_tokens=6)).train_sentences) == 1
+
+
 def test_corpus_directory_and_missing_file_raise(tmp_path):
     with pytest.raises(CorpusError, match="directory"):
         load_text(tmp_path)

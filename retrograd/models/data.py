@@ -66,6 +66,11 @@ def _sentence_dataset(text: str, config: TrainConfig, vocab: Vocab | None) -> Da
             if total > config.max_corpus_tokens:
                 break
             kept.append(s)
+        if not kept:
+            raise CorpusError(
+                f"max_corpus_tokens (--max-corpus-tokens) {config.max_corpus_tokens} keeps no "
+                f"whole sentence: the first has {len(encoded[0])} tokens with <bos> and <eos>"
+            )
         encoded = kept
     cut = len(encoded) - int(len(encoded) * config.valid_fraction)
     empty = np.zeros(0, dtype=np.int64)
