@@ -370,6 +370,15 @@ def test_module_apply_visits_children_then_self():
     assert visited[-1] == "TwoLayer" and visited.count("Linear") == 2
 
 
+def test_module_apply_order_is_pytorchs():
+    # Each module's children in order, each child's subtree before the next child.
+    model = TwoLayer()
+    visited = []
+    model.apply(visited.append)
+    encoder = model.encoder
+    assert visited == [encoder[0], encoder[1], encoder, model.drop, model.head, model]
+
+
 def test_module_to_converts_parameters():
     model = TwoLayer().double()
     assert all(p.dtype == np.float64 for p in model.parameters())

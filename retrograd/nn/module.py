@@ -260,8 +260,19 @@ class Module:
         return map(itemgetter(1), self.named_parameters())
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
-        """Call `fn` on every sub-module and then on this one (e.g. to initialise weights)."""
-        for module in list(self.modules())[::-1]:
+        """Call `fn` on every sub-module and then on this one (e.g. to initialise weights).
+
+        The order is PyTorch's: each child's whole subtree, children in order,
+        then the parent; a module shared by two parents is visited under each.
+        """
+        # Iterative: parents first with their children popped last to first, then reversed.
+        order = []
+        stack: list[Module] = [self]
+        while stack:
+            module = stack.pop()
+            order.append(module)
+            stack.extend(dict.fromkeys(module.children()))
+        for module in reversed(order):
             fn(module)
         return self
 
