@@ -230,8 +230,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from retrograd.models.training import TrainingError
     from retrograd.serialization import CheckpointError
 
+    def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        # One line naming the command, not Python's file:line and source line.
+        print(f"retrograd {args.command}: warning: {message}", file=sys.stderr)
+
     try:
-        COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = show_warning
+            COMMANDS[args.command](args)
     except (
         CLIError,
         CorpusError,

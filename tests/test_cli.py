@@ -130,6 +130,27 @@ def test_cli_evaluate_measures_a_sentence_model_as_training_does(corpus, tmp_pat
     assert capsys.readouterr().out.startswith(f"perplexity on {corpus}: ")
 
 
+def test_cli_warnings_are_one_line_naming_the_command(corpus, tmp_path, capsys):
+    config = TrainConfig(
+        corpus=str(corpus),
+        hidden_size=8,
+        embedding_dim=4,
+        batch_size=4,
+        num_steps=8,
+        epochs=1,
+        sample_every=0,
+        out_dir=str(tmp_path / "run"),
+        progress=False,
+    )
+    checkpoint = str(Trainer(config, log=lambda line: None).run().checkpoint)
+    args = ["generate", "--checkpoint", checkpoint, "--prefix", "the zq", "--length", "3"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        "retrograd generate: warning: 2 token(s) not in the vocabulary map to <unk>: 'q', 'z'\n"
+    )
+
+
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery")
 def test_cli_ctrl_c_leaves_a_loadable_checkpoint(tmp_path):
     out = tmp_path / "run"
