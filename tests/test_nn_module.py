@@ -107,6 +107,18 @@ def test_module_eval_makes_dropout_deterministic():
     assert not np.array_equal(model(x).data, model(x).data)
 
 
+def test_named_parameters_takes_prefix_recurse_and_remove_duplicate():
+    model = TwoLayer()
+    assert [n for n, _ in model.named_parameters(recurse=False)] == ["scale"]
+    assert list(model.parameters(recurse=False)) == [model.scale]
+    assert [n for n, _ in model.named_parameters(prefix="net")] == [f"net.{n}" for n in NAMES]
+    assert [n for n, _ in model.named_parameters()] == NAMES  # names stay without the prefix
+    assert model.head.weight.name == "head.weight"
+    model.tied = model.head
+    names = [n for n, _ in model.named_parameters(remove_duplicate=False)]
+    assert names == [*NAMES, "tied.weight", "tied.bias"]
+
+
 def test_module_zero_grad_sets_grads_to_none():
     model = TwoLayer()
     model(rg.randn(2, 3, generator=0)).sum().backward()

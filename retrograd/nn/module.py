@@ -230,11 +230,15 @@ class Module:
     def modules(self) -> Iterator[Module]:
         return map(itemgetter(1), self.named_modules())
 
-    def _parameter_items(self, remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def _parameter_items(
+        self, remove_duplicate: bool = True, recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """Every parameter with its dotted key: shared ones once, under their first key,
-        or under every key they are reachable by if not `remove_duplicate`."""
+        or under every key they are reachable by if not `remove_duplicate`. Without
+        `recurse`, only this module's own parameters."""
         seen: set[int] = set()
-        for prefix, module in self.named_modules(remove_duplicate=remove_duplicate):
+        modules = self.named_modules(remove_duplicate=remove_duplicate) if recurse else [("", self)]
+        for prefix, module in modules:
             dot = f"{prefix}." if prefix else ""
             for name, param in module._parameters.items():
                 if param is None:
@@ -245,19 +249,25 @@ class Module:
                     seen.add(id(param))
                 yield dot + name, param
 
-    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """Every parameter once (shared ones under their first name), with dotted names.
 
-        Each parameter's `name` is updated to its key here when the key extends
-        the name it had (e.g. after the module was placed inside a larger one).
+        As in PyTorch, `prefix` is put before every name, `recurse=False` gives
+        only this module's own parameters, and `remove_duplicate=False` lists a
+        shared parameter under every name. Each parameter's `name` is updated to
+        its key here when the key extends the name it had (e.g. after the module
+        was placed inside a larger one); a `prefix` is not made part of it.
         """
-        for key, param in self._parameter_items():
+        dot = f"{prefix}." if prefix else ""
+        for key, param in self._parameter_items(remove_duplicate, recurse):
             if param.name != key and _is_subpath(param.name, key):
                 param.name = key
-            yield key, param
+            yield dot + key, param
 
-    def parameters(self) -> Iterator[Parameter]:
-        return map(itemgetter(1), self.named_parameters())
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        return map(itemgetter(1), self.named_parameters(recurse=recurse))
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call `fn` on every sub-module and then on this one (e.g. to initialise weights).
