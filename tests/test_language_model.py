@@ -244,3 +244,10 @@ def test_sample_next_top_k_and_temperature_rules():
         sample_next(logits, -1.0)
     with pytest.raises(ValueError, match="rng"):
         sample_next(logits, 1.0)
+
+
+def test_sample_next_at_a_tiny_temperature_is_greedy_without_warnings():
+    logits = np.array([0.0, 3.0, 1.0, 2.0], dtype=np.float32)
+    rng = np.random.default_rng(0)
+    assert {sample_next(logits, 1e-320, rng=rng) for _ in range(20)} == {1}
+    assert sample_next(logits, 1e-320, top_k=2, rng=rng, banned=[1]) == 3

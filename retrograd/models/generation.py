@@ -50,7 +50,9 @@ def sample_next(
     if top_k is not None and top_k < logits.size:
         cutoff = np.partition(logits, -top_k)[-top_k]
         logits = np.where(logits >= cutoff, logits, -np.inf)
-    scaled = (logits - logits.max()) / temperature
+    # At a tiny temperature the gaps overflow to -inf, whose exp is 0: greedy, as it should be.
+    with np.errstate(over="ignore"):
+        scaled = (logits - logits.max()) / temperature
     probs = np.exp(scaled)
     probs /= probs.sum()
     if rng is None:
