@@ -126,6 +126,30 @@ def test_embedding_out_of_range_index_is_named():
         emb(np.array([0.0]))
 
 
+def test_embedding_padding_idx_row_starts_zero_and_gets_no_gradient():
+    emb = nn.Embedding(5, 2, padding_idx=-1, generator=0, dtype=F64)
+    assert emb.padding_idx == 4 and "padding_idx=4" in repr(emb)
+    np.testing.assert_array_equal(emb.weight.data[4], [0.0, 0.0])
+    emb.weight.data[4] = [7.0, 8.0]  # a changed padding row is still what padding reads
+    idx = np.array([[4, 1], [4, 4]])
+    out = emb(idx)
+    np.testing.assert_array_equal(out.data, emb.weight.data[idx])
+    out.backward(np.ones(out.shape))
+    np.testing.assert_array_equal(emb.weight.grad[4], [0.0, 0.0])
+    np.testing.assert_array_equal(emb.weight.grad[1], [1.0, 1.0])
+    np.testing.assert_array_equal(F.embedding(idx, emb.weight, padding_idx=4).data, out.data)
+
+
+@pytest.mark.parametrize("bad", [5, -6])
+def test_embedding_padding_idx_out_of_range_is_refused(bad):
+    with pytest.raises(ValueError, match=f"padding_idx must be in \\[-5, 5\\), got {bad}"):
+        nn.Embedding(5, 2, padding_idx=bad, generator=0)
+    with pytest.raises(ValueError, match=f"embedding: padding_idx must be in .* got {bad}"):
+        F.embedding([0], nn.Parameter(np.zeros((5, 2))), padding_idx=bad)
+    with pytest.raises(TypeError, match="padding_idx must be an integer or None, got 1.0"):
+        nn.Embedding(5, 2, padding_idx=1.0, generator=0)
+
+
 def test_embedding_init_is_standard_normal():
     weight = nn.Embedding(400, 50, generator=0).weight.data
     assert abs(weight.mean()) < 0.02 and abs(weight.std() - 1) < 0.02

@@ -193,6 +193,20 @@ def test_embedding_matches_torch_with_repeated_indices(torch):
     assert_close(ours.weight.grad, theirs.weight.grad, 1e-12)
 
 
+def test_embedding_padding_idx_matches_torch(torch):
+    ours = nn.Embedding(6, 3, padding_idx=2, generator=0, dtype=np.float64)
+    theirs = torch.nn.Embedding(6, 3, padding_idx=2).double()
+    assert_close(ours.weight.data[2], theirs.weight.detach()[2], 0)
+    theirs.load_state_dict(nn.to_torch_state_dict(ours))
+    idx = np.array([[2, 1, 2], [0, 5, 2]])
+    yo, yt = ours(idx), theirs(torch.from_numpy(idx))
+    assert_close(yo.data, yt, 0)
+    weights = np.random.default_rng(1).standard_normal(yo.shape)
+    (yo * rg.tensor(weights)).sum().backward()
+    (yt * torch.from_numpy(weights)).sum().backward()
+    assert_close(ours.weight.grad, theirs.weight.grad, 1e-12)
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_losses_match_torch(torch, reduction):
     tf = torch.nn.functional

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from retrograd.autograd import (
     one_hot,
     one_hot_linear,
     take,
+    where,
 )
 from retrograd.autograd import cross_entropy as _cross_entropy
 from retrograd.autograd import linear as _linear
@@ -84,12 +86,32 @@ def check_indices(indices: Any, num_embeddings: int, fn: str) -> np.ndarray:
     return array
 
 
-def embedding(indices: Any, weight: Tensor) -> Tensor:
+def check_padding_idx(padding_idx: Any, num_embeddings: int, fn: str) -> int:
+    """`padding_idx` as a row in [0, n) (negative counts from the end), or a clear error."""
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, Integral):
+        raise TypeError(f"{fn}: padding_idx must be an integer or None, got {padding_idx!r}")
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(
+            f"{fn}: padding_idx must be in [{-num_embeddings}, {num_embeddings}), got {padding_idx}"
+        )
+    return int(padding_idx) % num_embeddings
+
+
+def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of `weight` (num_embeddings, dim) at integer `indices` of any shape.
 
-    The gradient sums the rows of repeated indices (sort-based, faster than np.add.at).
+    The gradient sums the rows of repeated indices (sort-based, faster than
+    np.add.at). Row `padding_idx`, if given, gets no gradient, as in PyTorch.
     """
-    return take(weight, check_indices(indices, weight.shape[0], "embedding"))
+    array = check_indices(indices, weight.shape[0], "embedding")
+    rows = take(weight, array)
+    if padding_idx is None:
+        return rows
+    padding = (array == check_padding_idx(padding_idx, weight.shape[0], "embedding"))[..., None]
+    if not padding.any():
+        return rows
+    # Padding positions read the same row from a detached table: no gradient reaches it.
+    return where(padding, take(weight.detach(), array), rows)
 
 
 def dropout(

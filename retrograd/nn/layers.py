@@ -80,13 +80,15 @@ class Embedding(Module):
     """A lookup table: integer indices of any shape -> rows of `weight` (num, dim).
 
     Rows start normal(0, 1) as PyTorch's. An index outside [0, num) raises an
-    IndexError naming it.
+    IndexError naming it. As in PyTorch, row `padding_idx` (negative counts
+    from the end) starts at zeros and gets no gradient, so padding stays zero.
     """
 
     def __init__(
         self,
         num_embeddings: int,
         embedding_dim: int,
+        padding_idx: int | None = None,
         generator: Seed = None,
         dtype: Any = np.float32,
     ) -> None:
@@ -96,16 +98,22 @@ class Embedding(Module):
                 f"Embedding: sizes must be positive, got num_embeddings={num_embeddings}, "
                 f"embedding_dim={embedding_dim}"
             )
+        if padding_idx is not None:
+            padding_idx = F.check_padding_idx(padding_idx, num_embeddings, "Embedding")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
+        self.padding_idx = padding_idx
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
         init.normal_(self.weight, 0.0, 1.0, generator=as_generator(generator))
+        if padding_idx is not None:
+            self.weight.data[padding_idx] = 0
 
     def forward(self, indices: Any) -> Tensor:
-        return F.embedding(indices, self.weight)
+        return F.embedding(indices, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        return text if self.padding_idx is None else f"{text}, padding_idx={self.padding_idx}"
 
 
 class Tanh(Module):
