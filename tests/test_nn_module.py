@@ -399,6 +399,22 @@ def test_module_to_converts_parameters():
         model.to(np.int32)
 
 
+@pytest.mark.parametrize("bad", ["cpu", "cuda:0", None])
+def test_module_to_names_an_argument_that_is_not_a_dtype(bad):
+    model = TwoLayer()
+    with pytest.raises(TypeError, match=f"to\\(\\): expected a floating dtype .*, got {bad!r}"):
+        model.to(bad)
+    assert all(p.dtype == np.float32 for p in model.parameters())
+
+
+def test_module_train_refuses_a_mode_that_is_not_a_bool():
+    model = TwoLayer().eval()
+    with pytest.raises(ValueError, match="train\\(\\): mode must be a bool, got 'no'"):
+        model.train("no")
+    assert not model.training and not model.head.training
+    assert model.train(np.True_).training
+
+
 def test_functional_call_swaps_parameters_and_restores_them():
     model = TwoLayer(dtype=np.float64).eval()
     x = rg.tensor(np.random.default_rng(0).standard_normal((2, 3)))

@@ -289,6 +289,8 @@ class Module:
     # ----- modes and gradients -----
     def train(self, mode: bool = True) -> Module:
         """Set training mode (Dropout active) on this module and every descendant."""
+        if not isinstance(mode, bool | np.bool_):
+            raise ValueError(f"{type(self).__name__}.train(): mode must be a bool, got {mode!r}")
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
@@ -307,7 +309,15 @@ class Module:
 
     def to(self, dtype: Any) -> Module:
         """Convert every floating parameter to `dtype` in place; returns self."""
-        dtype = np.dtype(dtype)
+        try:
+            if dtype is None:  # np.dtype(None) would be float64
+                raise TypeError
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(
+                f"to(): expected a floating dtype such as np.float64 (parameters are NumPy "
+                f"arrays; there are no devices), got {dtype!r}"
+            ) from None
         if dtype.kind != "f":
             raise TypeError(f"to(): parameters must stay floating, got dtype {dtype}")
         for param in self.parameters():
