@@ -50,10 +50,12 @@ def sample_next(
     if top_k is not None and top_k < logits.size:
         cutoff = np.partition(logits, -top_k)[-top_k]
         logits = np.where(logits >= cutoff, logits, -np.inf)
-    # At a tiny temperature the gaps overflow to -inf, whose exp is 0: greedy, as it should be.
-    with np.errstate(over="ignore"):
-        scaled = (logits - logits.max()) / temperature
-    probs = np.exp(scaled)
+    gaps = logits - logits.max()
+    if temperature < 1:
+        # A gap this far below the maximum would overflow the division (a tiny temperature
+        # is nearly greedy); its probability is 0 either way.
+        gaps = np.where(gaps > -temperature * (np.finfo(np.float64).max / 2), gaps, -np.inf)
+    probs = np.exp(gaps / temperature)
     probs /= probs.sum()
     if rng is None:
         raise ValueError("sample_next(): sampling at temperature > 0 needs an rng")
