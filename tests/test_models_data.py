@@ -105,6 +105,15 @@ def test_vocab_orders_by_frequency_with_unk_and_reserved_first():
     assert vocab["zzz"] == 0 and vocab["a"] == 4
 
 
+def test_vocab_reserved_tokens_are_kept_once_and_a_string_is_refused():
+    vocab = Vocab(list("abba"), reserved_tokens=["<pad>", "<pad>", "<unk>", "<eos>"])
+    assert vocab.itos == ["<unk>", "<pad>", "<eos>", "a", "b"]
+    assert vocab.reserved == ("<pad>", "<eos>")
+    assert Vocab.from_dict(vocab.to_dict()).itos == vocab.itos
+    with pytest.raises(TypeError, match="reserved_tokens must be a sequence of tokens"):
+        Vocab(list("ab"), reserved_tokens="<pad>")
+
+
 def test_vocab_min_freq_and_max_size():
     tokens = list("aaaabbbccd")
     assert Vocab(tokens, min_freq=2).itos == ["<unk>", "a", "b", "c"]

@@ -26,15 +26,22 @@ class Vocab:
         max_size: int | None = None,
         reserved_tokens: Sequence[str] = (),
     ) -> None:
+        if isinstance(reserved_tokens, str):
+            raise TypeError(
+                f"reserved_tokens must be a sequence of tokens, got the string {reserved_tokens!r}"
+                f" (write [{reserved_tokens!r}])"
+            )
         if min_freq < 1:
             raise ValueError(f"min_freq must be >= 1, got {min_freq}")
-        if max_size is not None and max_size < 1 + len(reserved_tokens):
+        # Each reserved token once, in the order given; <unk> is always index 0.
+        reserved = [t for t in dict.fromkeys(reserved_tokens) if t != UNK]
+        if max_size is not None and max_size < 1 + len(reserved):
             raise ValueError(
-                f"max_size={max_size} leaves no room beyond <unk> and {len(reserved_tokens)} "
+                f"max_size={max_size} leaves no room beyond <unk> and {len(reserved)} "
                 "reserved tokens"
             )
         counts = Counter(_flatten(tokens))
-        self.itos: list[str] = [UNK, *[t for t in reserved_tokens if t != UNK]]
+        self.itos: list[str] = [UNK, *reserved]
         self.reserved = tuple(self.itos[1:])
         taken = set(self.itos)
         for token, count in sorted(counts.items(), key=lambda kv: kv[1], reverse=True):
