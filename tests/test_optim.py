@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd import optim
+from retrograd import nn, optim
 
 CONFIGS = [
     ("SGD", {"lr": 0.1}),
@@ -173,6 +173,22 @@ def test_zero_grad_sets_none_or_zeros():
 def test_optimizer_rejects_bad_arguments(make, error, match):
     with pytest.raises(error, match=match):
         make(_params(np.random.default_rng(9)))
+
+
+def test_frozen_parameters_are_accepted_and_train_once_unfrozen():
+    # As in PyTorch: optimize model.parameters() with some frozen, unfreeze later.
+    model = nn.Linear(2, 1, generator=0, dtype=np.float64)
+    model.bias.requires_grad_(False)
+    bias = model.bias.data.copy()
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    model(np.ones((1, 2))).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(model.bias.data, bias)
+    model.bias.requires_grad_(True)
+    opt.zero_grad()
+    model(np.ones((1, 2))).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(model.bias.data, bias - 0.5)
 
 
 def test_step_rejects_gradient_of_wrong_shape():

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import ShapeError, Tensor, enable_grad
+from retrograd.nn.module import Parameter
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -25,9 +26,9 @@ ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 class Optimizer:
     """Base class: subclasses set `defaults`, validate a group, and update one parameter.
 
-    `params` is an iterable of tensors that require grad, or a list of dicts
-    (parameter groups) each with a "params" entry and optional
-    hyperparameters that override the defaults for that group.
+    `params` is an iterable of tensors that require grad (or frozen
+    `Parameter`s), or a list of dicts (parameter groups) each with a "params"
+    entry and optional hyperparameters that override the defaults for that group.
     """
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
@@ -72,7 +73,10 @@ class Optimizer:
             where = f"param {i} of group {len(self.param_groups)}"
             if not isinstance(p, Tensor):
                 raise TypeError(f"{self._name}: {where} is a {type(p).__name__}, not a Tensor")
-            if not p.requires_grad:
+            # A frozen Parameter is taken, as PyTorch takes it: it is skipped while it has
+            # no gradient and trains once unfrozen. A plain tensor that does not require
+            # grad is more likely a mistake.
+            if not p.requires_grad and not isinstance(p, Parameter):
                 raise ValueError(f"{self._name}: {where} does not require grad")
             if not p.is_leaf:
                 raise ValueError(f"{self._name}: {where} is not a leaf tensor; optimize leaves")
