@@ -1,5 +1,6 @@
 """Corpus loading, tokenization, vocabulary and batching for the language models."""
 
+import codecs
 import itertools
 
 import numpy as np
@@ -40,6 +41,18 @@ def test_raw_character_corpus_keeps_line_breaks_between_words(tmp_path):
     data = build_dataset(config)
     text = "".join(data.vocab.decode(data.train))
     assert text == "Über den Wolken\nmuß die Freiheit\nwohl grenzenlos sein.\n"
+
+
+def test_byte_order_mark_is_not_text(tmp_path):
+    path = tmp_path / "windows.txt"
+    path.write_bytes("Hello, world\n".encode("utf-8-sig"))
+    assert load_text(path) == "Hello, world\n"
+    path.write_bytes(codecs.BOM_UTF8 + b"ab\xff")
+    with pytest.raises(CorpusError, match="bad byte at offset 5"):
+        load_text(path)
+    path.write_bytes("Hello, world\n".encode("utf-8-sig"))
+    data = build_dataset(TrainConfig(corpus=str(path), level="word", preprocessing="raw"))
+    assert data.vocab.itos[1:] == ["Hello", ",", "world"]
 
 
 def test_d2l_preprocessing_keeps_only_lowercase_letters_and_spaces():

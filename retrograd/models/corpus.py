@@ -6,6 +6,7 @@ so the main job runs without a download.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import re
@@ -42,11 +43,13 @@ def load_text(path: str | Path | None = None) -> str:
         raise CorpusError(f"corpus {path} is empty")
     if b"\x00" in raw:
         raise CorpusError(f"corpus {path} looks binary (it contains NUL bytes), not text")
+    # A byte order mark (as Windows editors write) is not a character of the text.
+    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     try:
-        return raw.decode("utf-8")
+        return raw[start:].decode("utf-8")
     except UnicodeDecodeError as err:
         raise CorpusError(
-            f"corpus {path} is not UTF-8 text (bad byte at offset {err.start})"
+            f"corpus {path} is not UTF-8 text (bad byte at offset {start + err.start})"
         ) from None
 
 
