@@ -34,6 +34,17 @@ def test_parameter_is_a_float_leaf_that_requires_grad():
         nn.Parameter(np.arange(3))
 
 
+def test_parameter_takes_requires_grad_as_pytorch():
+    frozen = nn.Parameter(np.ones(2), requires_grad=False)
+    assert isinstance(frozen, nn.Parameter) and not frozen.requires_grad
+    assert not nn.Parameter(np.ones(2), False).requires_grad
+    assert nn.Parameter(np.ones(2), dtype=np.float32).requires_grad
+    with pytest.raises(TypeError, match="requires_grad must be a bool, got"):
+        nn.Parameter(np.ones(2), np.float32)
+    with pytest.raises(TypeError, match="floating"):
+        nn.Parameter(np.arange(3), requires_grad=False)
+
+
 def test_parameter_ops_give_plain_tensors_and_gradients():
     p = nn.Parameter([1.0, -2.0])
     y = (p * p).sum()

@@ -21,7 +21,8 @@ from retrograd.autograd import Tensor, scope
 
 
 class Parameter(Tensor):
-    """A leaf tensor that a `Module` owns and trains: always floating, always requires grad.
+    """A leaf tensor that a `Module` owns and trains: always floating, requires grad
+    unless made frozen (`requires_grad=False`, as in PyTorch).
 
     Modules set its `name` to its dotted path in the model, so graph drawings
     can label it.
@@ -29,9 +30,15 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data: Any, dtype: Any = None) -> None:
+    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
+        if not isinstance(requires_grad, bool):
+            raise TypeError(
+                f"Parameter: requires_grad must be a bool, got {requires_grad!r} "
+                "(give a dtype as dtype=)"
+            )
         array = data.data if isinstance(data, Tensor) else data
-        super().__init__(array, requires_grad=True, dtype=dtype)
+        super().__init__(array, requires_grad=True, dtype=dtype)  # checks the dtype is floating
+        self.requires_grad = requires_grad
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
