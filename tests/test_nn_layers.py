@@ -236,6 +236,14 @@ def test_cross_entropy_loss_ignore_index_and_spatial_logits():
     np.testing.assert_allclose(loss.item(), expected, rtol=1e-12)
 
 
+def test_cross_entropy_loss_mean_over_only_padding_is_zero_with_zero_gradient():
+    logits = rg.tensor(np.ones((3, 4)), requires_grad=True)
+    loss = nn.CrossEntropyLoss()(logits, np.full(3, -100))
+    loss.backward()
+    assert loss.item() == 0.0
+    np.testing.assert_array_equal(logits.grad, np.zeros((3, 4)))
+
+
 def test_cross_entropy_loss_stable_for_huge_logits():
     logits = rg.tensor(np.array([[1000.0, 0.0], [0.0, -1000.0]], dtype=np.float32))
     loss = nn.CrossEntropyLoss(reduction="none")(logits, np.array([1, 1]))
