@@ -273,3 +273,14 @@ def test_out_dir_that_cannot_be_a_directory_is_refused_before_training(corpus, t
     (tmp_path / "file").write_text("not a directory")
     with pytest.raises(TrainingError, match=r"out_dir \(--out-dir\) .*file is not a directory"):
         Trainer(small_config(corpus, tmp_path / where), log=quiet)
+
+
+def test_resume_with_the_token_budget_spent_says_so(corpus, tmp_path):
+    Trainer(small_config(corpus, tmp_path / "run", epochs=5, max_tokens=100), log=quiet).run()
+    lines = []
+    again = Trainer(
+        small_config(corpus, tmp_path / "run", epochs=5, max_tokens=100), log=lines.append
+    )
+    again.resume()
+    again.run()
+    assert "nothing to train: 128 tokens seen, --max-tokens is 100" in lines[-1]

@@ -170,6 +170,11 @@ class Trainer:
                 f"nothing to train: {self.epoch} epochs done, --epochs is {config.epochs} "
                 "(raise it to continue)"
             )
+        elif self._budget_spent():
+            self.log(
+                f"nothing to train: {self.tokens_seen} tokens seen, --max-tokens is "
+                f"{config.max_tokens} (raise it to continue)"
+            )
         try:
             while self.epoch < config.epochs and not self._budget_spent():
                 record = self._train_epoch()
