@@ -119,6 +119,15 @@ def _batch_size(state: State) -> int:
     return (state[0] if isinstance(state, tuple) else state).shape[1]
 
 
+def token_count(targets: Any, ignore_index: int = -100) -> int:
+    """How many targets are tokens: those not equal to `ignore_index` (padding).
+
+    The weight of a batch's mean loss wherever losses are averaged over
+    batches (training's running perplexity, `perplexity`).
+    """
+    return int(np.count_nonzero(np.asarray(targets) != ignore_index))
+
+
 def detach_state(state: State) -> State:
     """The state cut from the graph: truncated BPTT between sequential batches."""
     if isinstance(state, tuple):
@@ -157,7 +166,7 @@ def perplexity(
                 "continue each other (e.g. sentences)"
             )
         logits, state = model(x, state)
-        tokens = int(np.count_nonzero(np.asarray(y) != ignore_index))
+        tokens = token_count(y, ignore_index)
         if tokens:
             total += float(model.loss(logits, y, ignore_index).item()) * tokens
             count += tokens

@@ -25,7 +25,7 @@ from retrograd.models.corpus import join_tokens
 from retrograd.models.data import Dataset, build_dataset
 from retrograd.models.evaluation import split_perplexity
 from retrograd.models.generation import generate
-from retrograd.models.language_model import RNNLanguageModel, detach_state
+from retrograd.models.language_model import RNNLanguageModel, detach_state, token_count
 from retrograd.models.vocab import Vocab
 from retrograd.nn.init import d2l_normal_
 from retrograd.nn.utils import clip_grad_norm_
@@ -240,7 +240,7 @@ class Trainer:
             self.optimizer.step()
             # Release this batch's graph now, not when the next batch reassigns the names.
             del logits, loss
-            tokens = int((y >= 0).sum())
+            tokens = token_count(y)
             total_loss += value * tokens
             total_tokens += tokens
             self.tokens_seen += tokens
