@@ -89,6 +89,10 @@ BAD_CALLS = [
     # axes and indices out of range
     BadCall("sum_axis", lambda: _x(2, 3).sum(2), ValueError, ("sum", "axis 2", "2-d")),
     BadCall("max_axis", lambda: _x(2, 3).max(-3), ValueError, ("max", "axis -3")),
+    BadCall("sum_axis_repeated", lambda: _x(2, 3).sum((1, -1)), ValueError,
+            ("sum", "(1, -1)", "more than once")),
+    BadCall("max_axis_repeated", lambda: _x(2, 3).max((0, 0)), ValueError,
+            ("max", "(0, 0)", "more than once")),
     BadCall("unsqueeze_axis", lambda: _x(2, 3).unsqueeze(4), ValueError, ("unsqueeze", "axis 4")),
     BadCall("unbind_axis", lambda: _x(2, 3).unbind(2), ValueError, ("unbind", "axis 2")),
     BadCall("unbind_0d", lambda: rg.tensor(1.0).unbind(), ShapeError, ("unbind", "0-d")),

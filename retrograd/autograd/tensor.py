@@ -576,7 +576,9 @@ def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"{op}(): axis {a} is out of range for a {ndim}-d tensor")
         normalised.append(int(a) % max(ndim, 1))
-    return tuple(sorted(set(normalised))) if ndim else ()
+    if len(set(normalised)) < len(normalised):  # sum((1, 1)) is a typo, not one sum over axis 1
+        raise ValueError(f"{op}(): axis {axis!r} names an axis more than once")
+    return tuple(sorted(normalised)) if ndim else ()
 
 
 def _axis(axis: int, ndim: int, op: str, needs_axes: bool = False) -> int | None:
