@@ -605,7 +605,9 @@ def _plain_index(index: Any) -> Any:
     if isinstance(index, Tensor):
         return index.data.copy()
     if isinstance(index, list | np.ndarray):
-        return np.array(index)
+        array = np.array(index)
+        # An empty list selects nothing, as in PyTorch; NumPy would read it as floats.
+        return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
     return index
 
 
