@@ -359,7 +359,14 @@ class Tensor:
 
     # Comparisons give tensors without gradient.
     def _compare(self, other: Any, fn: Any) -> Tensor:
-        return Tensor._make(fn(self.data, self._operand(other).data), None, 0)
+        other = self._operand(other)
+        try:
+            return Tensor._make(fn(self.data, other.data), None, 0)
+        except ValueError:
+            raise ShapeError(
+                f"{fn.__name__}: operands with shapes {self.shape} and {other.shape} "
+                "do not broadcast together"
+            ) from None
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)
