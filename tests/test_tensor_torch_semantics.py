@@ -14,3 +14,12 @@ def test_getitem_empty_list_selects_nothing() -> None:
     assert x[:, []].shape == (2, 0)
     (y.sum() + x.sum()).backward()
     np.testing.assert_array_equal(x.grad, np.ones((2, 3)))
+
+
+def test_full_takes_its_dtype_from_the_fill_value() -> None:
+    assert rg.full((2,), True).dtype == np.bool_
+    assert rg.full((2, 3), 3).dtype == np.int64
+    assert rg.full(2, np.int32(3)).dtype == np.int64
+    assert rg.full(2, 0.5).dtype == np.float32
+    assert rg.full(2, 3, dtype=np.float64).dtype == np.float64
+    np.testing.assert_array_equal(rg.full((2,), True).data, [True, True])

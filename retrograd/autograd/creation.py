@@ -38,6 +38,12 @@ def ones(*shape: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """`fill_value` everywhere; without `dtype`, bool for a bool, int64 for an integer and
+    float32 otherwise (as PyTorch)."""
+    if dtype is None and isinstance(fill_value, bool | np.bool_):
+        dtype = np.bool_
+    elif dtype is None and isinstance(fill_value, int | np.integer):
+        dtype = np.int64
     return _filled((shape,), fill_value, dtype, requires_grad, "full")
 
 
