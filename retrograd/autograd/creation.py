@@ -24,8 +24,16 @@ def from_numpy(array: np.ndarray, requires_grad: bool = False) -> Tensor:
     return t.requires_grad_() if requires_grad else t
 
 
+def _size(shape: tuple, op: str) -> tuple[int, ...]:
+    """A shape given as f(2, 3) or f((2, 3)), refused naming `op` if a size is negative."""
+    sizes = _shape_arg(shape, op)
+    if any(size < 0 for size in sizes):
+        raise ValueError(f"{op}(): sizes must not be negative, got shape {sizes}")
+    return sizes
+
+
 def _filled(shape: tuple, fill: Any, dtype: Any, requires_grad: bool, op: str) -> Tensor:
-    data = np.full(_shape_arg(shape, op), fill, dtype=np.dtype(dtype or DEFAULT_FLOAT))
+    data = np.full(_size(shape, op), fill, dtype=np.dtype(dtype or DEFAULT_FLOAT))
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -69,7 +77,7 @@ def randn(
 ) -> Tensor:
     """Standard normal samples."""
     rng = as_generator(generator)
-    data = rng.standard_normal(_shape_arg(shape, "randn")).astype(dtype or DEFAULT_FLOAT)
+    data = rng.standard_normal(_size(shape, "randn")).astype(dtype or DEFAULT_FLOAT)
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -78,7 +86,7 @@ def rand(
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = as_generator(generator)
-    data = rng.random(_shape_arg(shape, "rand")).astype(dtype or DEFAULT_FLOAT)
+    data = rng.random(_size(shape, "rand")).astype(dtype or DEFAULT_FLOAT)
     return Tensor(data, requires_grad=requires_grad)
 
 
