@@ -77,7 +77,7 @@ def randn(
 ) -> Tensor:
     """Standard normal samples."""
     rng = as_generator(generator)
-    data = rng.standard_normal(_size(shape, "randn")).astype(dtype or DEFAULT_FLOAT)
+    data = rng.standard_normal(_size(shape, "randn")).astype(_float_dtype(dtype, "randn"))
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -86,8 +86,16 @@ def rand(
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = as_generator(generator)
-    data = rng.random(_size(shape, "rand")).astype(dtype or DEFAULT_FLOAT)
+    data = rng.random(_size(shape, "rand")).astype(_float_dtype(dtype, "rand"))
     return Tensor(data, requires_grad=requires_grad)
+
+
+def _float_dtype(dtype: Any, op: str) -> np.dtype:
+    """The dtype of random samples: floating (samples cast to integers would be mostly 0)."""
+    dtype = np.dtype(dtype or DEFAULT_FLOAT)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}(): dtype must be floating, got {dtype}")
+    return dtype
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
