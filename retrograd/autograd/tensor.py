@@ -315,35 +315,68 @@ class Tensor:
             return Tensor._make(np.asarray(other, dtype=self.data.dtype), None, 0)
         return Tensor._make(as_array(other), None, 0)
 
+    def _scalar_operands(self, other: Any) -> tuple[Tensor, Tensor]:
+        """(self, other) as the operands of a binary op, for an `other` that is not a Tensor
+        (`_operand`, with the tuple built here: it costs the same)."""
+        if isinstance(other, int | float) and self._data.dtype.kind == "f":
+            return self, Tensor._make(np.asarray(other, dtype=self._data.dtype), None, 0)
+        return self._promoted(other)
+
+    def _reflected_operands(self, other: Any) -> tuple[Tensor, Tensor]:
+        """(other, self) as the operands of a reflected binary op (`1 - x`)."""
+        if isinstance(other, int | float) and self._data.dtype.kind == "f":
+            return Tensor._make(np.asarray(other, dtype=self._data.dtype), None, 0), self
+        a, b = self._promoted(other)
+        return b, a
+
+    def _promoted(self, other: Any) -> tuple[Tensor, Tensor]:
+        """(self, other) as operands where self is not floating or other not a Python number.
+
+        An integer or boolean tensor meets a float scalar in float32, PyTorch's
+        default dtype: NumPy would compute int64 with a float32 scalar in float64.
+        """
+        if isinstance(other, float | np.floating) and self._data.dtype.kind in "biu":
+            promoted = Tensor._make(self._data.astype(DEFAULT_FLOAT), None, 0)
+            return promoted, Tensor._make(np.asarray(other, dtype=DEFAULT_FLOAT), None, 0)
+        return self, self._operand(other)
+
     def __add__(self, other: Any) -> Tensor:
-        return record(ops.Add, (self, other if type(other) is Tensor else self._operand(other)))
+        return record(
+            ops.Add, (self, other) if type(other) is Tensor else self._scalar_operands(other)
+        )
 
     def __radd__(self, other: Any) -> Tensor:
-        return record(ops.Add, (self._operand(other), self))
+        return record(ops.Add, self._reflected_operands(other))
 
     def __sub__(self, other: Any) -> Tensor:
-        return record(ops.Sub, (self, other if type(other) is Tensor else self._operand(other)))
+        return record(
+            ops.Sub, (self, other) if type(other) is Tensor else self._scalar_operands(other)
+        )
 
     def __rsub__(self, other: Any) -> Tensor:
-        return record(ops.Sub, (self._operand(other), self))
+        return record(ops.Sub, self._reflected_operands(other))
 
     def __mul__(self, other: Any) -> Tensor:
-        return record(ops.Mul, (self, other if type(other) is Tensor else self._operand(other)))
+        return record(
+            ops.Mul, (self, other) if type(other) is Tensor else self._scalar_operands(other)
+        )
 
     def __rmul__(self, other: Any) -> Tensor:
-        return record(ops.Mul, (self._operand(other), self))
+        return record(ops.Mul, self._reflected_operands(other))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return record(ops.Div, (self, other if type(other) is Tensor else self._operand(other)))
+        return record(
+            ops.Div, (self, other) if type(other) is Tensor else self._scalar_operands(other)
+        )
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return record(ops.Div, (self._operand(other), self))
+        return record(ops.Div, self._reflected_operands(other))
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return record(ops.Pow, (self, self._operand(exponent)))
+        return record(ops.Pow, self._scalar_operands(exponent))
 
     def __rpow__(self, base: Any) -> Tensor:
-        return record(ops.Pow, (self._operand(base), self))
+        return record(ops.Pow, self._reflected_operands(base))
 
     def __neg__(self) -> Tensor:
         return record(ops.Neg, (self,))
