@@ -151,6 +151,8 @@ BAD_CALLS = [
             ValueError, ("cross_entropy", "'avg'")),
     # arguments and autograd state
     BadCall("clip_no_bounds", lambda: _x(3).clip(), ValueError, ("clip", "min", "max")),
+    BadCall("clip_bound_requires_grad", lambda: _x(3).clip(min=_x(3)), TypeError,
+            ("clip", "min", "requires grad", "maximum")),
     BadCall("where_condition", lambda: rg.where(np.ones(3), _x(3), _x(3)), TypeError,
             ("where", "boolean")),
     BadCall("backward_non_scalar", lambda: (_x(2) * 2.0).backward(), RuntimeError,

@@ -49,3 +49,15 @@ def test_integer_and_bool_tensors_meet_python_floats_in_float32() -> None:
     # Integers with integers stay integers; float tensors keep their own dtype.
     assert (i + 2).dtype == (2 - i).dtype == (i**2).dtype == np.int64
     assert (rg.tensor([1.0], dtype=np.float64) * 2.5).dtype == np.float64
+
+
+def test_clamp_takes_tensor_bounds() -> None:
+    x = rg.tensor([-2.0, 0.5, 3.0], requires_grad=True)
+    low, high = rg.tensor([-1.0, 1.0, 0.0]), rg.tensor(2.0)
+    y = x.clamp(low, high)
+    np.testing.assert_array_equal(y.data, [-1.0, 1.0, 2.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+    x.grad = None
+    x.clamp(max=rg.tensor([0.0, 1.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0])  # the bound itself passes it

@@ -451,7 +451,7 @@ class Tensor:
         """Limit values to [min, max]; the gradient flows where the input was inside."""
         if min is None and max is None:
             raise ValueError("clip(): give at least one of min and max")
-        return record(ops.Clip, (self,), {"low": min, "high": max})
+        return record(ops.Clip, (self,), {"low": _bound(min, "min"), "high": _bound(max, "max")})
 
     clamp = clip
 
@@ -632,6 +632,19 @@ def _axis(axis: int, ndim: int, op: str, needs_axes: bool = False) -> int | None
     if needs_axes:
         raise ShapeError(f"{op}(): a 0-d tensor has no axis to {op} along")
     return None
+
+
+def _bound(value: Any, name: str) -> Any:
+    """A bound of `clip` as NumPy takes it: a tensor's array (its gradient is not computed,
+    so a tensor that requires one is refused)."""
+    if not isinstance(value, Tensor):
+        return value
+    if value.requires_grad:
+        raise TypeError(
+            f"clip(): {name} is a tensor that requires grad, but clip gives its bounds no "
+            f"gradient; use {'maximum' if name == 'min' else 'minimum'}() for that"
+        )
+    return value.data
 
 
 def _plain_index(index: Any) -> Any:
