@@ -25,7 +25,9 @@ def _tensor(value: Any, op: str, argument: str) -> Tensor:
         raise TypeError(f"{op}(): {argument} must be a tensor or numeric array: {err}") from None
 
 
-def _tensors(values: Sequence[Any], op: str) -> list[Tensor]:
+def _tensors(values: Sequence[Any], op: str, axis: Any) -> list[Tensor]:
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"{op}(): axis must be an int, got {axis!r}")
     if len(values) == 0:
         raise ValueError(f"{op}(): needs at least one tensor")
     return [v if isinstance(v, Tensor) else Tensor(v) for v in values]
@@ -33,7 +35,7 @@ def _tensors(values: Sequence[Any], op: str) -> list[Tensor]:
 
 def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
-    parts = _tensors(tensors, "concat")
+    parts = _tensors(tensors, "concat", axis)
     shapes = [t.shape for t in parts]
     ndim = parts[0].ndim
     if not -ndim <= axis < ndim:
@@ -53,7 +55,7 @@ cat = concat
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis."""
-    parts = _tensors(tensors, "stack")
+    parts = _tensors(tensors, "stack", axis)
     if len({t.shape for t in parts}) != 1:
         raise ShapeError(f"stack: all shapes must be equal, got {[t.shape for t in parts]}")
     return record(ops.Stack, tuple(parts), {"axis": axis})
