@@ -316,29 +316,24 @@ class Tensor:
         return Tensor._make(as_array(other), None, 0)
 
     def _scalar_operands(self, other: Any) -> tuple[Tensor, Tensor]:
-        """(self, other) as the operands of a binary op, for an `other` that is not a Tensor
-        (`_operand`, with the tuple built here: it costs the same)."""
-        if isinstance(other, int | float) and self._data.dtype.kind == "f":
-            return self, Tensor._make(np.asarray(other, dtype=self._data.dtype), None, 0)
-        return self._promoted(other)
+        """(self, other) as the operands of a binary op, for an `other` that is not a Tensor.
 
-    def _reflected_operands(self, other: Any) -> tuple[Tensor, Tensor]:
-        """(other, self) as the operands of a reflected binary op (`1 - x`)."""
-        if isinstance(other, int | float) and self._data.dtype.kind == "f":
-            return Tensor._make(np.asarray(other, dtype=self._data.dtype), None, 0), self
-        a, b = self._promoted(other)
-        return b, a
-
-    def _promoted(self, other: Any) -> tuple[Tensor, Tensor]:
-        """(self, other) as operands where self is not floating or other not a Python number.
-
-        An integer or boolean tensor meets a float scalar in float32, PyTorch's
-        default dtype: NumPy would compute int64 with a float32 scalar in float64.
+        A float tensor's scalar takes its dtype (as in `_operand`, inlined: one call
+        per op). An integer or boolean tensor meets a float scalar in float32,
+        PyTorch's default dtype: NumPy would compute int64 with a float in float64.
         """
-        if isinstance(other, float | np.floating) and self._data.dtype.kind in "biu":
+        dtype = self._data.dtype
+        if isinstance(other, int | float) and dtype.kind == "f":
+            return self, Tensor._make(np.asarray(other, dtype=dtype), None, 0)
+        if isinstance(other, float | np.floating) and dtype.kind in "biu":
             promoted = Tensor._make(self._data.astype(DEFAULT_FLOAT), None, 0)
             return promoted, Tensor._make(np.asarray(other, dtype=DEFAULT_FLOAT), None, 0)
         return self, self._operand(other)
+
+    def _reflected_operands(self, other: Any) -> tuple[Tensor, Tensor]:
+        """(other, self) as the operands of a reflected binary op (`1 - x`)."""
+        a, b = self._scalar_operands(other)
+        return b, a
 
     def __add__(self, other: Any) -> Tensor:
         return record(
