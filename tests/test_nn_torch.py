@@ -180,28 +180,21 @@ def test_linear_matches_torch(torch):
     assert_close(ours.bias.grad, theirs.bias.grad, 1e-12)
 
 
-def test_embedding_matches_torch_with_repeated_indices(torch):
-    ours = nn.Embedding(7, 3, generator=0, dtype=np.float64)
-    theirs = torch.nn.Embedding(7, 3).double()
+@pytest.mark.parametrize(
+    ("padding_idx", "idx"),
+    [(None, [[1, 1, 6], [0, 1, 6]]), (2, [[2, 1, 2], [0, 5, 2]])],
+    ids=["repeated_indices", "padding_idx"],
+)
+def test_embedding_matches_torch(torch, padding_idx, idx):
+    ours = nn.Embedding(7, 3, padding_idx=padding_idx, generator=0, dtype=np.float64)
+    theirs = torch.nn.Embedding(7, 3, padding_idx=padding_idx).double()
+    if padding_idx is not None:  # the padding row starts at zeros on both sides
+        assert_close(ours.weight.data[padding_idx], theirs.weight.detach()[padding_idx], 0)
     theirs.load_state_dict(nn.to_torch_state_dict(ours))
-    idx = np.array([[1, 1, 6], [0, 1, 6]])
+    idx = np.array(idx)
     yo, yt = ours(idx), theirs(torch.from_numpy(idx))
     assert_close(yo.data, yt, 0)
     weights = np.random.default_rng(0).standard_normal(yo.shape)
-    (yo * rg.tensor(weights)).sum().backward()
-    (yt * torch.from_numpy(weights)).sum().backward()
-    assert_close(ours.weight.grad, theirs.weight.grad, 1e-12)
-
-
-def test_embedding_padding_idx_matches_torch(torch):
-    ours = nn.Embedding(6, 3, padding_idx=2, generator=0, dtype=np.float64)
-    theirs = torch.nn.Embedding(6, 3, padding_idx=2).double()
-    assert_close(ours.weight.data[2], theirs.weight.detach()[2], 0)
-    theirs.load_state_dict(nn.to_torch_state_dict(ours))
-    idx = np.array([[2, 1, 2], [0, 5, 2]])
-    yo, yt = ours(idx), theirs(torch.from_numpy(idx))
-    assert_close(yo.data, yt, 0)
-    weights = np.random.default_rng(1).standard_normal(yo.shape)
     (yo * rg.tensor(weights)).sum().backward()
     (yt * torch.from_numpy(weights)).sum().backward()
     assert_close(ours.weight.grad, theirs.weight.grad, 1e-12)
