@@ -106,23 +106,22 @@ def test_cli_resume_is_exact(corpus, tmp_path):
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
-def test_cli_evaluate_measures_a_sentence_model_as_training_does(corpus, tmp_path, capsys):
+def _trained(corpus, tmp_path, **settings) -> Trainer:
+    """A Trainer that has run one epoch of a tiny model in process, with `settings`."""
     config = TrainConfig(
-        corpus=str(corpus),
-        level="word",
-        preprocessing="raw",
-        scheme="sentences",
-        hidden_size=8,
-        embedding_dim=4,
-        batch_size=4,
-        epochs=1,
-        valid_fraction=0.2,
-        sample_every=0,
-        out_dir=str(tmp_path / "run"),
-        progress=False,
-    )
+        corpus=str(corpus), hidden_size=8, embedding_dim=4, batch_size=4, epochs=1,
+        sample_every=0, out_dir=str(tmp_path / "run"), progress=False, **settings,
+    )  # fmt: skip
     trainer = Trainer(config, log=lambda line: None)
-    checkpoint = str(trainer.run().checkpoint)
+    trainer.run()
+    return trainer
+
+
+def test_cli_evaluate_measures_a_sentence_model_as_training_does(corpus, tmp_path, capsys):
+    trainer = _trained(
+        corpus, tmp_path, level="word", preprocessing="raw", scheme="sentences", valid_fraction=0.2
+    )
+    checkpoint = str(trainer.result.checkpoint)
     valid = trainer.result.history[-1]["valid_perplexity"]
     assert main(["evaluate", "--checkpoint", checkpoint]) == 0
     assert capsys.readouterr().out == f"perplexity on validation split: {valid:.3f}\n"
@@ -131,18 +130,7 @@ def test_cli_evaluate_measures_a_sentence_model_as_training_does(corpus, tmp_pat
 
 
 def test_cli_warnings_are_one_line_naming_the_command(corpus, tmp_path, capsys):
-    config = TrainConfig(
-        corpus=str(corpus),
-        hidden_size=8,
-        embedding_dim=4,
-        batch_size=4,
-        num_steps=8,
-        epochs=1,
-        sample_every=0,
-        out_dir=str(tmp_path / "run"),
-        progress=False,
-    )
-    checkpoint = str(Trainer(config, log=lambda line: None).run().checkpoint)
+    checkpoint = str(_trained(corpus, tmp_path, num_steps=8).result.checkpoint)
     args = ["generate", "--checkpoint", checkpoint, "--prefix", "the zq", "--length", "3"]
     assert main(args) == 0
     err = capsys.readouterr().err
