@@ -179,6 +179,10 @@ def assert_gradients(
     hypothesis's time limit per example (milliseconds or a timedelta); by
     default there is none, as checking a long recurrence is legitimately slow.
     """
+    if "raise_exception" in gradcheck_kwargs:
+        raise TypeError(
+            "assert_gradients(): raise_exception is not an option; a mismatch always fails"
+        )
     shape_strategy = _shape_strategy(shapes, num_inputs)
     elements = _values(domain, np.float64, "assert_gradients()")
 

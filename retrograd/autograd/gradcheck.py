@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,8 +23,8 @@ class PrecisionWarning(UserWarning):
 
 
 def gradcheck(
-    fn: Callable[..., Tensor],
-    inputs: Sequence[Any],
+    fn: Callable[..., Tensor | Sequence[Tensor]],
+    inputs: Tensor | Sequence[Any],
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
@@ -32,35 +34,61 @@ def gradcheck(
 ) -> bool:
     """Check d fn(*inputs) / d input for every floating input that requires grad.
 
-    The check runs in float64 on copies of the inputs. When (output size) x
-    (total input size) is at most `full_jacobian_limit`, the whole Jacobian is
-    compared; otherwise the output is projected on a random vector and the
-    gradient is checked along random directions and at sampled elements.
-    On failure it raises `GradcheckError` naming the input, the worst element
-    and both values (or returns False when `raise_exception=False`).
+    `inputs` is one Tensor or a sequence of arguments; `fn` returns a Tensor
+    or a tuple of Tensors. The check runs in float64 on copies of the inputs
+    (constants too), so `fn` cannot change the caller's data; a `fn` that
+    modifies an input in place is refused, as its central differences would
+    mean nothing. When (output size) x (total input size) is at most
+    `full_jacobian_limit`, the whole Jacobian is compared; otherwise the
+    output is projected on a random vector and the gradient is checked along
+    random directions and at sampled elements. On failure it raises
+    `GradcheckError` naming the input, the worst element and both values (or
+    returns False when `raise_exception=False`).
     """
-    leaves, checked = _float64_copies(inputs)
+    _check_tolerances(eps, atol, rtol)
+    leaves, checked = _copies([inputs] if isinstance(inputs, Tensor) else inputs)
     with enable_grad():
-        out = fn(*leaves)
-    if not isinstance(out, Tensor) or out.dtype.kind != "f":
-        raise TypeError("gradcheck(): fn must return a floating Tensor")
-    if not out.requires_grad:
+        outs = _outputs(_call(fn, leaves))
+    if not any(out.requires_grad for out in outs):
         raise RuntimeError("gradcheck(): fn's output does not depend on any checked input")
-    if out.size == 0:
+    size = sum(out.size for out in outs)
+    if size == 0:
         return True  # an empty output has an empty Jacobian: nothing can be wrong
     total = sum(leaves[i].size for i in checked)
-    check = _full_jacobian if out.size * total <= full_jacobian_limit else _projected
-    failure = check(fn, leaves, checked, out, eps, atol, rtol, np.random.default_rng(seed))
+    check = _full_jacobian if size * total <= full_jacobian_limit else _projected
+    failure = check(fn, leaves, checked, outs, eps, atol, rtol, np.random.default_rng(seed))
     if failure is None:
         return True
+    coarse = sorted({str(out.dtype) for out in outs if out.dtype != np.float64})
+    if coarse:
+        failure += (
+            f"; fn returned {' and '.join(coarse)} output from float64 inputs (a cast in fn?), "
+            "too coarse for central differences unless eps is large"
+        )
     if raise_exception:
         raise GradcheckError(failure)
     return False
 
 
-def _float64_copies(inputs: Sequence[Any]) -> tuple[list[Tensor], list[int]]:
+def _check_tolerances(eps: Any, atol: Any, rtol: Any) -> None:
+    """A step of 0 divides by zero and a negative tolerance fails every check: refuse both."""
+    for name, value, least in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not (real and math.isfinite(value) and (value > 0 if name == "eps" else value >= 0)):
+            raise ValueError(f"gradcheck(): {name} must be a finite number {least}, got {value!r}")
+
+
+def _copies(inputs: Any) -> tuple[list[Any], list[int]]:
+    """Float64 leaves for the checked inputs and copies of the constant arrays and tensors."""
+    if not isinstance(inputs, Sequence) or isinstance(inputs, str):
+        raise TypeError(
+            f"gradcheck(): inputs must be a Tensor or a sequence of arguments, got {inputs!r}"
+        )
     leaves, checked, promoted = [], [], []
     for i, x in enumerate(inputs):
+        if isinstance(x, np.ndarray):
+            leaves.append(x.copy())
+            continue
         if not isinstance(x, Tensor):
             leaves.append(x)
             continue
@@ -70,7 +98,7 @@ def _float64_copies(inputs: Sequence[Any]) -> tuple[list[Tensor], list[int]]:
             leaf = Tensor(x.data.astype(np.float64), requires_grad=True, name=x.name)
             checked.append(i)
         else:
-            leaf = x.detach()
+            leaf = Tensor(x.data.copy(), name=x.name)
         leaves.append(leaf)
     if not checked:
         raise ValueError("gradcheck(): no input is a floating Tensor with requires_grad=True")
@@ -84,9 +112,44 @@ def _float64_copies(inputs: Sequence[Any]) -> tuple[list[Tensor], list[int]]:
     return leaves, checked
 
 
+def _call(fn: Callable, leaves: list) -> Any:
+    """fn(*leaves), refused when it modified one of its inputs in place."""
+    versions = [x.version if isinstance(x, Tensor) else None for x in leaves]
+    arrays = {i: x.copy() for i, x in enumerate(leaves) if isinstance(x, np.ndarray)}
+    result = fn(*leaves)
+    for i, x in enumerate(leaves):
+        if (isinstance(x, Tensor) and x.version != versions[i]) or (
+            i in arrays and not np.array_equal(x, arrays[i], equal_nan=x.dtype.kind in "fc")
+        ):
+            raise RuntimeError(
+                f"gradcheck(): fn modified {_describe(leaves, i)} in place; central "
+                "differences need every call to see the same inputs (work on a copy)"
+            )
+    return result
+
+
+def _outputs(result: Any) -> list[Tensor]:
+    """fn's result as a list of float64 Tensors, one per output."""
+    outs = list(result) if isinstance(result, tuple | list) else [result]
+    for k, out in enumerate(outs):
+        what = "fn's output" if len(outs) == 1 else f"fn's output {k}"
+        if not isinstance(out, Tensor) or out.dtype.kind != "f":
+            raise TypeError(
+                "gradcheck(): fn must return a floating Tensor or a tuple of them; "
+                f"{what} is {_kind(out)}"
+            )
+    return outs
+
+
+def _kind(value: Any) -> str:
+    return f"a {value.dtype} Tensor" if isinstance(value, Tensor) else f"{type(value).__name__}"
+
+
 def _numeric_values(fn: Callable, leaves: list) -> np.ndarray:
     with no_grad():
-        return np.array(fn(*leaves).data, dtype=np.float64).ravel()  # a copy: outputs may be views
+        outs = _outputs(_call(fn, leaves))
+    # np.concatenate copies: outputs may be views of the perturbed inputs.
+    return np.concatenate([out.data.ravel() for out in outs], dtype=np.float64)
 
 
 def _numeric_derivative(fn: Callable, leaves: list, i: int, direction: np.ndarray, eps: float):
@@ -102,14 +165,30 @@ def _numeric_derivative(fn: Callable, leaves: list, i: int, direction: np.ndarra
 
 
 def _describe(leaves: list, i: int) -> str:
-    name = f" ({leaves[i].name!r})" if leaves[i].name else ""
-    return f"input {i}{name} of shape {leaves[i].shape}"
+    name = f" ({leaves[i].name!r})" if isinstance(leaves[i], Tensor) and leaves[i].name else ""
+    return f"input {i}{name} of shape {np.shape(leaves[i])}"
 
 
-def _analytic(leaves: list, checked: list[int], out: Tensor, seed_grad: np.ndarray) -> list:
+def _output_element(outs: list[Tensor], k: int) -> str:
+    """Where flat index k of the concatenated outputs is, as the failure message says it."""
+    for n, out in enumerate(outs):
+        if k < out.size:
+            element = tuple(map(int, np.unravel_index(k, out.shape)))
+            return (
+                f"output element {element}" if len(outs) == 1 else f"output {n} element {element}"
+            )
+        k -= out.size
+    raise IndexError(k)
+
+
+def _analytic(leaves: list, checked: list[int], outs: list[Tensor], seed_grad: np.ndarray) -> list:
     for i in checked:
         leaves[i].grad = None
-    out.backward(seed_grad.reshape(out.shape), retain_graph=True)
+    start = 0
+    for out in outs:  # gradients from several outputs accumulate in the leaves
+        if out.requires_grad:
+            out.backward(seed_grad[start : start + out.size].reshape(out.shape), retain_graph=True)
+        start += out.size
     return [
         np.zeros(leaves[i].shape) if leaves[i].grad is None else leaves[i].grad.copy()
         for i in checked
@@ -121,12 +200,13 @@ def _fault(numeric: float, analytic: float) -> str:
     return "wrong" if np.isfinite(numeric) and np.isfinite(analytic) else "non-finite"
 
 
-def _full_jacobian(fn, leaves, checked, out, eps, atol, rtol, rng) -> str | None:
+def _full_jacobian(fn, leaves, checked, outs, eps, atol, rtol, rng) -> str | None:
+    size = sum(out.size for out in outs)
     rows = []
-    for k in range(out.size):
-        seed_grad = np.zeros(out.size)
+    for k in range(size):
+        seed_grad = np.zeros(size)
         seed_grad[k] = 1
-        rows.append(_analytic(leaves, checked, out, seed_grad))
+        rows.append(_analytic(leaves, checked, outs, seed_grad))
     worst = None
     for pos, i in enumerate(checked):
         analytic = np.stack([r[pos].ravel() for r in rows])  # (outputs, elements)
@@ -144,17 +224,16 @@ def _full_jacobian(fn, leaves, checked, out, eps, atol, rtol, rng) -> str | None
         return None
     _, i, j, k, numeric, analytic = worst
     element = np.unravel_index(j, leaves[i].shape)
-    where = np.unravel_index(k, out.shape)
     return (
         f"gradcheck: {_fault(numeric, analytic)} gradient for {_describe(leaves, i)} at element "
-        f"{tuple(map(int, element))} (output element {tuple(map(int, where))}): "
+        f"{tuple(map(int, element))} ({_output_element(outs, k)}): "
         f"numeric {numeric:.8g}, analytic {analytic:.8g} (atol={atol}, rtol={rtol})"
     )
 
 
-def _projected(fn, leaves, checked, out, eps, atol, rtol, rng, samples: int = 8) -> str | None:
-    weights = rng.standard_normal(out.size)
-    grads = _analytic(leaves, checked, out, weights)
+def _projected(fn, leaves, checked, outs, eps, atol, rtol, rng, samples: int = 8) -> str | None:
+    weights = rng.standard_normal(sum(out.size for out in outs))
+    grads = _analytic(leaves, checked, outs, weights)
     for pos, i in enumerate(checked):
         broken = np.flatnonzero(~np.isfinite(grads[pos]))
         if broken.size:  # found here, not only as a NaN along some direction
