@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -12,14 +14,101 @@ Seed = np.random.Generator | int | None
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """A new leaf tensor holding a copy of `data` (Python floats become float32)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    """A new leaf tensor holding a copy of `data` (Python floats become float32).
+
+    `data` may be a number, an array, a Tensor, or nested lists and tuples of
+    these, e.g. `tensor([x.sum(), y.sum()])`. Tensors in it are copied by
+    value and keep their dtype, as arrays would: the result is a new leaf
+    that does not differentiate through them, so copying a tensor that
+    requires grad warns (as PyTorch), pointing to `detach()` and `stack()`.
+    Nested lists must be rectangular; a ragged one is a ValueError naming
+    the shapes that differ.
+    """
+    sources = [data] if isinstance(data, Tensor) else []
+    values = _unwrap(data, sources) if isinstance(data, list | tuple) else data
+    if dtype is None and sources and values is not data:
+        dtype = _promote(data)
+    if any(t.requires_grad for t in sources):
+        warnings.warn(
+            "tensor(): copying values of a tensor that requires grad; the result does not "
+            "differentiate through it. Use t.detach().clone() to copy it, or stack() to "
+            "keep the graph",
+            UserWarning,
+            stacklevel=2,
+        )
+    try:
+        return Tensor(values, requires_grad=requires_grad, dtype=dtype)
+    except ValueError:
+        _nested_shape(values)  # raises naming the ragged shapes, else NumPy's error stands
+        raise
+
+
+def _unwrap(data: list | tuple, tensors: list[Tensor]) -> list | tuple:
+    """`data` with each Tensor in its nested lists replaced by its array, collected in
+    `tensors` (NumPy would walk a tensor element by element into an object array)."""
+    if not any(isinstance(item, Tensor | list | tuple) for item in data):
+        return data
+    values = []
+    for item in data:
+        if isinstance(item, Tensor):
+            tensors.append(item)
+            item = item.data
+        elif isinstance(item, list | tuple):
+            item = _unwrap(item, tensors)
+        values.append(item)
+    return values
+
+
+def _leaves(data: Any) -> Iterator[Any]:
+    if isinstance(data, list | tuple):
+        for item in data:
+            yield from _leaves(item)
+    else:
+        yield data
+
+
+def _promote(data: list | tuple) -> np.dtype:
+    """The dtype of nested lists holding tensors, as PyTorch infers it.
+
+    Tensors keep their dtype, as arrays do; the other items count as they
+    would in a list alone (a Python float as float32). Integers joined with
+    floats take the float dtype, where NumPy would widen int64 with float32
+    to float64.
+    """
+    dtypes = [leaf.dtype for leaf in _leaves(data) if isinstance(leaf, Tensor)]
+    numbers = [np.asarray(leaf).dtype for leaf in _leaves(data) if not isinstance(leaf, Tensor)]
+    for number in numbers:
+        if number.kind not in "biuf":
+            raise TypeError(f"tensor data must be numeric, got dtype {number}")
+    if numbers:
+        # the rule of as_array for lists: float64 from a list becomes the default float
+        number = np.result_type(*numbers)
+        dtypes.append(DEFAULT_FLOAT if number == np.float64 else number)
+    floats = [d for d in dtypes if d.kind == "f"]
+    return np.result_type(*(floats or dtypes))
+
+
+def _nested_shape(data: Any) -> tuple[int, ...]:
+    """The shape of nested lists (arrays inside keep theirs); a ValueError if it is ragged."""
+    if isinstance(data, np.ndarray | np.generic):
+        return data.shape
+    if not isinstance(data, list | tuple):
+        return ()
+    shapes = [_nested_shape(item) for item in data]
+    if len(set(shapes)) > 1:
+        raise ValueError(
+            "tensor(): nested sequences must be rectangular; the items of one list have "
+            f"shapes {', '.join(map(str, dict.fromkeys(shapes)))}"
+        )
+    return (len(data), *(shapes[0] if shapes else ()))
 
 
 def from_numpy(array: np.ndarray, requires_grad: bool = False) -> Tensor:
     """A leaf sharing memory with `array`, keeping its dtype."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy(): expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy(): array must be numeric, got dtype {array.dtype}")
     t = Tensor._make(array, None, 0)
     return t.requires_grad_() if requires_grad else t
 
@@ -102,6 +191,10 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     """Evenly spaced values as np.arange; integers unless a float argument or dtype is given."""
     if step == 0:
         raise ValueError("arange(): step must not be zero")
+    if not all(np.isfinite(v) for v in (start, stop, step) if v is not None):
+        raise ValueError(
+            f"arange(): start, stop and step must be finite, got {start}, {stop}, {step}"
+        )
     data = np.arange(start, stop, step)  # NumPy reads arange(n, step=s) as 0, s, ... below n
     if dtype is not None:
         data = data.astype(dtype)

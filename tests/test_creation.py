@@ -1,0 +1,123 @@
+"""Creation functions: tensor() from lists holding tensors, and arguments refused by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retrograd as rg
+
+
+def test_tensor_of_zero_d_tensors_copies_their_values() -> None:
+    x, y = rg.tensor([1.0, 2.0]), rg.tensor([3.0, 4.0, 5.0])
+    t = rg.tensor([x.sum(), y.sum()])
+    assert t.dtype == np.float32 and t.shape == (2,)
+    assert t.is_leaf and not t.requires_grad
+    np.testing.assert_array_equal(t.data, [3.0, 12.0])
+
+
+def test_tensor_of_tensors_and_numbers_nests_like_lists() -> None:
+    y = rg.tensor([1.0, 2.0, 3.0])
+    t = rg.tensor([[y[0], 7.0], (y[1], y[2])])
+    np.testing.assert_array_equal(t.data, [[1.0, 7.0], [2.0, 3.0]])
+    rows = rg.tensor([y, [4.0, 5.0, 6.0]])
+    assert rows.shape == (2, 3) and rows.dtype == np.float32
+    y.data[0] = 9.0  # the copy shares no memory with its sources
+    assert t.data[0, 0] == 1.0 and rows.data[0, 0] == 1.0
+
+
+def test_tensor_of_tensors_requiring_grad_warns_and_does_not_differentiate() -> None:
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="requires grad"):
+        t = rg.tensor([x.sum(), (x * x).sum()], requires_grad=True)
+    assert t.is_leaf and t.requires_grad
+    t.sum().backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(t.grad, [1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        ([np.float64(1.0), np.float64(2.0)], np.float64),  # tensors keep their dtype, as arrays
+        ([np.float64(1.0), 2.0], np.float64),
+        ([np.float32(1.0), 2], np.float32),  # NumPy would widen int64 with float32 to float64
+        ([np.int32(1), np.int32(2)], np.int32),
+        ([np.int32(1), 2.5], np.float32),  # a Python float counts as float32
+        ([np.int64(1), 2], np.int64),
+        ([np.bool_(True), False], np.bool_),
+        ([np.bool_(True), 2], np.int64),
+        ([np.float16(1.0), 2], np.float16),
+    ],
+)
+def test_tensor_of_tensors_takes_pytorchs_dtype(items: list, expected: type) -> None:
+    """Items that are NumPy scalars become 0-d tensors of that dtype; the others stay numbers."""
+    values = [rg.tensor(np.asarray(v)) if isinstance(v, np.generic) else v for v in items]
+    assert rg.tensor(values).dtype == expected
+
+
+def test_tensor_of_tensors_keeps_the_dtype_of_the_same_values_as_an_array() -> None:
+    a, b = rg.tensor(np.ones(3)), rg.tensor(np.zeros(3))
+    assert rg.tensor([a, b]).dtype == rg.tensor(np.stack([a.data, b.data])).dtype == np.float64
+    assert rg.tensor([a, b], dtype=np.float32).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("data", "shapes"),
+    [
+        ([[1, 2], [3]], r"\(2,\), \(1,\)"),
+        ([[[1, 2], [3, 4]], [[5, 6], [7]]], r"\(2,\), \(1,\)"),
+        ([rg.ones(3), rg.ones(2)], r"\(3,\), \(2,\)"),
+        ([rg.ones(3), [1.0, 2.0]], r"\(3,\), \(2,\)"),
+        ([[1.0, 2.0], np.ones(3)], r"\(2,\), \(3,\)"),
+    ],
+)
+def test_tensor_of_ragged_lists_names_the_shapes(data: list, shapes: str) -> None:
+    with pytest.raises(
+        ValueError, match=rf"tensor\(\): nested sequences must be rectangular.*{shapes}"
+    ):
+        rg.tensor(data)
+
+
+def test_tensor_of_non_numeric_items_with_tensors_is_refused() -> None:
+    with pytest.raises(TypeError, match="must be numeric, got dtype <U1"):
+        rg.tensor([rg.tensor(1.0), "a"])
+
+
+def test_tensor_of_a_tensor_is_a_copy() -> None:
+    x = rg.tensor(np.array([1.0, 2.0]))
+    t = rg.tensor(x)
+    assert t.dtype == np.float64 and not np.shares_memory(t.data, x.data)
+    w = rg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(UserWarning, match=r"detach\(\)\.clone\(\)"):
+        copy = rg.tensor(w)
+    assert copy.is_leaf and not copy.requires_grad
+
+
+@pytest.mark.parametrize("join", [rg.concat, rg.stack])
+def test_concat_and_stack_refuse_a_single_tensor(join) -> None:
+    """Iterating a tensor would join its rows: concat(x) gave shape (12,) without an error."""
+    x = rg.ones(3, 4)
+    with pytest.raises(TypeError, match=rf"{join.__name__}\(\): tensors must be a list or tuple"):
+        join(x)
+    with pytest.raises(TypeError, match="got ndarray"):
+        join(np.ones((3, 4)))
+
+
+def test_concat_and_stack_take_any_iterable() -> None:
+    x = rg.ones(3, 4)
+    assert rg.concat(t for t in (x, x)).shape == (6, 4)
+    assert rg.stack(iter([x, x]), axis=1).shape == (3, 2, 4)
+
+
+def test_from_numpy_refuses_non_numeric_arrays() -> None:
+    with pytest.raises(
+        TypeError, match="from_numpy\\(\\): array must be numeric, got dtype object"
+    ):
+        rg.from_numpy(np.array([None]))
+
+
+@pytest.mark.parametrize("args", [(float("nan"),), (0, float("inf")), (0, 1, float("nan"))])
+def test_arange_refuses_non_finite_arguments(args: tuple) -> None:
+    with pytest.raises(ValueError, match=r"arange\(\): start, stop and step must be finite"):
+        rg.arange(*args)
