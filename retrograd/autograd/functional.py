@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -25,15 +25,25 @@ def _tensor(value: Any, op: str, argument: str) -> Tensor:
         raise TypeError(f"{op}(): {argument} must be a tensor or numeric array: {err}") from None
 
 
-def _tensors(values: Sequence[Any], op: str, axis: Any) -> list[Tensor]:
+def _tensors(values: Iterable[Any], op: str, axis: Any) -> list[Tensor]:
+    """The operands of `concat` or `stack`: a list, tuple or other iterable of tensors.
+
+    A single tensor or array is refused, as PyTorch does: iterating it would
+    join its rows, a result of the wrong shape without an error.
+    """
     if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
         raise TypeError(f"{op}(): axis must be an int, got {axis!r}")
-    if len(values) == 0:
+    if isinstance(values, Tensor | np.ndarray) or not isinstance(values, Iterable):
+        raise TypeError(
+            f"{op}(): tensors must be a list or tuple of tensors, got {type(values).__name__}"
+        )
+    parts = [v if isinstance(v, Tensor) else Tensor(v) for v in values]
+    if not parts:
         raise ValueError(f"{op}(): needs at least one tensor")
-    return [v if isinstance(v, Tensor) else Tensor(v) for v in values]
+    return parts
 
 
-def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+def concat(tensors: Iterable[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     parts = _tensors(tensors, "concat", axis)
     shapes = [t.shape for t in parts]
@@ -53,7 +63,7 @@ def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 cat = concat
 
 
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+def stack(tensors: Iterable[Tensor], axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis."""
     parts = _tensors(tensors, "stack", axis)
     if len({t.shape for t in parts}) != 1:
