@@ -121,3 +121,22 @@ def test_from_numpy_refuses_non_numeric_arrays() -> None:
 def test_arange_refuses_non_finite_arguments(args: tuple) -> None:
     with pytest.raises(ValueError, match=r"arange\(\): start, stop and step must be finite"):
         rg.arange(*args)
+
+
+@pytest.mark.parametrize("fill", ["a", [1.0, 2.0], rg.ones(2), 1 + 2j])
+def test_full_refuses_a_fill_value_that_is_not_a_number(fill) -> None:
+    """NumPy broadcast a list silently and raised its own error for a string."""
+    with pytest.raises(TypeError, match=r"full\(\): fill_value must be a number"):
+        rg.full(2, fill)
+
+
+def test_full_takes_a_zero_d_tensor_as_its_value() -> None:
+    assert rg.full(2, rg.tensor(3)).dtype == np.int64
+    np.testing.assert_array_equal(rg.full(2, rg.tensor(0.5)).data, [0.5, 0.5])
+
+
+def test_zeros_like_and_ones_like_take_a_dtype() -> None:
+    x = rg.ones(2, 3)
+    assert rg.zeros_like(x, dtype=np.float64).dtype == np.float64
+    assert rg.ones_like(x, dtype=np.int64).dtype == np.int64
+    assert rg.ones_like(x).dtype == np.float32

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -24,39 +25,52 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     Nested lists must be rectangular; a ragged one is a ValueError naming
     the shapes that differ.
     """
-    sources = [data] if isinstance(data, Tensor) else []
-    values = _unwrap(data, sources) if isinstance(data, list | tuple) else data
-    if dtype is None and sources and values is not data:
-        dtype = _promote(data)
-    if any(t.requires_grad for t in sources):
+    if not isinstance(data, list | tuple):
+        if isinstance(data, Tensor):
+            _warn_if_graph([data])
+        return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    if not isinstance(_first_leaf(data), Tensor):
+        try:
+            return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+        except (TypeError, ValueError):
+            pass  # tensors inside (an object array to NumPy) or a ragged list: told apart below
+    sources: list[Tensor] = []
+    values = _unwrap(data, sources)
+    _nested_shape(values)
+    if sources:
+        _warn_if_graph(sources)
+        dtype = _promote(data) if dtype is None else dtype
+    return Tensor(values, requires_grad=requires_grad, dtype=dtype)
+
+
+def _first_leaf(data: list | tuple) -> Any:
+    """The first item of nested lists: a tensor there skips NumPy, which would walk a tensor
+    element by element before giving up on it."""
+    while isinstance(data, list | tuple) and data:
+        data = data[0]
+    return data
+
+
+def _unwrap(data: Any, tensors: list[Tensor]) -> Any:
+    """`data` with each Tensor in its nested lists replaced by its array, collected in
+    `tensors`."""
+    if isinstance(data, Tensor):
+        tensors.append(data)
+        return data.data
+    if isinstance(data, list | tuple):
+        return [_unwrap(item, tensors) for item in data]
+    return data
+
+
+def _warn_if_graph(tensors: list[Tensor]) -> None:
+    if any(t.requires_grad for t in tensors):
         warnings.warn(
             "tensor(): copying values of a tensor that requires grad; the result does not "
             "differentiate through it. Use t.detach().clone() to copy it, or stack() to "
             "keep the graph",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    try:
-        return Tensor(values, requires_grad=requires_grad, dtype=dtype)
-    except ValueError:
-        _nested_shape(values)  # raises naming the ragged shapes, else NumPy's error stands
-        raise
-
-
-def _unwrap(data: list | tuple, tensors: list[Tensor]) -> list | tuple:
-    """`data` with each Tensor in its nested lists replaced by its array, collected in
-    `tensors` (NumPy would walk a tensor element by element into an object array)."""
-    if not any(isinstance(item, Tensor | list | tuple) for item in data):
-        return data
-    values = []
-    for item in data:
-        if isinstance(item, Tensor):
-            tensors.append(item)
-            item = item.data
-        elif isinstance(item, list | tuple):
-            item = _unwrap(item, tensors)
-        values.append(item)
-    return values
 
 
 def _leaves(data: Any) -> Iterator[Any]:
@@ -136,7 +150,12 @@ def ones(*shape: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """`fill_value` everywhere; without `dtype`, bool for a bool, int64 for an integer and
-    float32 otherwise (as PyTorch)."""
+    float32 otherwise (as PyTorch). A 0-d tensor counts as its value; anything
+    else that is not a real number is refused (NumPy would broadcast a list)."""
+    if isinstance(fill_value, Tensor) and fill_value.ndim == 0:
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, numbers.Real | np.bool_):
+        raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__}")
     if dtype is None and isinstance(fill_value, bool | np.bool_):
         dtype = np.bool_
     elif dtype is None and isinstance(fill_value, int | np.integer):
@@ -144,12 +163,14 @@ def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool =
     return _filled((shape,), fill_value, dtype, requires_grad, "full")
 
 
-def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return zeros(t.shape, dtype=t.dtype, requires_grad=requires_grad)
+def zeros_like(t: Tensor, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Zeros of `t`'s shape, and of its dtype unless `dtype` is given (as PyTorch)."""
+    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return ones(t.shape, dtype=t.dtype, requires_grad=requires_grad)
+def ones_like(t: Tensor, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Ones of `t`'s shape, and of its dtype unless `dtype` is given (as PyTorch)."""
+    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
 def as_generator(seed: Seed) -> np.random.Generator:
