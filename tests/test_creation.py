@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
+from retrograd.autograd import functional as F
 
 
 def test_tensor_of_zero_d_tensors_copies_their_values() -> None:
@@ -140,3 +141,11 @@ def test_zeros_like_and_ones_like_take_a_dtype() -> None:
     assert rg.zeros_like(x, dtype=np.float64).dtype == np.float64
     assert rg.ones_like(x, dtype=np.int64).dtype == np.int64
     assert rg.ones_like(x).dtype == np.float32
+
+
+def test_cross_entropy_refuses_integer_logits() -> None:
+    """As PyTorch: integer logits gave a float64 loss, silently."""
+    with pytest.raises(
+        TypeError, match=r"cross_entropy\(\): logits must be floating, got dtype int64"
+    ):
+        F.cross_entropy(rg.tensor([[1, 2]]), [0])

@@ -188,6 +188,8 @@ def cross_entropy(
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy(): reduction must be mean, sum or none, got {reduction!r}")
     logits = _tensor(logits, "cross_entropy", "logits")
+    if logits.dtype.kind != "f":  # NumPy would give a float64 loss of integer logits
+        raise TypeError(f"cross_entropy(): logits must be floating, got dtype {logits.dtype}")
     target_t = target if isinstance(target, Tensor) else Tensor._make(as_array(target), None, 0)
     if target_t.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy(): target must hold integers, got dtype {target_t.dtype}")
