@@ -9,6 +9,7 @@ import torch
 
 import retrograd as rg
 from retrograd.autograd import GradcheckError, gradcheck
+from retrograd.autograd.gradcheck import PrecisionWarning
 from retrograd.testing import assert_gradients
 
 
@@ -90,3 +91,9 @@ def test_assert_gradients_refuses_raise_exception():
     # With raise_exception=False gradcheck returns False, and a wrong gradient would pass.
     with pytest.raises(TypeError, match="raise_exception is not an option"):
         assert_gradients(lambda x: x * x.detach(), shapes=[(3,)], raise_exception=False)
+
+
+def test_gradcheck_promotion_warning_names_the_dtype():
+    half = rg.tensor(np.array([0.5, 1.0], dtype=np.float16), requires_grad=True)
+    with pytest.warns(PrecisionWarning, match=r"inputs \[0\] .* float16 is too coarse"):
+        assert gradcheck(lambda x: x.tanh(), [half])

@@ -94,7 +94,7 @@ def _copies(inputs: Any) -> tuple[list[Any], list[int]]:
             continue
         if x.dtype.kind == "f" and x.requires_grad:
             if x.dtype != np.float64:
-                promoted.append(i)
+                promoted.append((i, str(x.dtype)))
             leaf = Tensor(x.data.astype(np.float64), requires_grad=True, name=x.name)
             checked.append(i)
         else:
@@ -103,9 +103,10 @@ def _copies(inputs: Any) -> tuple[list[Any], list[int]]:
     if not checked:
         raise ValueError("gradcheck(): no input is a floating Tensor with requires_grad=True")
     if promoted:
+        indices, dtypes = [i for i, _ in promoted], sorted({dtype for _, dtype in promoted})
         warnings.warn(
-            f"gradcheck: inputs {promoted} were promoted to float64 for the check; "
-            "float32 is too coarse for central differences",
+            f"gradcheck: inputs {indices} were promoted to float64 for the check; "
+            f"{' and '.join(dtypes)} is too coarse for central differences",
             PrecisionWarning,
             stacklevel=3,
         )
