@@ -8,8 +8,7 @@ import pytest
 import torch
 
 import retrograd as rg
-from retrograd.autograd import GradcheckError, gradcheck
-from retrograd.autograd.gradcheck import PrecisionWarning
+from retrograd.autograd import GradcheckError, PrecisionWarning, gradcheck
 from retrograd.testing import assert_gradients
 
 

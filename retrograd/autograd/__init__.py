@@ -32,7 +32,7 @@ from retrograd.autograd.functional import (
     take,
     where,
 )
-from retrograd.autograd.gradcheck import GradcheckError, gradcheck
+from retrograd.autograd.gradcheck import GradcheckError, PrecisionWarning, gradcheck
 from retrograd.autograd.gradient_flow import gradient_norms, plot_gradient_norms
 from retrograd.autograd.graph import (
     Node,
@@ -52,6 +52,7 @@ __all__ = [
     "Function",
     "GradcheckError",
     "Node",
+    "PrecisionWarning",
     "ShapeError",
     "Tensor",
     "arange",
