@@ -157,11 +157,12 @@ import retrograd as rg
 
 path = sys.argv[1]
 values = np.empty(600_000)  # about 5 MB per checkpoint
-print("ready", flush=True)
 generation = 1
 while True:
     values.fill(generation)
     rg.save({"generation": generation, "values": values}, path)
+    if generation == 1:  # the kills below land in later saves, however slow the machine
+        print("saved", flush=True)
     generation += 1
 """
 
@@ -180,7 +181,7 @@ def test_save_killed_at_random_points_leaves_a_loadable_file(tmp_path):
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, env=env
         )
-        assert child.stdout.readline() == b"ready\n"
+        assert child.stdout.readline() == b"saved\n"
         time.sleep(rng.uniform(0.02, 0.3))
         child.send_signal(signal.SIGKILL)
         child.wait()
@@ -189,7 +190,7 @@ def test_save_killed_at_random_points_leaves_a_loadable_file(tmp_path):
         assert checkpoint["values"].shape == (600_000,)
         assert np.all(checkpoint["values"] == checkpoint["generation"])
         seen.append(checkpoint["generation"])
-    assert max(seen) > 0  # the children did replace the file
+    assert min(seen) > 0  # each child had replaced the file before it was killed
 
 
 def _saved(tmp_path, name="c.npz"):
