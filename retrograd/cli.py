@@ -1,7 +1,8 @@
 """The `retrograd` command: train, generate, evaluate and draw recurrent language models.
 
-retrograd train                   # the main job: a character model of The Time Machine
-retrograd train --preset d2l      # the Dive into Deep Learning chapter, exactly
+retrograd train                       # the main job: a character model of The Time Machine
+retrograd train --preset d2l          # the Dive into Deep Learning chapter, exactly
+retrograd train --resume --epochs 12  # continue the main job's run to epoch 12
 retrograd generate --checkpoint runs/timemachine/checkpoint.ckpt --prefix "time traveller"
 retrograd evaluate --checkpoint runs/timemachine/checkpoint.ckpt
 retrograd graph --steps 4 --output rnn.svg
@@ -14,6 +15,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from retrograd.models.config import PRESETS, TrainConfig, preset
 
@@ -46,6 +48,8 @@ TRAIN_FLAGS = {
     "dtype": "dtype",
     "out_dir": "out_dir",
 }
+# TrainConfig field -> its flag, for messages.
+FLAG_OF = {field: "--" + flag.replace("_", "-") for flag, field in TRAIN_FLAGS.items()}
 
 
 class CLIError(Exception):
@@ -75,8 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--cell", choices=["rnn", "lstm", "gru"])
     train.add_argument("--hidden-size", type=_positive_int)
     train.add_argument("--layers", type=_positive_int)
-    train.add_argument("--embedding-dim", type=_positive_int)
-    train.add_argument("--one-hot", action="store_true", help="one-hot input instead of embedding")
+    embedding = train.add_mutually_exclusive_group()
+    embedding.add_argument("--embedding-dim", type=_positive_int)
+    embedding.add_argument(
+        "--one-hot", action="store_true", help="one-hot input instead of embedding"
+    )
     train.add_argument("--init", choices=["default", "d2l"], help="d2l: normal(0, 0.01) weights")
     train.add_argument("--batch-size", type=_positive_int)
     train.add_argument("--num-steps", type=_positive_int, help="time steps per batch (BPTT)")
@@ -84,9 +91,15 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--max-tokens", type=_positive_int, help="stop after this many tokens")
     train.add_argument("--optimizer", choices=["sgd", "adam"])
     train.add_argument("--lr", type=float)
-    train.add_argument("--clip", type=float, help="global gradient-norm limit")
-    train.add_argument("--no-clip", action="store_true")
-    train.add_argument("--schedule", choices=["none", "step", "plateau"])
+    clip = train.add_mutually_exclusive_group()
+    clip.add_argument("--clip", type=float, help="global gradient-norm limit")
+    clip.add_argument("--no-clip", action="store_true")
+    train.add_argument(
+        "--schedule",
+        choices=["none", "step", "plateau"],
+        help="step: halve the rate every max(EPOCHS // 3, 1) epochs (EPOCHS of the first "
+        "start, kept on --resume); plateau: when validation perplexity stops falling",
+    )
     train.add_argument("--sampling", choices=["sequential", "random", "sentences"])
     train.add_argument("--valid-fraction", type=float)
     train.add_argument("--seed", type=int)
@@ -96,7 +109,18 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--sample-temperature", type=float, help="0 samples greedily")
     train.add_argument("--dtype", choices=["float32", "float64"])
     train.add_argument("--out-dir", help="where checkpoint, metrics and plot go")
-    train.add_argument("--resume", action="store_true", help="continue from OUT_DIR's checkpoint")
+    start = train.add_mutually_exclusive_group()
+    start.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in OUT_DIR with its checkpoint's settings; --epochs, "
+        "--max-tokens, --lr, --clip, --corpus and the sample flags may change",
+    )
+    start.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start a new run in an OUT_DIR that holds a checkpoint (replaced after epoch 1)",
+    )
     train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
 
     generate = commands.add_parser("generate", help="continue a prompt with a trained model")
@@ -112,19 +136,28 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--corpus", help="text to evaluate on (default: the validation split)")
 
     graph = commands.add_parser("graph", help="draw the unrolled graph of a recurrent model")
-    graph.add_argument("--checkpoint", help="draw a trained model on --prefix instead")
-    graph.add_argument("--prefix", default="time")
-    graph.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn")
-    graph.add_argument("--steps", type=_positive_int, default=4)
-    graph.add_argument("--hidden-size", type=_positive_int, default=8)
-    graph.add_argument("--layers", type=_positive_int, default=1)
+    graph.add_argument("--checkpoint", help="draw a trained model reading --prefix instead")
+    graph.add_argument("--prefix", help="with --checkpoint: the text read (default: 'time')")
+    graph.add_argument(
+        "--steps",
+        type=_positive_int,
+        help="time steps to unroll (default 4; with --checkpoint, the prefix's length: "
+        "a longer prefix is cut, a shorter one continued by the model)",
+    )
+    fixed = "a --checkpoint's model is its own"
+    graph.add_argument(
+        "--cell", choices=["rnn", "lstm", "gru"], help=f"of the untrained model (rnn); {fixed}"
+    )
+    graph.add_argument("--hidden-size", type=_positive_int, help=f"likewise (8); {fixed}")
+    graph.add_argument("--layers", type=_positive_int, help=f"likewise (1); {fixed}")
     graph.add_argument("--gradients", action="store_true", help="colour steps by gradient norm")
     graph.add_argument("--output", default="rnn_graph.svg")
     graph.add_argument("--format", choices=["svg", "png", "pdf", "dot"])
     return parser
 
 
-def _train_config(args: argparse.Namespace) -> TrainConfig:
+def _explicit_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrainConfig fields set by flags on this command line (not by --preset)."""
     overrides = {
         field: getattr(args, flag)
         for flag, field in TRAIN_FLAGS.items()
@@ -136,15 +169,92 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         overrides["clip"] = None
     if args.progress is not None:
         overrides["progress"] = args.progress
+    return overrides
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    """A new run's configuration: the defaults or --preset, with the flags given."""
+    overrides = _explicit_settings(args)
     if args.preset:
         return preset(args.preset, **overrides)
     return TrainConfig(**overrides)
 
 
-def _train(args: argparse.Namespace) -> None:
-    from retrograd.models.training import Trainer
+def _as_flag(field: str, value: Any) -> str:
+    """A setting as the flag that gives it, e.g. `--hidden-size 16`, `--one-hot`."""
+    if field == "embedding_dim" and value is None:
+        return "--one-hot"
+    if value is None:
+        return f"no {FLAG_OF[field]}"
+    return f"{FLAG_OF[field]} {value}"
 
-    config = _train_config(args)
+
+def _resume_config(args: argparse.Namespace) -> TrainConfig:
+    """The configuration of the run in OUT_DIR, with the settings a resumed run may change.
+
+    Settings that make the model, its data or its training state (cell, sizes,
+    batches, optimizer, schedule, seed...) come from the checkpoint; a flag or
+    --preset asking for another value is refused, naming both.
+    """
+    from retrograd.models.training import (
+        CHECKPOINT,
+        checkpoint_config,
+        checkpoint_to_resume,
+        resume_conflicts,
+    )
+
+    explicit = _explicit_settings(args)
+    asked = {**PRESETS[args.preset], **explicit} if args.preset else explicit
+    out_dir = asked.get("out_dir", TrainConfig.out_dir)
+    path = Path(out_dir) / CHECKPOINT
+    ckpt = checkpoint_to_resume(path)
+    saved = ckpt["config"]
+    conflicts = [(field, ours, theirs) for field, theirs, ours in resume_conflicts(saved, asked)]
+    conflicts.sort(key=lambda conflict: conflict[0] not in explicit)  # flags, then --preset
+    if conflicts:
+        ours = [_as_flag(f, value) for f, value, _ in conflicts if f in explicit]
+        from_preset = [_as_flag(f, value) for f, value, _ in conflicts if f not in explicit]
+        if from_preset:
+            ours.append(f"--preset {args.preset} ({', '.join(from_preset)})")
+        theirs = ", ".join(_as_flag(field, value) for field, _, value in conflicts)
+        one = len(conflicts) == 1
+        raise CLIError(
+            f"{', '.join(ours)} {'conflicts' if len(ours) == 1 else 'conflict'} with {path}, "
+            f"trained with {theirs}; a resumed run keeps the settings it was trained with "
+            f"(leave {'that flag' if one else 'those flags'} out, or start a new run in "
+            "another --out-dir)"
+        )
+    config = checkpoint_config(ckpt, path).replace(
+        **{**asked, "out_dir": out_dir, "progress": asked.get("progress")}
+    )
+    if "corpus" not in asked:
+        _check_saved_corpus(config, path, "pass its location with --corpus")
+    return config
+
+
+def _check_saved_corpus(config: TrainConfig, checkpoint: str | Path, advice: str) -> None:
+    """Refuse a checkpoint's corpus that is not where it was (say, a relative path)."""
+    if config.corpus is not None and not Path(config.corpus).is_file():
+        where = "" if Path(config.corpus).is_absolute() else f" (seen from {Path.cwd()})"
+        raise CLIError(
+            f"{checkpoint} was trained on the corpus {config.corpus}, which is not a file"
+            f"{where}; {advice}"
+        )
+
+
+def _train(args: argparse.Namespace) -> None:
+    from retrograd.models.training import CHECKPOINT, Trainer
+
+    if args.resume:
+        config = _resume_config(args)
+    else:
+        config = _train_config(args)
+        existing = Path(config.out_dir) / CHECKPOINT
+        if existing.exists() and not args.overwrite:
+            raise CLIError(
+                f"{existing} holds the checkpoint of an earlier run: continue it with --resume, "
+                "replace it with --overwrite, or pass another --out-dir"
+            )
     trainer = Trainer(config)
     if args.resume:
         trainer.resume()
@@ -192,6 +302,8 @@ def _evaluate(args: argparse.Namespace) -> None:
             data = build_dataset(config, vocab)
         batches, where = evaluation_batches(data, config, "train"), args.corpus
     else:
+        advice = "run evaluate where training ran, or measure another text with --corpus"
+        _check_saved_corpus(config, args.checkpoint, advice)
         data = build_dataset(config, vocab)
         batches, where = evaluation_batches(data, config, "valid"), "validation split"
         if not batches:

@@ -240,7 +240,7 @@ BAD_ARGS = [
     (["train", "--seed", "abc"], 2, "invalid int value: 'abc'"),
     (["train", "--clip", "0", "--out-dir", "{empty_run}"], 1, "clip must be a finite number > 0"),
     (["train", "--resume", "--corpus", "{corpus}", "--out-dir", "{empty_run}", "--batch-size",
-      "4", "--num-steps", "8"], 1, "No such file"),
+      "4", "--num-steps", "8"], 1, "no checkpoint to resume at"),
     ([], 2, "required: command"),
 ]  # fmt: skip
 

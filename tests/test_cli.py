@@ -187,6 +187,10 @@ def test_cli_ctrl_c_leaves_a_loadable_checkpoint(tmp_path):
         (["generate", "--checkpoint", "{missing}"], 1, "No such file"),
         (["evaluate", "--checkpoint", "{binary}"], 1, "error"),
         (["frobnicate"], 2, "invalid choice"),
+        (["train", "--clip", "1", "--no-clip"], 2, "--no-clip: not allowed with argument --clip"),
+        (["train", "--embedding-dim", "8", "--one-hot"], 2, "--one-hot: not allowed with"),
+        (["train", "--resume", "--overwrite"], 2, "--overwrite: not allowed with"),
+        (["graph", "--prefix", "time", "--output", "{missing}"], 1, "--prefix needs --checkpoint"),
     ],
 )
 def test_cli_bad_input_exits_cleanly(tmp_path, args, status, message):
@@ -246,3 +250,112 @@ def test_cli_graph_of_a_trained_checkpoint_renders_svg(corpus, tmp_path):
         assert "Graphviz" in done.stderr and (tmp_path / "trained.dot").exists()
         pytest.skip("no Graphviz to render SVG here")
     assert (tmp_path / "trained.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def _error(capsys) -> str:
+    """The one line a failed command wrote to stderr."""
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_cli_resume_without_a_checkpoint_says_there_is_none(corpus, tmp_path, capsys):
+    out = tmp_path / "never-trained"
+    assert main(["train", "--resume", "--corpus", str(corpus), "--out-dir", str(out)]) == 1
+    assert _error(capsys) == (
+        f"retrograd train: error: no checkpoint to resume at {out / 'checkpoint.ckpt'}: "
+        "train without --resume first, or pass the --out-dir of the run to continue\n"
+    )
+    assert not out.exists()
+
+
+def test_cli_resume_takes_the_settings_of_the_checkpoint(corpus, tmp_path, capsys):
+    trainer = _trained(corpus, tmp_path, num_steps=8, cell="lstm", lr=0.01)
+    out = str(trainer.out_dir)
+    # No --corpus, --cell, --hidden-size...: the checkpoint has them.
+    assert main(["train", "--resume", "--out-dir", out, "--epochs", "2", "--no-progress"]) == 0
+    assert "resumed from" in capsys.readouterr().out
+    ckpt = load(trainer.out_dir / "checkpoint.ckpt")
+    assert ckpt["epoch"] == 2
+    assert {k: ckpt["config"][k] for k in ("cell", "hidden_size", "num_steps", "lr")} == {
+        "cell": "lstm", "hidden_size": 8, "num_steps": 8, "lr": 0.01,
+    }  # fmt: skip
+
+
+def test_cli_resume_refuses_flags_unlike_the_checkpoint_naming_both(corpus, tmp_path, capsys):
+    out = str(_trained(corpus, tmp_path, num_steps=8).out_dir)
+    args = ["train", "--resume", "--out-dir", out, "--epochs", "2", "--cell", "gru"]
+    assert main([*args, "--hidden-size", "12", "--one-hot"]) == 1
+    assert _error(capsys).startswith(
+        "retrograd train: error: --hidden-size 12, --one-hot conflict with "
+        f"{out}/checkpoint.ckpt, trained with --hidden-size 8, --embedding-dim 4; "
+        "a resumed run keeps the settings it was trained with"
+    )
+    assert main(["train", "--resume", "--out-dir", out, "--preset", "d2l"]) == 1
+    assert "--preset d2l (--max-corpus-tokens 10000, --cell rnn, " in _error(capsys)
+    assert load(f"{out}/checkpoint.ckpt")["epoch"] == 1
+
+
+def test_cli_resume_with_a_checkpoint_whose_corpus_moved_says_so(
+    corpus, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    trainer = _trained("corpus.txt", tmp_path, num_steps=8)  # a path relative to tmp_path
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    checkpoint = str(trainer.result.checkpoint.resolve())
+    assert main(["evaluate", "--checkpoint", checkpoint]) == 1
+    assert (
+        f"{checkpoint} was trained on the corpus corpus.txt, which is not a file "
+        f"(seen from {elsewhere}); run evaluate where training ran" in _error(capsys)
+    )
+    out = str(trainer.out_dir.resolve())
+    assert main(["train", "--resume", "--out-dir", out, "--epochs", "2"]) == 1
+    assert "pass its location with --corpus" in _error(capsys)
+    args = ["train", "--resume", "--out-dir", out, "--epochs", "2", "--corpus", str(corpus)]
+    assert main([*args, "--no-progress"]) == 0
+
+
+def test_cli_train_keeps_an_earlier_run_unless_told_to_overwrite(corpus, tmp_path, capsys):
+    trainer = _trained(corpus, tmp_path, num_steps=8)
+    checkpoint = trainer.out_dir / "checkpoint.ckpt"
+    before = checkpoint.read_bytes()
+    args = ["train", "--corpus", str(corpus), "--out-dir", str(trainer.out_dir), *SMALL]
+    assert main([*args, "--epochs", "1"]) == 1
+    assert _error(capsys) == (
+        f"retrograd train: error: {checkpoint} holds the checkpoint of an earlier run: continue "
+        "it with --resume, replace it with --overwrite, or pass another --out-dir\n"
+    )
+    assert checkpoint.read_bytes() == before
+    assert main([*args, "--epochs", "1", "--overwrite"]) == 0
+    assert load(checkpoint)["config"]["hidden_size"] == 16
+
+
+def test_cli_graph_of_a_checkpoint_refuses_another_model_naming_its_own(corpus, tmp_path, capsys):
+    checkpoint = str(_trained(corpus, tmp_path, num_steps=8, cell="lstm").result.checkpoint)
+    output = str(tmp_path / "graph.dot")
+    args = ["graph", "--checkpoint", checkpoint, "--output", output]
+    assert main([*args, "--cell", "gru", "--hidden-size", "8"]) == 1
+    assert _error(capsys).startswith(
+        f"retrograd graph: error: --cell gru conflicts with {checkpoint}, a model with --cell lstm;"
+    )
+    assert main([*args, "--layers", "2", "--hidden-size", "5"]) == 1
+    assert "--hidden-size 5 and --layers 2 conflict with" in _error(capsys)
+    # Flags that agree with the checkpoint are accepted.
+    assert main([*args, "--cell", "lstm", "--hidden-size", "8", "--layers", "1"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("prefix", "steps", "drawn"),
+    [("the time", None, 7), ("the time", 3, 3), ("the", 6, 6), ("t", None, 1)],
+)
+def test_cli_graph_of_a_checkpoint_unrolls_the_steps_asked(
+    corpus, tmp_path, capsys, prefix, steps, drawn
+):
+    checkpoint = str(_trained(corpus, tmp_path, num_steps=8).result.checkpoint)
+    output = tmp_path / "graph.dot"
+    args = ["graph", "--checkpoint", checkpoint, "--prefix", prefix, "--output", str(output)]
+    assert main([*args, *(["--steps", str(steps)] if steps else [])]) == 0
+    text = output.read_text()
+    assert f'"t={drawn - 1}"' in text and f'"t={drawn}"' not in text

@@ -224,9 +224,55 @@ def test_config_errors_list_every_problem():
 
 def test_resume_with_other_settings_names_the_mismatch(corpus, tmp_path):
     Trainer(small_config(corpus, tmp_path / "run", epochs=1), log=quiet).run()
-    other = Trainer(small_config(corpus, tmp_path / "run", hidden_size=12), log=quiet)
-    with pytest.raises(TrainingError, match="does not match this configuration"):
+    other = Trainer(
+        small_config(corpus, tmp_path / "run", hidden_size=12, schedule="step"), log=quiet
+    )
+    with pytest.raises(TrainingError, match="does not match this configuration") as info:
         other.resume()
+    message = str(info.value)
+    assert "hidden_size 16 (not 12), schedule 'plateau' (not 'step')" in message
+    assert "\n" not in message
+
+
+def test_resume_without_a_checkpoint_says_there_is_none(corpus, tmp_path):
+    trainer = Trainer(small_config(corpus, tmp_path / "run"), log=quiet)
+    with pytest.raises(TrainingError) as info:
+        trainer.resume()
+    message = str(info.value)
+    assert message.startswith(f"no checkpoint to resume at {tmp_path / 'run' / CHECKPOINT}: ")
+    assert "train without --resume first" in message and "--out-dir" in message
+    assert "Errno" not in message
+
+
+def test_resume_keeps_the_step_schedule_when_epochs_grow(corpus, tmp_path):
+    # StepLR's step size is max(epochs // 3, 1) when a run starts; it is part of the
+    # scheduler's state in the checkpoint, so raising epochs on resume does not change it.
+    changes = {"schedule": "step", "optimizer": "sgd", "lr": 1.0}
+    Trainer(small_config(corpus, tmp_path / "run", epochs=3, **changes), log=quiet).run()
+    resumed = Trainer(small_config(corpus, tmp_path / "run", epochs=9, **changes), log=quiet)
+    assert resumed.scheduler.step_size == 3  # what a new 9-epoch run would use
+    resumed.resume()
+    assert resumed.scheduler.step_size == 1
+    resumed.run()
+    rates = [record["lr"] for record in resumed.result.history]
+    assert rates == [1.0 * 0.5**epoch for epoch in range(9)]
+    assert load_checkpoint(tmp_path / "run" / CHECKPOINT)["scheduler"]["step_size"] == 1
+
+
+def test_resume_with_another_lr_continues_at_it(corpus, tmp_path):
+    changes = {"optimizer": "sgd", "schedule": "none"}
+    Trainer(small_config(corpus, tmp_path / "run", epochs=1, lr=0.5, **changes), log=quiet).run()
+    lines = []
+    same = Trainer(small_config(corpus, tmp_path / "run", lr=0.5, **changes), log=lines.append)
+    same.resume()
+    assert same.optimizer.param_groups[0]["lr"] == 0.5 and len(lines) == 1
+    lower = Trainer(small_config(corpus, tmp_path / "run", lr=0.1, **changes), log=lines.append)
+    lower.resume()
+    assert lines[-1] == "learning rate 0.1 from here on (the run was at 0.5)"
+    lower.run()
+    assert [record["lr"] for record in lower.result.history] == [0.5, 0.1]
+    ckpt = load_checkpoint(tmp_path / "run" / CHECKPOINT)
+    assert ckpt["config"]["lr"] == ckpt["optimizer"]["param_groups"][0]["lr"] == 0.1
 
 
 def test_sentence_model_samples_stop_at_eos_and_hide_special_tokens(corpus, tmp_path):

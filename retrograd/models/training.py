@@ -36,6 +36,28 @@ METRICS = "metrics.jsonl"
 PLOT = "perplexity.png"
 FORMAT = "retrograd-language-model"
 CHECKPOINT_KEYS = ("config", "vocab", "model", "optimizer", "scheduler", "rng", "epoch")
+# Settings a resumed run keeps from its checkpoint: they make the model, the data it
+# trains on, and the optimizer, schedule and random stream the checkpoint restores.
+# The rest may change: how long to train (epochs, max_tokens), lr and clip, the
+# samples, where the corpus and the run are (corpus, out_dir), progress.
+RESUME_FIXED = (
+    "level",
+    "preprocessing",
+    "max_corpus_tokens",
+    "cell",
+    "hidden_size",
+    "num_layers",
+    "embedding_dim",
+    "init",
+    "dtype",
+    "scheme",
+    "valid_fraction",
+    "batch_size",
+    "num_steps",
+    "optimizer",
+    "schedule",
+    "seed",
+)
 
 
 class TrainingError(RuntimeError):
@@ -132,9 +154,23 @@ class Trainer:
         return path
 
     def resume(self, path: str | Path | None = None) -> None:
-        """Continue from a checkpoint written by this configuration."""
+        """Continue from a checkpoint written by this configuration.
+
+        The settings in `RESUME_FIXED` must be the checkpoint's; a difference
+        raises TrainingError naming each one. The schedule continues as saved
+        (its state holds the step size, so a larger `epochs` does not change
+        it). An `lr` other than the checkpoint's takes over from the rate
+        its optimizer had reached; the same `lr` keeps that rate.
+        """
         path = Path(path) if path is not None else self.out_dir / CHECKPOINT
-        ckpt = load_checkpoint(path)
+        ckpt = checkpoint_to_resume(path)
+        conflicts = resume_conflicts(ckpt["config"], self.config.to_dict())
+        if conflicts:
+            shown = ", ".join(f"{name} {saved!r} (not {ours!r})" for name, saved, ours in conflicts)
+            raise TrainingError(
+                f"{path}: checkpoint does not match this configuration: it was trained with "
+                f"{shown}; resume with the settings it was trained with"
+            )
         if ckpt["vocab"]["itos"] != self.vocab.itos:
             raise TrainingError(f"{path}: checkpoint vocabulary differs from this corpus's")
         try:
@@ -154,6 +190,14 @@ class Trainer:
         self.result.checkpoint = path
         self.saved_epoch = self.epoch
         self.log(f"resumed from {path} after epoch {self.epoch}")
+        saved_lr = ckpt["config"].get("lr")
+        if saved_lr is not None and self.config.lr != saved_lr:
+            # The optimizer's state restored the rate the run had reached (after any
+            # schedule); a new lr replaces it, and the schedule goes on from there.
+            reached = self.optimizer.param_groups[0]["lr"]
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.config.lr
+            self.log(f"learning rate {self.config.lr:g} from here on (the run was at {reached:g})")
 
     # ----- the loop -----
     def run(self) -> TrainResult:
@@ -362,6 +406,42 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     return ckpt
 
 
+def checkpoint_to_resume(path: str | Path) -> dict[str, Any]:
+    """The checkpoint a run resumes from; a missing one raises TrainingError saying so."""
+    path = Path(path)
+    if not path.exists():
+        raise TrainingError(
+            f"no checkpoint to resume at {path}: train without --resume first, "
+            "or pass the --out-dir of the run to continue"
+        )
+    if path.is_dir():
+        raise TrainingError(f"no checkpoint to resume at {path}: it is a directory")
+    ckpt = load_checkpoint(path)
+    if not isinstance(ckpt["config"], dict):
+        raise CheckpointError(path, "invalid configuration: not a dict")
+    return ckpt
+
+
+def resume_conflicts(saved: dict[str, Any], settings: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(name, checkpoint's value, value in `settings`) for each `RESUME_FIXED` setting that differs.
+
+    A setting missing from either side (a checkpoint older than the setting) is not compared.
+    """
+    return [
+        (name, saved[name], settings[name])
+        for name in RESUME_FIXED
+        if name in saved and name in settings and saved[name] != settings[name]
+    ]
+
+
+def checkpoint_config(ckpt: dict[str, Any], path: str | Path) -> TrainConfig:
+    """The configuration a checkpoint was trained with; an invalid one raises CheckpointError."""
+    try:
+        return TrainConfig.from_dict(ckpt["config"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(path, f"invalid configuration: {err}") from None
+
+
 def model_from_checkpoint(path: str | Path) -> tuple[RNNLanguageModel, Vocab, TrainConfig]:
     """Rebuild the trained model, its vocabulary and its configuration.
 
@@ -370,11 +450,11 @@ def model_from_checkpoint(path: str | Path) -> tuple[RNNLanguageModel, Vocab, Tr
     naming the file.
     """
     ckpt = load_checkpoint(path)
+    config = checkpoint_config(ckpt, path)
     try:
-        config = TrainConfig.from_dict(ckpt["config"])
         vocab = Vocab.from_dict(ckpt["vocab"])
     except (TypeError, ValueError) as err:
-        raise CheckpointError(path, f"invalid configuration or vocabulary: {err}") from None
+        raise CheckpointError(path, f"invalid vocabulary: {err}") from None
     try:
         model = build_model(config, len(vocab), np.random.default_rng(0))
         model.load_state_dict(ckpt["model"])
