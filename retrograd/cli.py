@@ -151,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--hidden-size", type=_positive_int, help=f"likewise (8); {fixed}")
     graph.add_argument("--layers", type=_positive_int, help=f"likewise (1); {fixed}")
     graph.add_argument("--gradients", action="store_true", help="colour steps by gradient norm")
-    graph.add_argument("--output", default="rnn_graph.svg")
+    graph.add_argument("--output", help="where the picture goes (default: rnn_graph.FORMAT)")
     graph.add_argument("--format", choices=["svg", "png", "pdf", "dot"])
     return parser
 
@@ -325,7 +325,7 @@ def _graph(args: argparse.Namespace) -> None:
         hidden_size=args.hidden_size,
         layers=args.layers,
         gradients=args.gradients,
-        output=Path(args.output),
+        output=Path(args.output or f"rnn_graph.{args.format or 'svg'}"),
         fmt=args.format,
     )
     print(f"wrote {path}")

@@ -227,6 +227,12 @@ def test_cli_graph_draws_one_cluster_per_time_step(tmp_path):
     assert "t=5" not in text and "rnn.weight_hh_l0" in text
 
 
+def test_cli_graph_format_without_output_names_the_default_file_by_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "--format", "dot", "--steps", "2"]) == 0
+    assert "t=1" in (tmp_path / "rnn_graph.dot").read_text()
+
+
 def test_cli_graph_of_a_trained_checkpoint_renders_svg(corpus, tmp_path):
     out = tmp_path / "run"
     assert (
