@@ -32,8 +32,9 @@ import numpy as np
 from benchmarks.common import print_table
 from retrograd.models.batching import LanguageModelBatches
 from retrograd.models.config import TrainConfig, preset
+from retrograd.models.generation import sample_text
 from retrograd.models.language_model import RNNLanguageModel, perplexity
-from retrograd.models.training import Trainer, sample_text
+from retrograd.models.training import Trainer
 
 PREFIXES = ("time traveller ", "traveller ")
 CHAPTER_PERPLEXITY = {500: "~1.0"}

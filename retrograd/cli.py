@@ -196,7 +196,7 @@ def _resume_config(args: argparse.Namespace) -> TrainConfig:
     batches, optimizer, schedule, seed...) come from the checkpoint; a flag or
     --preset asking for another value is refused, naming both.
     """
-    from retrograd.models.training import (
+    from retrograd.models.checkpoints import (
         CHECKPOINT,
         checkpoint_config,
         checkpoint_to_resume,
@@ -243,7 +243,8 @@ def _check_saved_corpus(config: TrainConfig, checkpoint: str | Path, advice: str
 
 
 def _train(args: argparse.Namespace) -> None:
-    from retrograd.models.training import CHECKPOINT, Trainer
+    from retrograd.models.checkpoints import CHECKPOINT
+    from retrograd.models.training import Trainer
 
     if args.resume:
         config = _resume_config(args)
@@ -273,8 +274,8 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _generate(args: argparse.Namespace) -> None:
-    from retrograd.models.generation import check_temperature
-    from retrograd.models.training import model_from_checkpoint, sample_text
+    from retrograd.models.checkpoints import model_from_checkpoint
+    from retrograd.models.generation import check_temperature, sample_text
 
     if args.length < 0:
         raise CLIError(f"--length must be >= 0, got {args.length}")
@@ -289,10 +290,10 @@ def _generate(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
+    from retrograd.models.checkpoints import model_from_checkpoint
     from retrograd.models.data import build_dataset
     from retrograd.models.evaluation import evaluation_batches
     from retrograd.models.language_model import perplexity
-    from retrograd.models.training import model_from_checkpoint
 
     model, vocab, config = model_from_checkpoint(args.checkpoint)
     if args.corpus:
@@ -338,8 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 error, 2 bad arguments)."""
     args = _parser().parse_args(argv)
     from retrograd.autograd.rendering import RenderError
+    from retrograd.models.config import TrainingError
     from retrograd.models.corpus import CorpusError
-    from retrograd.models.training import TrainingError
     from retrograd.serialization import CheckpointError
 
     def show_warning(message, category, filename, lineno, file=None, line=None) -> None:

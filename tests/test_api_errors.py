@@ -19,10 +19,11 @@ import retrograd as rg
 from retrograd import nn, optim
 from retrograd.autograd import ShapeError
 from retrograd.cli import main
-from retrograd.models.config import TrainConfig, preset
+from retrograd.models.checkpoints import model_from_checkpoint
+from retrograd.models.config import TrainConfig, TrainingError, preset
 from retrograd.models.generation import generate, sample_next
 from retrograd.models.language_model import RNNLanguageModel
-from retrograd.models.training import Trainer, TrainingError, model_from_checkpoint
+from retrograd.models.training import Trainer
 from retrograd.serialization import CheckpointError, save
 from retrograd.testing import assert_gradients, tensors, values
 from tests.test_errors import BadCall

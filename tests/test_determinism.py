@@ -22,7 +22,8 @@ SCRIPT = """
 import hashlib, json, sys
 import numpy as np
 from retrograd.models.config import TrainConfig
-from retrograd.models.training import Trainer, sample_text
+from retrograd.models.generation import sample_text
+from retrograd.models.training import Trainer
 
 corpus, out_dir, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
 global_state = np.random.get_state()

@@ -5,15 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from retrograd.models.config import TrainConfig, preset
-from retrograd.models.training import (
-    CHECKPOINT,
-    METRICS,
-    Trainer,
-    TrainingError,
-    load_checkpoint,
-    sample_text,
-)
+from retrograd.models.checkpoints import CHECKPOINT, load_checkpoint
+from retrograd.models.config import TrainConfig, TrainingError, preset
+from retrograd.models.generation import sample_text
+from retrograd.models.training import METRICS, Trainer
 from retrograd.serialization import CheckpointError, save
 
 TEXT = (

@@ -1,4 +1,8 @@
-"""`TrainConfig`: every knob of a language-model training run, with named presets."""
+"""`TrainConfig`: every knob of a language-model training run, with named presets.
+
+`TrainingError`, the error a run stops with, lives here too: the trainer and
+the checkpoint reader both raise it, and both import this module.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,10 @@ SCHEMES = ("sequential", "random", "sentences")
 LEVELS = ("char", "word")
 INITS = ("default", "d2l")
 PREPROCESSING = ("d2l", "raw")
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. a non-finite loss); the message says where and why."""
 
 
 @dataclass

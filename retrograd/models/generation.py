@@ -1,15 +1,25 @@
-"""Text generation: warm the state up on a prefix, then predict token by token."""
+"""Text generation: warm the state up on a prefix, then predict token by token.
+
+`generate` works on token ids; `sample_text` goes from prompt text to text
+for a trained model, preprocessing the prompt like the model's corpus.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from retrograd.autograd import as_generator, no_grad
+from retrograd.models.corpus import join_tokens, preprocess, tokenize
 from retrograd.models.language_model import RNNLanguageModel
+from retrograd.models.vocab import Vocab
+
+if TYPE_CHECKING:  # config.py imports this module (check_temperature)
+    from retrograd.models.config import TrainConfig
 
 
 def check_temperature(temperature: float, name: str = "temperature") -> None:
@@ -94,3 +104,57 @@ def generate(
             break
         logits, state = model(np.asarray([[token]], dtype=np.int64), state)
     return out
+
+
+def never_generated(vocab: Vocab) -> list[int]:
+    """The ids of the special tokens a model never generates.
+
+    `<unk>`, and `<pad>`/`<bos>` where the vocabulary has them (the sentence setup).
+    """
+    return [vocab.unk, *(vocab[t] for t in ("<pad>", "<bos>") if t in vocab)]
+
+
+def encode_prompt(
+    vocab: Vocab, config: TrainConfig, prompt: str, name: str = "prefix"
+) -> list[int]:
+    """Prompt text -> token ids, preprocessed like the corpus; unknown tokens warn.
+
+    A prompt with no tokens left raises ValueError, calling it `name`.
+    """
+    if config.preprocessing == "d2l":
+        # Keep the trailing space of a prefix like "time traveller ".
+        lines = [" ".join(preprocess(prompt, "d2l")) + (" " if prompt.endswith(" ") else "")]
+    else:
+        lines = [prompt]
+    tokens = [t for line in tokenize(lines, config.level) for t in line]
+    if config.scheme == "sentences":
+        tokens = ["<bos>", *tokens]
+    if not tokens:
+        why = " (which keeps only letters)" if config.preprocessing == "d2l" else ""
+        raise ValueError(
+            f"{name} {prompt!r} has no tokens after {config.preprocessing} preprocessing{why}"
+        )
+    return vocab.encode(tokens, warn_unknown=True)
+
+
+def sample_text(
+    model: RNNLanguageModel,
+    vocab: Vocab,
+    config: TrainConfig,
+    prefix: str,
+    length: int,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    seed: np.random.Generator | int | None = None,
+) -> str:
+    """The prefix followed by up to `length` generated tokens, as text.
+
+    Special tokens are never generated (`<unk>`, and `<pad>`/`<bos>` of the
+    sentence setup); a sentence model stops after `<eos>`, which is not shown.
+    """
+    ids = encode_prompt(vocab, config, prefix)
+    banned = never_generated(vocab)
+    stop = vocab.stoi.get("<eos>")
+    new = generate(model, ids, length, temperature, top_k, seed, banned, stop)
+    shown = [t for t in vocab.decode(ids + new) if t not in ("<bos>", "<eos>")]
+    return join_tokens(shown, config.level)

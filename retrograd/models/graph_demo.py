@@ -45,7 +45,8 @@ def draw_model_graph(
     rng = np.random.default_rng(seed)
     shape = {"cell": cell, "hidden_size": hidden_size, "layers": layers}
     if checkpoint is not None:
-        from retrograd.models.training import encode_prompt, model_from_checkpoint
+        from retrograd.models.checkpoints import model_from_checkpoint
+        from retrograd.models.generation import encode_prompt
 
         model, vocab, config = model_from_checkpoint(checkpoint)
         _refuse_other_model(checkpoint, model, shape)
@@ -90,9 +91,8 @@ def _refuse_other_model(checkpoint: str, model: RNNLanguageModel, asked: dict) -
 
 def _unroll_length(model: RNNLanguageModel, vocab: Vocab, ids: list[int], steps: int) -> list[int]:
     """`steps + 1` token ids: `ids` cut, or continued by the model's greedy prediction."""
-    from retrograd.models.generation import generate
+    from retrograd.models.generation import generate, never_generated
 
     if len(ids) > steps:
         return ids[: steps + 1]
-    banned = [vocab.unk, *(vocab[t] for t in ("<pad>", "<bos>") if t in vocab)]
-    return ids + generate(model, ids, steps + 1 - len(ids), banned=banned)
+    return ids + generate(model, ids, steps + 1 - len(ids), banned=never_generated(vocab))

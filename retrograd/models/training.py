@@ -18,50 +18,20 @@ from typing import Any
 
 import numpy as np
 
-from retrograd import optim
 from retrograd.models.batching import LanguageModelBatches, sentence_batches
-from retrograd.models.config import TrainConfig
-from retrograd.models.corpus import join_tokens
+from retrograd.models.builders import build_model, build_optimizer, build_scheduler
+from retrograd.models.checkpoints import CHECKPOINT, FORMAT, checkpoint_to_resume, resume_conflicts
+from retrograd.models.config import TrainConfig, TrainingError
 from retrograd.models.data import Dataset, build_dataset
 from retrograd.models.evaluation import split_perplexity
-from retrograd.models.generation import generate
-from retrograd.models.language_model import RNNLanguageModel, detach_state, token_count
+from retrograd.models.generation import encode_prompt, sample_text
+from retrograd.models.language_model import detach_state, token_count
 from retrograd.models.vocab import Vocab
-from retrograd.nn.init import d2l_normal_
 from retrograd.nn.utils import clip_grad_norm_
-from retrograd.serialization import CheckpointError, load, save
+from retrograd.serialization import save
 
-CHECKPOINT = "checkpoint.ckpt"
 METRICS = "metrics.jsonl"
 PLOT = "perplexity.png"
-FORMAT = "retrograd-language-model"
-CHECKPOINT_KEYS = ("config", "vocab", "model", "optimizer", "scheduler", "rng", "epoch")
-# Settings a resumed run keeps from its checkpoint: they make the model, the data it
-# trains on, and the optimizer, schedule and random stream the checkpoint restores.
-# The rest may change: how long to train (epochs, max_tokens), lr and clip, the
-# samples, where the corpus and the run are (corpus, out_dir), progress.
-RESUME_FIXED = (
-    "level",
-    "preprocessing",
-    "max_corpus_tokens",
-    "cell",
-    "hidden_size",
-    "num_layers",
-    "embedding_dim",
-    "init",
-    "dtype",
-    "scheme",
-    "valid_fraction",
-    "batch_size",
-    "num_steps",
-    "optimizer",
-    "schedule",
-    "seed",
-)
-
-
-class TrainingError(RuntimeError):
-    """Training cannot go on (e.g. a non-finite loss); the message says where and why."""
 
 
 @dataclass
@@ -72,36 +42,6 @@ class TrainResult:
     samples: list[str] = field(default_factory=list)
     checkpoint: Path | None = None
     interrupted: bool = False
-
-
-def build_model(config: TrainConfig, vocab_size: int, rng: np.random.Generator) -> RNNLanguageModel:
-    model = RNNLanguageModel(
-        vocab_size,
-        config.hidden_size,
-        config.cell,
-        config.num_layers,
-        config.embedding_dim,
-        generator=rng,
-        dtype=config.dtype,
-    )
-    if config.init == "d2l":
-        d2l_normal_(model, generator=rng)
-    return model
-
-
-def build_optimizer(config: TrainConfig, model: RNNLanguageModel) -> optim.Optimizer:
-    if config.optimizer == "sgd":
-        return optim.SGD(model.parameters(), lr=config.lr)
-    return optim.Adam(model.parameters(), lr=config.lr)
-
-
-def build_scheduler(config: TrainConfig, optimizer: optim.Optimizer) -> Any:
-    if config.schedule == "step":
-        return optim.lr_scheduler.StepLR(optimizer, step_size=max(config.epochs // 3, 1), gamma=0.5)
-    if config.schedule == "plateau":
-        # The rnn-from-scratch tutorial's rule: halve the rate when the loss stops falling.
-        return optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
-    return None
 
 
 class Trainer:
@@ -156,7 +96,7 @@ class Trainer:
     def resume(self, path: str | Path | None = None) -> None:
         """Continue from a checkpoint written by this configuration.
 
-        The settings in `RESUME_FIXED` must be the checkpoint's; a difference
+        The settings in `checkpoints.RESUME_FIXED` must be the checkpoint's; a difference
         raises TrainingError naming each one. The schedule continues as saved
         (its state holds the step size, so a larger `epochs` does not change
         it). An `lr` other than the checkpoint's takes over from the rate
@@ -393,121 +333,3 @@ def _progress(batches: Any, epoch: int, config: TrainConfig) -> Any:
     from tqdm import tqdm
 
     return tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", leave=False, unit="batch")
-
-
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """A language-model checkpoint; anything else raises `CheckpointError`."""
-    ckpt = load(path)
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(path, "not a retrograd language-model checkpoint")
-    missing = [key for key in CHECKPOINT_KEYS if key not in ckpt]
-    if missing:
-        raise CheckpointError(path, f"language-model checkpoint lacks {', '.join(missing)}")
-    return ckpt
-
-
-def checkpoint_to_resume(path: str | Path) -> dict[str, Any]:
-    """The checkpoint a run resumes from; a missing one raises TrainingError saying so."""
-    path = Path(path)
-    if not path.exists():
-        raise TrainingError(
-            f"no checkpoint to resume at {path}: train without --resume first, "
-            "or pass the --out-dir of the run to continue"
-        )
-    if path.is_dir():
-        raise TrainingError(f"no checkpoint to resume at {path}: it is a directory")
-    ckpt = load_checkpoint(path)
-    if not isinstance(ckpt["config"], dict):
-        raise CheckpointError(path, "invalid configuration: not a dict")
-    return ckpt
-
-
-def resume_conflicts(saved: dict[str, Any], settings: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    """(name, checkpoint's value, value in `settings`) for each `RESUME_FIXED` setting that differs.
-
-    A setting missing from either side (a checkpoint older than the setting) is not compared.
-    """
-    return [
-        (name, saved[name], settings[name])
-        for name in RESUME_FIXED
-        if name in saved and name in settings and saved[name] != settings[name]
-    ]
-
-
-def checkpoint_config(ckpt: dict[str, Any], path: str | Path) -> TrainConfig:
-    """The configuration a checkpoint was trained with; an invalid one raises CheckpointError."""
-    try:
-        return TrainConfig.from_dict(ckpt["config"])
-    except (TypeError, ValueError) as err:
-        raise CheckpointError(path, f"invalid configuration: {err}") from None
-
-
-def model_from_checkpoint(path: str | Path) -> tuple[RNNLanguageModel, Vocab, TrainConfig]:
-    """Rebuild the trained model, its vocabulary and its configuration.
-
-    A checkpoint whose parts are invalid or do not fit together (weights of
-    another shape than its own configuration gives) raises `CheckpointError`
-    naming the file.
-    """
-    ckpt = load_checkpoint(path)
-    config = checkpoint_config(ckpt, path)
-    try:
-        vocab = Vocab.from_dict(ckpt["vocab"])
-    except (TypeError, ValueError) as err:
-        raise CheckpointError(path, f"invalid vocabulary: {err}") from None
-    try:
-        model = build_model(config, len(vocab), np.random.default_rng(0))
-        model.load_state_dict(ckpt["model"])
-    except (TypeError, ValueError, RuntimeError) as err:
-        raise CheckpointError(
-            path, f"its weights do not fit its own configuration and vocabulary: {err}"
-        ) from None
-    return model, vocab, config
-
-
-def encode_prompt(
-    vocab: Vocab, config: TrainConfig, prompt: str, name: str = "prefix"
-) -> list[int]:
-    """Prompt text -> token ids, preprocessed like the corpus; unknown tokens warn.
-
-    A prompt with no tokens left raises ValueError, calling it `name`.
-    """
-    from retrograd.models.corpus import preprocess, tokenize
-
-    if config.preprocessing == "d2l":
-        # Keep the trailing space of a prefix like "time traveller ".
-        lines = [" ".join(preprocess(prompt, "d2l")) + (" " if prompt.endswith(" ") else "")]
-    else:
-        lines = [prompt]
-    tokens = [t for line in tokenize(lines, config.level) for t in line]
-    if config.scheme == "sentences":
-        tokens = ["<bos>", *tokens]
-    if not tokens:
-        why = " (which keeps only letters)" if config.preprocessing == "d2l" else ""
-        raise ValueError(
-            f"{name} {prompt!r} has no tokens after {config.preprocessing} preprocessing{why}"
-        )
-    return vocab.encode(tokens, warn_unknown=True)
-
-
-def sample_text(
-    model: RNNLanguageModel,
-    vocab: Vocab,
-    config: TrainConfig,
-    prefix: str,
-    length: int,
-    temperature: float = 0.0,
-    top_k: int | None = None,
-    seed: np.random.Generator | int | None = None,
-) -> str:
-    """The prefix followed by up to `length` generated tokens, as text.
-
-    Special tokens are never generated (`<unk>`, and `<pad>`/`<bos>` of the
-    sentence setup); a sentence model stops after `<eos>`, which is not shown.
-    """
-    ids = encode_prompt(vocab, config, prefix)
-    banned = [vocab.unk, *(vocab[t] for t in ("<pad>", "<bos>") if t in vocab)]
-    stop = vocab.stoi.get("<eos>")
-    new = generate(model, ids, length, temperature, top_k, seed, banned, stop)
-    shown = [t for t in vocab.decode(ids + new) if t not in ("<bos>", "<eos>")]
-    return join_tokens(shown, config.level)
