@@ -116,7 +116,7 @@ def to_dot(
     elided = _elided(order, scopes, steps)
     counts = _count(order, root_list, elided)
     if max_nodes is not None and counts[0] + counts[1] > max_nodes:
-        raise ValueError(_too_many(counts[0] + counts[1], max_nodes, scopes, steps))
+        raise ValueError(_too_many(counts[0] + counts[1], max_nodes, order, root_list, scopes))
     norms = hidden_state_norms(root_list, hidden) if gradients else {}
     builder = _Builder(scopes, elided, values, gradients)
     builder.walk(order, root_list)
@@ -189,27 +189,34 @@ def _count(order: list[Node], roots: list[Tensor], elided: set[Node]) -> tuple[i
 def _too_many(
     count: int,
     max_nodes: int,
+    order: list[Node],
+    roots: list[Tensor],
     scopes: dict[str | None, StepKey | None],
-    steps: tuple[int, int] | None,
 ) -> str:
+    """The refusal message, with advice that would work: a `steps=(k, k)` is suggested only
+    if the drawing it gives fits in `max_nodes` (checked by counting, not estimated)."""
     message = (
         f"to_dot(): the drawing would have {count:,} op and tensor nodes, more than "
         f"max_nodes={max_nodes:,}, and would be unreadable. "
     )
-    sequences = _sequences(scopes)
-    if sequences:
-        keep = None if steps is None else sum(steps)
-        drawn = sum(len(n) if keep is None else min(keep, len(n)) for n in sequences.values())
-        per_step = count / drawn
-        k = max(1, min(3, int(max_nodes / (per_step * len(sequences))) // 2))
-        return message + (
-            f"Draw the first and last time steps only with steps=({k}, {k}), or pass a larger "
-            "max_nodes (None for no limit)."
-        )
+    fewest = None
+    if _sequences(scopes):
+        for k in (3, 2, 1):
+            ops, tensors = _count(order, roots, _elided(order, scopes, (k, k)))
+            if ops + tensors <= max_nodes:
+                return message + (
+                    f"Draw the first and last time steps only with steps=({k}, {k}), or pass "
+                    "a larger max_nodes (None for no limit)."
+                )
+        fewest = ops + tensors
+    shortened = (
+        "record repeated work under scope('t=N') so that steps=(first, last) can shorten it"
+        if fewest is None
+        else f"even steps=(1, 1) would draw {fewest:,} nodes"
+    )
     return message + (
-        "Draw a part of it (pass an intermediate tensor as the root), record repeated work "
-        "under scope('t=N') so that steps=(first, last) can shorten it, or pass a larger "
-        "max_nodes (None for no limit)."
+        f"Draw a part of it (pass an intermediate tensor as the root; {shortened}), or pass a "
+        "larger max_nodes (None for no limit)."
     )
 
 
