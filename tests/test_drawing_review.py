@@ -103,3 +103,40 @@ def test_render_argument_of_the_wrong_type_is_named(tmp_path, monkeypatch, path,
     with pytest.raises(TypeError, match=re.escape(f"render(): {message}")):
         render(_small_graph(), path, format)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gradient_norms_of_a_recurrent_layer_without_kept_gradients_names_the_option():
+    from retrograd import nn
+    from retrograd.autograd import gradient_norms
+
+    rnn = nn.RNN(2, 3)
+    out, _ = rnn(Tensor(np.ones((4, 1, 2), dtype=np.float32)))
+    loss = (out * out).sum()
+    loss.backward()
+    with pytest.raises(ValueError, match="retain_hidden_grads=True"):
+        gradient_norms(loss)
+    kept = nn.RNN(2, 3, retain_hidden_grads=True)
+    out, _ = kept(Tensor(np.ones((4, 1, 2), dtype=np.float32)))
+    (out * out).sum().backward()
+    assert [step for step, _ in gradient_norms(out)] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("source", [None, 3.0, "t=0"])
+def test_plot_gradient_norms_names_a_source_it_cannot_plot(source):
+    pytest.importorskip("matplotlib")
+    from retrograd.autograd import plot_gradient_norms
+
+    with pytest.raises(TypeError, match="plot_gradient_norms\\(\\): source must be a Tensor"):
+        plot_gradient_norms(source)
+
+
+def test_plot_gradient_norms_takes_a_table_as_an_array():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from retrograd.autograd import plot_gradient_norms
+
+    ax = plot_gradient_norms(np.array([[0, 1.0], [1, 0.5]]))
+    assert list(ax.lines[0].get_xdata()) == [0, 1]
+    plt.close(ax.figure)

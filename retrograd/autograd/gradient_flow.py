@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -131,9 +131,10 @@ def gradient_norms(
     if not norms:
         where = f" within scope {within!r}" if within is not None else ""
         raise ValueError(
-            f"gradient_norms(): no time-step tensor with a gradient was found{where}; record "
-            "each step under scope('t=N'), call retain_grad() on its hidden state before "
-            "backward(), or pass the hidden states themselves"
+            f"gradient_norms(): no time-step tensor with a gradient was found{where}; build "
+            "nn.RNN, LSTM or GRU with retain_hidden_grads=True, or record each step of your "
+            "own loop under scope('t=N') and call retain_grad() on its hidden state, before "
+            "backward(); or pass the hidden states themselves"
         )
     combined: dict[int, float] = {}
     for (_, step), norm in norms.items():
@@ -162,6 +163,11 @@ def plot_gradient_norms(
             "plot_gradient_norms() needs matplotlib: pip install matplotlib "
             "(gradient_norms() gives the same numbers as a table without it)"
         ) from None
+    if isinstance(source, str) or not isinstance(source, Tensor | Iterable):
+        raise TypeError(
+            "plot_gradient_norms(): source must be a Tensor, a list of hidden states or a "
+            f"table of (step, norm), got {type(source).__name__}"
+        )
     items = [] if isinstance(source, Tensor) else list(source)
     if isinstance(source, Tensor):
         table = gradient_norms(source, within=within)
