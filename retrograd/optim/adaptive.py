@@ -238,3 +238,14 @@ class AdamW(Adam):
             maximize=maximize,
             decoupled_weight_decay=True,
         )
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        # Without decoupling this would be Adam: refuse rather than silently change the
+        # update rule (as loading an Adam state dict would, since it carries the flag).
+        if group["decoupled_weight_decay"] is not True:
+            raise ValueError(
+                f"{self._name}: decoupled_weight_decay must be True, got "
+                f"{group['decoupled_weight_decay']!r} (a state dict or param group from Adam? "
+                "use Adam for L2 weight decay)"
+            )
+        super()._validate(group)

@@ -88,10 +88,17 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _ordered(self, params: Iterable[Any]) -> list[Any]:
+        """`params` as a list; sets (no order to number them by) and non-iterables are refused."""
         if isinstance(params, set | frozenset):
             raise TypeError(
                 f"{self._name}: parameters must be in an ordered collection (list, tuple), "
                 "not a set: their order numbers them in state_dict()"
+            )
+        if not isinstance(params, Iterable):
+            hint = "; pass module.parameters()" if hasattr(params, "parameters") else ""
+            raise TypeError(
+                f"{self._name}: params must be an iterable of tensors or of param-group dicts, "
+                f"got {type(params).__name__}{hint}"
             )
         return list(params)
 
