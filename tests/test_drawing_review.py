@@ -140,3 +140,13 @@ def test_plot_gradient_norms_takes_a_table_as_an_array():
     ax = plot_gradient_norms(np.array([[0, 1.0], [1, 0.5]]))
     assert list(ax.lines[0].get_xdata()) == [0, 1]
     plt.close(ax.figure)
+
+
+def test_to_dot_a_leaf_named_empty_is_titled_by_its_kind():
+    x = Tensor(np.ones(2), name="")
+    y = Tensor(np.ones(2), requires_grad=True) * x
+    y.name = ""
+    source = to_dot(y * 2.0).source
+    assert 'label="input\\n(2,) float64"' in source
+    assert 'label="mul\\n(2,)"' in source
+    assert 'label="\\n' not in source

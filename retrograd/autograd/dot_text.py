@@ -112,8 +112,8 @@ def tensor_kind(t: Tensor) -> str:
 
 
 def tensor_label(t: Tensor, kind: str, values: bool, gradients: bool) -> str:
-    """Name (or kind), shape and dtype; the values if small and asked for; the gradient norm."""
-    lines = [t.name if t.name is not None else kind, f"{_shape(t.shape)} {t.dtype}"]
+    """Name (else kind), shape and dtype; the values if small and asked for; the gradient norm."""
+    lines = [t.name or kind, f"{_shape(t.shape)} {t.dtype}"]
     if kind == "constant" or (values and t.data.size <= VALUE_LIMIT):
         lines.append(_values(t.data))
     if gradients and t.grad is not None:
@@ -126,7 +126,7 @@ def op_label(node: Node, outputs: dict[int, Tensor], values: bool, gradients: bo
     lines = [node.op.label(node.params)]
     if node.n_outputs == 1 and 0 in outputs:
         out = outputs[0]
-        if out.name is not None:
+        if out.name:
             lines.append(out.name)
         lines.append(_shape(out.shape))
         if values and out.data.size <= VALUE_LIMIT:
