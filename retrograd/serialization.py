@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 import struct
 import uuid
 import zipfile
@@ -35,6 +36,7 @@ FORMAT = "retrograd-checkpoint"
 VERSION = 1
 HEADER_KEY = "retrograd_header"
 NUMERIC_KINDS = "biuf"
+MAX_INT_BITS = 14_000  # about 4215 decimal digits: loadable under Python's default digit limit
 PathT = str | os.PathLike
 
 # Everything that reading a damaged archive or header can raise.
@@ -82,6 +84,8 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int
     """A JSON-able description of `obj`; containers are tagged, arrays moved to `arrays`."""
     if obj is None or isinstance(obj, bool | str):
         return obj
+    if isinstance(obj, np.ma.MaskedArray):
+        raise TypeError(f"save(): {where} is a masked array; store its .data and .mask")
     if isinstance(obj, np.ndarray | np.generic):
         if obj.dtype.kind not in NUMERIC_KINDS:
             raise TypeError(
@@ -92,7 +96,7 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int
         arrays[key] = np.asarray(obj)
         return {"type": "array" if isinstance(obj, np.ndarray) else "scalar", "key": key}
     if isinstance(obj, int):
-        return int(obj)
+        return _int(obj, where)
     if isinstance(obj, float):
         return float(obj) if math.isfinite(obj) else {"type": "float", "value": repr(float(obj))}
     if not isinstance(obj, dict | list | tuple):
@@ -106,6 +110,8 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int
         for key, value in obj.items():
             if isinstance(key, bool) or not isinstance(key, str | int):
                 raise TypeError(f"save(): {where} has key {key!r}; keys must be str or int")
+            if isinstance(key, int):
+                key = _int(key, f"a key of {where}")
             items.append([key, _encode(value, arrays, f"{where}[{key!r}]", active)])
         encoded = {"type": "dict", "items": items}
     else:
@@ -113,6 +119,14 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int
         encoded = {"type": "tuple" if isinstance(obj, tuple) else "list", "items": values}
     active.discard(id(obj))
     return encoded
+
+
+def _int(value: int, where: str) -> int:
+    """`value` as a plain int, refused if too long to read back: JSON spells ints in
+    decimal, and Python parses at most 4300 digits by default."""
+    if value.bit_length() > MAX_INT_BITS:
+        raise ValueError(f"save(): {where} is an int of more than {MAX_INT_BITS} bits")
+    return int(value)
 
 
 def _header_body(tree: Any, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -144,12 +158,19 @@ def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        _keep_mode(path, temporary)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
     _fsync_directory(directory)
+
+
+def _keep_mode(path: str, temporary: str) -> None:
+    """Give the new file the permissions of the file it replaces (a private one stays private)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
 
 
 def _fsync_directory(directory: str) -> None:

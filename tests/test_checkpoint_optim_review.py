@@ -1,5 +1,8 @@
 """Checkpoints and optimizers under misuse: optimizer kinds, odd params, file modes, values."""
 
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -56,3 +59,33 @@ def test_add_param_group_non_iterable_params_named():
     sgd = optim.SGD([rg.tensor(np.ones(3), requires_grad=True)], lr=0.1)
     with pytest.raises(TypeError, match="got Linear; pass module.parameters()"):
         sgd.add_param_group({"params": nn.Linear(2, 1, generator=0)})
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+def test_save_keeps_permissions_of_replaced_file(tmp_path):
+    path = tmp_path / "private.ckpt"
+    rg.save({"epoch": 1}, path)
+    os.chmod(path, 0o600)
+    rg.save({"epoch": 2}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert rg.load(path) == {"epoch": 2}
+
+
+def test_save_refuses_masked_array(tmp_path):
+    masked = np.ma.masked_array([1.0, 2.0], mask=[True, False])
+    with pytest.raises(TypeError, match=r"obj\['m'\] is a masked array"):
+        rg.save({"m": masked}, tmp_path / "m.ckpt")
+    assert not os.listdir(tmp_path)
+
+
+@pytest.mark.parametrize("obj", [{"n": 10**5000}, {10**5000: 1}])
+def test_save_int_too_long_to_load_is_refused(tmp_path, obj):
+    with pytest.raises(ValueError, match="int of more than 14000 bits"):
+        rg.save(obj, tmp_path / "big.ckpt")
+    assert not os.listdir(tmp_path)
+
+
+def test_save_long_int_round_trips(tmp_path):
+    value = -(2**13_999)
+    rg.save({value: [value, 2**64]}, tmp_path / "big.ckpt")
+    assert rg.load(tmp_path / "big.ckpt") == {value: [value, 2**64]}
