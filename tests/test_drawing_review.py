@@ -150,3 +150,19 @@ def test_to_dot_a_leaf_named_empty_is_titled_by_its_kind():
     assert 'label="input\\n(2,) float64"' in source
     assert 'label="mul\\n(2,)"' in source
     assert 'label="\\n' not in source
+
+
+def test_to_dot_edge_into_a_gap_does_not_name_one_output_for_many():
+    x = Tensor(np.ones((6, 2)), requires_grad=True, name="x")
+    parts = x.unbind(0)
+    h = Tensor(np.zeros(2))
+    for t in range(6):
+        with scope(f"t={t}"):
+            h = (h + parts[t]).tanh()
+    source = to_dot(h.sum(), steps=(1, 1)).source
+    split = re.search(r'^  (n\d+) \[label="split', source, re.M).group(1)
+    into_gap = re.findall(rf"^  {split} -> gap0(.*);$", source, re.M)
+    assert len(into_gap) == 1
+    assert "label" not in into_gap[0]
+    assert re.search(r'-> n\d+ \[label="\[0\]"', source)  # the kept steps keep theirs
+    assert re.search(r'-> n\d+ \[label="\[5\]"', source)

@@ -12,6 +12,7 @@ the text into a picture is a separate step (`retrograd.autograd.rendering`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -240,7 +241,7 @@ class _Builder:
         self.leaf_ids: dict[int, str] = {}
         self.leaf_items: dict[int, Item] = {}
         self.node_ids: dict[Node, str] = {}
-        self.gap_edges: set[tuple[str, str]] = set()
+        self.gap_edges: dict[tuple[str, str], int] = {}  # edge to or from a gap -> its index
         self.ranked: set[str] = set()
 
     def walk(self, order: list[Node], roots: list[Tensor]) -> None:
@@ -309,11 +310,13 @@ class _Builder:
             if source is None or source == target:
                 continue
             gapped = source.startswith("gap") or target.startswith("gap")
+            producer = p._node
+            label = f"[{p._index}]" if producer is not None and producer.n_outputs > 1 else ""
             if gapped and (source, target) in self.gap_edges:
+                self._merge_gap_edge(self.gap_edges[source, target], label)
                 continue
             if gapped:
-                self.gap_edges.add((source, target))
-            producer = p._node
+                self.gap_edges[source, target] = len(self.edges)
             if producer is None:
                 style = "plain"
                 if self.leaf_items[id(p)].kind == "parameter":
@@ -325,8 +328,14 @@ class _Builder:
                     source_step and target_step and source_step[1] != target_step[1]
                 )
                 style = "hidden" if source_step and target_step and crosses else "plain"
-            label = f"[{p._index}]" if producer is not None and producer.n_outputs > 1 else ""
             self.edges.append(Edge(source, target, style, label, dashed=gapped))
+
+    def _merge_gap_edge(self, position: int, label: str) -> None:
+        """One drawn edge stands for every edge between a node and a gap; an output index
+        is kept on it only while all of them carry the same one (`[1]`, not `[1]` for 1..4)."""
+        edge = self.edges[position]
+        if edge.label != label:
+            self.edges[position] = dataclasses.replace(edge, label="")
 
     def _outputs(self, roots: list[Tensor]) -> None:
         seen: set[int] = set()
