@@ -166,3 +166,9 @@ def test_to_dot_edge_into_a_gap_does_not_name_one_output_for_many():
     assert "label" not in into_gap[0]
     assert re.search(r'-> n\d+ \[label="\[0\]"', source)  # the kept steps keep theirs
     assert re.search(r'-> n\d+ \[label="\[5\]"', source)
+
+
+@pytest.mark.parametrize("label", [5, None, ""])
+def test_scope_refuses_a_label_that_is_not_a_non_empty_string(label):
+    with pytest.raises(TypeError, match=r"scope\(\): label must be a non-empty string, got"):
+        scope(label)

@@ -248,6 +248,9 @@ class scope:
     __slots__ = ("_outer", "label")
 
     def __init__(self, label: str) -> None:
+        if not isinstance(label, str) or not label:
+            # Drawings split scope paths at '/' and read time steps from them.
+            raise TypeError(f"scope(): label must be a non-empty string, got {label!r}")
         self.label = label
         self._outer: list[str | None] = []  # the scope at each entry still open (see no_grad)
 
