@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import time
 import types
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
-from retrograd.autograd import Tensor, render, scope, to_dot
+from retrograd.autograd import Tensor, render, rendering, scope, to_dot
 from retrograd.autograd.rendering import GraphvizNotFoundError, RenderError, render_bytes
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="needs the Graphviz dot program")
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="the fake dot is a sh script")
+
+
+def fake_dot(monkeypatch, tmp_path, body, interpreter="/bin/sh"):
+    """Put first on PATH a `dot` program that runs the script `body` instead of Graphviz."""
+    folder = tmp_path / "fake-bin"
+    folder.mkdir()
+    program = folder / "dot"
+    program.write_text(f"#!{interpreter}\n{body}\n", encoding="utf-8")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 def small_rnn():
@@ -61,6 +74,48 @@ def test_render_without_graphviz_saves_the_dot_text_and_says_how_to_install(no_g
     assert str(saved) in message
     assert saved.read_text(encoding="utf-8") == to_dot(loss).source
     assert not (tmp_path / "out" / "rnn.svg").exists()
+
+
+@posix_only
+def test_render_with_a_failing_dot_saves_the_dot_text_and_names_it(monkeypatch, tmp_path):
+    fake_dot(monkeypatch, tmp_path, 'echo "Format: \\"png\\" not recognized" >&2\nexit 1')
+    graph = to_dot(small_rnn())
+    (tmp_path / "rnn.dot").write_text("another graph", encoding="utf-8")
+    with pytest.raises(RenderError) as info:
+        render(graph, tmp_path / "rnn.png")
+    message = str(info.value)
+    saved = tmp_path / "rnn-2.dot"
+    assert not isinstance(info.value, GraphvizNotFoundError)
+    assert 'dot exited with status 1: Format: "png" not recognized.' in message
+    assert f"saved to {saved}; to retry by hand: dot -Tpng {saved} -o {tmp_path / 'rnn.png'}" in (
+        message
+    )
+    assert saved.read_text(encoding="utf-8") == graph.source
+    assert (tmp_path / "rnn.dot").read_text(encoding="utf-8") == "another graph"
+    assert not (tmp_path / "rnn.png").exists()
+
+
+@posix_only
+def test_render_stops_a_dot_that_hangs_and_saves_the_dot_text(monkeypatch, tmp_path):
+    fake_dot(monkeypatch, tmp_path, "exec sleep 60")
+    monkeypatch.setattr(rendering, "DOT_TIMEOUT", 0.3)
+    graph = to_dot(small_rnn())
+    start = time.monotonic()
+    with pytest.raises(RenderError, match=r"did not finish within 0\.3 s and was stopped") as info:
+        render(graph, tmp_path / "rnn.svg")
+    assert time.monotonic() - start < 30
+    assert "rendering.DOT_TIMEOUT" in str(info.value)
+    assert f"saved to {tmp_path / 'rnn.dot'}" in str(info.value)
+    assert (tmp_path / "rnn.dot").read_text(encoding="utf-8") == graph.source
+    assert not (tmp_path / "rnn.svg").exists()
+
+
+@posix_only
+def test_render_with_a_dot_that_cannot_run_names_it(monkeypatch, tmp_path):
+    fake_dot(monkeypatch, tmp_path, "", interpreter=str(tmp_path / "no-such-shell"))
+    with pytest.raises(RenderError, match=r"cannot run .*fake-bin/dot: No such file") as info:
+        render(to_dot(small_rnn()), tmp_path / "rnn.svg")
+    assert f"saved to {tmp_path / 'rnn.dot'}" in str(info.value)
 
 
 def test_render_png_without_dot_says_the_fallback_draws_svg_only(no_graphviz, tmp_path):

