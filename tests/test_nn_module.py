@@ -206,6 +206,75 @@ def test_module_reassignment_and_deletion_update_registries():
     assert model.note == "plain attribute" and "note" not in model._modules
 
 
+def test_module_reassigned_parameters_and_modules_keep_their_place():
+    model = TwoLayer()
+    model.scale = nn.Parameter(np.zeros(2, dtype=np.float32))
+    model.head.weight = nn.Parameter(np.zeros((2, 4), dtype=np.float32))
+    model.encoder = nn.Sequential(nn.Linear(3, 4, generator=1), nn.Tanh())
+    model.add_module("drop", None)
+    model.drop = nn.Dropout(0.1)
+    assert list(model.state_dict()) == NAMES
+    assert [name for name, _ in model.named_children()] == ["encoder", "drop", "head"]
+    assert list(model.parameters())[3] is model.head.weight
+    lin = nn.Linear(2, 2, generator=0)
+    lin.weight = None
+    lin.register_parameter("bias", None)
+    lin.weight = nn.Parameter(np.zeros((2, 2), dtype=np.float32))
+    lin.register_parameter("bias", nn.Parameter(np.zeros(2, dtype=np.float32)))
+    assert list(lin.state_dict()) == ["weight", "bias"]
+
+
+def test_module_attribute_changing_kind_follows_pytorch():
+    model = TwoLayer()
+    with pytest.raises(TypeError, match=r"Tanh to parameter 'scale' of TwoLayer .*`del` the"):
+        model.scale = nn.Tanh()
+    with pytest.raises(TypeError, match="cannot assign int to parameter 'scale'"):
+        model.scale = 3
+    with pytest.raises(TypeError, match="cannot assign float to sub-module 'head'"):
+        model.head = 1.0
+    assert list(model.state_dict()) == NAMES and isinstance(model.head, nn.Linear)
+    # Deleted, a name is free for anything, and comes back last.
+    lin = nn.Linear(2, 2, generator=0)
+    del lin.weight
+    lin.weight = nn.Parameter(np.ones((2, 2), dtype=np.float32))
+    assert list(lin.state_dict()) == ["bias", "weight"]
+    del model.scale
+    model.scale = nn.Tanh()
+    assert [name for name, _ in model.named_children()] == ["encoder", "drop", "head", "scale"]
+    # A parameter takes over a sub-module or a plain attribute of its name.
+    model.drop = nn.Parameter(np.ones(1, dtype=np.float32))
+    model.note = "plain"
+    model.note = nn.Parameter(np.ones(1, dtype=np.float32))
+    assert "drop" not in model._modules and "note" not in model.__dict__
+    assert list(model.state_dict()) == ["drop", "note", *NAMES[1:]]
+
+
+def test_module_checkpoint_resumes_into_a_model_with_reassigned_parameters(tmp_path):
+    x, y = rg.randn(4, 3, generator=0), rg.randn(4, 2, generator=1)
+
+    def step(model, opt):
+        opt.zero_grad()
+        diff = model(x) - y
+        (diff * diff).mean().backward()
+        opt.step()
+
+    model = TwoLayer().eval()
+    opt = rg.optim.Adam(model.parameters(), lr=0.1)
+    step(model, opt)
+    rg.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, tmp_path / "m.ckpt")
+    step(model, opt)
+    resumed = TwoLayer(seed=5).eval()
+    resumed.head.weight = nn.Parameter(np.zeros((2, 4), dtype=np.float32))
+    resumed.scale = nn.Parameter(np.zeros(2, dtype=np.float32))
+    ckpt = rg.load(tmp_path / "m.ckpt")
+    resumed.load_state_dict(ckpt["model"])
+    resumed_opt = rg.optim.Adam(resumed.parameters(), lr=0.1)
+    resumed_opt.load_state_dict(ckpt["optimizer"])
+    step(resumed, resumed_opt)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[name], value, err_msg=name)
+
+
 def test_module_state_dict_is_an_ordered_copy():
     model = TwoLayer()
     state = model.state_dict()

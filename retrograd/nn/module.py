@@ -80,6 +80,15 @@ class Module:
 
     # ----- registration -----
     def __setattr__(self, name: str, value: Any) -> None:
+        """Register a `Parameter` or `Module`, with PyTorch's rules.
+
+        Reassigning a parameter or sub-module keeps its place in
+        `state_dict()` and `parameters()` (the registry key is kept). A
+        parameter takes over a sub-module or plain attribute of the same
+        name, and a sub-module a plain attribute; a parameter name takes
+        only a Parameter or None, a sub-module name only a Module or None,
+        until the attribute is deleted.
+        """
         registry = self.__dict__.get("_parameters")
         if registry is None and isinstance(value, Parameter | Module):
             raise AttributeError(
@@ -87,31 +96,34 @@ class Module:
                 f"{type(self).__name__}.__init__() calls super().__init__()"
             )
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._modules.pop(name, None)
+            self.__dict__.pop(name, None)
             registry[name] = value
             if value.name is None:
                 value.name = name
+        elif registry is not None and name in registry:
+            self._refuse_other_kind(name, value, "parameter", "Parameter")
+            registry[name] = None
         elif isinstance(value, Module):
-            self._forget(name)
+            self.__dict__.pop(name, None)
             self._modules[name] = value
             value._prefix_names(name)
             object.__setattr__(value, "_scope", name)
-        elif registry is not None and name in registry:
-            if value is not None:
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} to parameter {name!r} of "
-                    f"{type(self).__name__} (a Parameter or None is expected)"
-                )
-            registry[name] = None
         elif registry is not None and name in self._modules:
-            if value is not None:
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} to sub-module {name!r} of "
-                    f"{type(self).__name__} (a Module or None is expected)"
-                )
+            self._refuse_other_kind(name, value, "sub-module", "Module")
             self._modules[name] = None
         else:
             object.__setattr__(self, name, value)
+
+    def _refuse_other_kind(self, name: str, value: Any, kind: str, expected: str) -> None:
+        """Refuse to put `value` (anything but None) where a `kind` is registered."""
+        if value is not None:
+            owner = type(self).__name__
+            raise TypeError(
+                f"cannot assign {type(value).__name__} to {kind} {name!r} of {owner} "
+                f"(a {expected} or None is expected; `del` the attribute first to replace "
+                "it by something else)"
+            )
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: parameters and modules live in registries.
@@ -130,12 +142,6 @@ class Module:
             del self._modules[name]
         else:
             object.__delattr__(self, name)
-
-    def _forget(self, name: str) -> None:
-        """Drop `name` from every registry and the instance dict before it is re-registered."""
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        self.__dict__.pop(name, None)
 
     def _prefix_names(self, prefix: str) -> None:
         """Give this module's parameters the dotted names they have under `prefix`."""
@@ -164,7 +170,6 @@ class Module:
         """
         self._check_new_name(name, "parameter", self._parameters)
         if param is None:
-            self._forget(name)
             self._parameters[name] = None
         elif isinstance(param, Parameter):
             setattr(self, name, param)
@@ -185,7 +190,6 @@ class Module:
             )
         self._check_new_name(name, "module", self._modules)
         if module is None:
-            self._forget(name)
             self._modules[name] = None
         else:
             setattr(self, name, module)
