@@ -10,10 +10,12 @@ arrays, and carries the sha256 of all of that plus the array bytes.
 Loading reads with `allow_pickle=False` and rebuilds the structure from
 JSON, so no code in the file can run; any file that is not an intact
 checkpoint (truncated, corrupted, foreign) raises `CheckpointError`.
-Saving is atomic: the archive goes to a temporary file in the same
-directory, is flushed and fsynced, then renamed over `path` with
-`os.replace`, and the directory is fsynced. A process killed mid-save leaves
-the previous file whole (and possibly a stray `.retrograd-save.*.tmp` file).
+Saving is atomic: the archive goes to a temporary file in the target's
+directory, is flushed and fsynced, then renamed over the target with
+`os.replace`, and the directory is fsynced. The target is `path` itself, or
+the file a symlink at `path` points to (the link stays a link). A process
+killed mid-save leaves the previous file whole (and possibly a stray
+`.retrograd-save.*.tmp` file).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ VERSION = 1
 HEADER_KEY = "retrograd_header"
 NUMERIC_KINDS = "biuf"
 MAX_INT_BITS = 14_000  # about 4215 decimal digits: loadable under Python's default digit limit
+# Containers nested inside each other. A dict level is three levels of JSON, and
+# Python's json reads and writes recursively: 100 keeps a header's JSON about 300
+# deep, well inside the default recursion limit of 1000, for save and for load.
+MAX_DEPTH = 100
 PathT = str | os.PathLike
 
 # Everything that reading a damaged archive or header can raise.
@@ -68,16 +74,21 @@ class CheckpointError(Exception):
 def save(obj: Any, path: PathT) -> None:
     """Write `obj` (state dicts, lists, numeric arrays, scalars, strings) to `path` atomically.
 
-    The file is written at exactly `path` (no suffix is added). Object
-    arrays, Tensors and other types are refused with a TypeError that says
-    where in `obj` they are.
+    The file is written at exactly `path` (no suffix is added). If `path` is
+    a symlink, the file it points to is replaced and the link stays a link
+    (a dangling link's target is created when its directory exists). A path
+    that is a directory, or whose directory does not exist, is refused before
+    anything is written. Object arrays, Tensors and other types are refused
+    with a TypeError, and containers nested more than MAX_DEPTH deep with a
+    ValueError, each saying where in `obj` the problem is.
     """
+    target = _target(os.fspath(path))
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, arrays, "obj", set())
     header = _header_body(tree, arrays)
     header["sha256"] = _digest(header, arrays)
     blob = np.frombuffer(json.dumps(header, allow_nan=False).encode("utf-8"), dtype=np.uint8)
-    _write_atomically(os.fspath(path), {HEADER_KEY: blob, **arrays})
+    _write_atomically(target, {HEADER_KEY: blob, **arrays})
 
 
 def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int]) -> Any:
@@ -104,6 +115,9 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int
         raise TypeError(f"save(): cannot store {where} of type {type(obj).__name__}{hint}")
     if id(obj) in active:
         raise TypeError(f"save(): {where} contains itself")
+    if len(active) >= MAX_DEPTH:  # `active` holds the containers enclosing this one
+        shown = where if len(where) <= 80 else where[:60] + "..."
+        raise ValueError(f"save(): {shown} nests deeper than {MAX_DEPTH} levels")
     active.add(id(obj))
     if isinstance(obj, dict):
         items = []
@@ -144,10 +158,32 @@ def _digest(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
+def _target(path: str) -> str:
+    """The file `save` replaces: `path`, or the final target of a symlink at `path`.
+
+    Replacing the link itself would leave the file it points to holding the
+    old data. A path that cannot be written as a file is refused here, before
+    anything is written, with a message naming it (and the link's target).
+    """
+    target = os.path.realpath(path)
+    via = f" (a symlink to {target})" if os.path.islink(path) else ""
+    if os.path.islink(target):  # realpath stops at a link it cannot resolve
+        raise OSError(f"cannot save {path}: a symlink loop at {target}")
+    directory = os.path.dirname(target)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise NotADirectoryError(f"cannot save {path}{via}: {directory} is not a directory")
     if not os.path.isdir(directory):
-        raise FileNotFoundError(f"cannot save {path}: directory {directory} does not exist")
+        raise FileNotFoundError(f"cannot save {path}{via}: directory {directory} does not exist")
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"cannot save {path}{via}: it is a directory")
+    if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+        raise OSError(f"cannot save {path}{via}: it exists and is not a regular file")
+    return target
+
+
+def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write the archive to a temporary file beside `path`, then rename it over `path`."""
+    directory = os.path.dirname(path)
     # A name of fixed length: one built from the target's name could exceed
     # the file system's limit when the target's name is near it.
     temporary = os.path.join(directory, f".retrograd-save.{uuid.uuid4().hex[:12]}.tmp")
@@ -268,7 +304,8 @@ def _member(archive: Any, key: str) -> np.ndarray:
 
 
 def _decode(node: Any, arrays: dict[str, np.ndarray]) -> Any:
-    """Rebuild the saved structure from its tagged JSON description."""
+    """Rebuild the saved structure from its tagged JSON description (at most
+    MAX_DEPTH containers deep when `save` wrote it, so recursion is safe)."""
     if node is None or isinstance(node, bool | int | float | str):
         return node
     kind = node["type"]

@@ -13,7 +13,7 @@ import pytest
 
 import retrograd as rg
 from retrograd import optim
-from retrograd.serialization import HEADER_KEY, CheckpointError
+from retrograd.serialization import HEADER_KEY, MAX_DEPTH, CheckpointError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -325,3 +325,142 @@ def test_save_into_a_missing_directory_names_the_path(tmp_path):
     target = tmp_path / "missing" / "model.ckpt"
     with pytest.raises(FileNotFoundError, match="model.ckpt: directory .*missing does not exist"):
         rg.save({"a": 1}, target)
+
+
+def _listing(directory):
+    return sorted(os.listdir(directory))
+
+
+needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+
+
+@needs_symlinks
+def test_save_through_a_symlink_replaces_its_target(tmp_path, monkeypatch):
+    """The link stays a link; the file it points to (through a chain, in another
+    directory) gets the new data, keeps its mode, and is renamed over from beside it."""
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "real.ckpt"
+    rg.save({"generation": 1}, target)
+    target.chmod(0o600)
+    (tmp_path / "middle").symlink_to(target)
+    link = tmp_path / "latest.ckpt"
+    link.symlink_to("middle")
+    renames = []
+    real_replace = os.replace
+
+    def recording_replace(src, dst):
+        renames.append((os.path.dirname(src), dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    rg.save({"generation": 2}, link)
+    assert link.is_symlink() and os.readlink(link) == "middle"
+    assert rg.load(target) == {"generation": 2} and rg.load(link) == {"generation": 2}
+    assert renames == [(os.path.realpath(tmp_path / "runs"), os.path.realpath(target))]
+    if os.name == "posix":
+        assert (target.stat().st_mode & 0o777) == 0o600
+    assert _listing(tmp_path / "runs") == ["real.ckpt"]
+
+
+@needs_symlinks
+def test_save_through_a_dangling_symlink_creates_its_target(tmp_path):
+    link = tmp_path / "latest.ckpt"
+    link.symlink_to("real.ckpt")
+    rg.save({"a": 1}, link)
+    assert link.is_symlink() and rg.load(tmp_path / "real.ckpt") == {"a": 1}
+
+
+@needs_symlinks
+def test_save_through_a_symlink_into_a_missing_directory_names_both(tmp_path):
+    link = tmp_path / "latest.ckpt"
+    link.symlink_to(tmp_path / "gone" / "real.ckpt")
+    with pytest.raises(FileNotFoundError) as info:
+        rg.save({"a": 1}, link)
+    message = str(info.value)
+    assert str(link) in message and "real.ckpt" in message and "gone does not exist" in message
+    assert link.is_symlink() and _listing(tmp_path) == ["latest.ckpt"]
+
+
+@needs_symlinks
+def test_save_to_a_symlink_loop_is_refused(tmp_path):
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(OSError, match="symlink loop"):
+        rg.save({"a": 1}, tmp_path / "a")
+    assert (tmp_path / "a").is_symlink() and _listing(tmp_path) == ["a", "b"]
+
+
+def test_save_to_a_directory_is_refused_before_writing(tmp_path):
+    target = tmp_path / "model.ckpt"
+    target.mkdir()
+    (target / "inside").write_text("kept")
+    with pytest.raises(IsADirectoryError, match=rf"^cannot save {target}: it is a directory$"):
+        rg.save({"a": 1}, target)
+    assert _listing(tmp_path) == ["model.ckpt"] and _listing(target) == ["inside"]
+
+
+@needs_symlinks
+def test_save_to_a_symlink_to_a_directory_is_refused(tmp_path):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "link").symlink_to("runs")
+    with pytest.raises(IsADirectoryError, match="link .a symlink to .*runs.: it is a directory"):
+        rg.save({"a": 1}, tmp_path / "link")
+    assert _listing(tmp_path) == ["link", "runs"] and _listing(tmp_path / "runs") == []
+
+
+def test_save_under_a_file_names_it(tmp_path):
+    (tmp_path / "notes").write_text("kept")
+    with pytest.raises(NotADirectoryError, match=r"notes is not a directory"):
+        rg.save({"a": 1}, tmp_path / "notes" / "model.ckpt")
+    assert _listing(tmp_path) == ["notes"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs mkfifo")
+def test_save_to_a_fifo_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(OSError, match="pipe: it exists and is not a regular file"):
+        rg.save({"a": 1}, tmp_path / "pipe")
+    assert _listing(tmp_path) == ["pipe"]
+
+
+def _nested(depth, wrap):
+    obj = np.arange(3.0)
+    for _ in range(depth):
+        obj = wrap(obj)
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("wrap", "where"),
+    [(lambda x: [x], r"obj\[0\]\[0\]"), (lambda x: {"k": x}, r"obj\['k'\]\['k'\]")],
+)
+def test_save_refuses_deep_nesting_and_keeps_the_old_file(tmp_path, wrap, where):
+    path = tmp_path / "c"
+    rg.save({"generation": 1}, path)
+    with pytest.raises(
+        ValueError, match=rf"^save\(\): {where}.*\.\.\. nests deeper than {MAX_DEPTH}"
+    ):
+        rg.save(_nested(5000, wrap), path)
+    with pytest.raises(ValueError, match="nests deeper"):
+        rg.save(_nested(MAX_DEPTH + 1, wrap), path)
+    assert rg.load(path) == {"generation": 1} and _listing(tmp_path) == ["c"]
+
+
+@pytest.mark.parametrize(
+    ("wrap", "levels"),
+    [
+        (lambda x: [x], MAX_DEPTH),
+        (lambda x: (x,), MAX_DEPTH),
+        (lambda x: {"k": x}, MAX_DEPTH),
+        (lambda x: {0: [x]}, MAX_DEPTH // 2),  # two containers per level
+    ],
+)
+def test_the_deepest_structure_save_accepts_loads_even_from_a_deep_stack(tmp_path, wrap, levels):
+    """save's depth limit leaves json and the decoder room under the default recursion limit."""
+    obj = _nested(levels, wrap)
+    rg.save(obj, tmp_path / "deep")
+
+    def load_at(frames):
+        return load_at(frames - 1) if frames else rg.load(tmp_path / "deep")
+
+    _assert_same(obj, load_at(300))
