@@ -124,6 +124,58 @@ def test_arange_refuses_non_finite_arguments(args: tuple) -> None:
         rg.arange(*args)
 
 
+@pytest.mark.parametrize(
+    ("args", "sign"),
+    [
+        ((0, 5, -1), "positive"),
+        ((5, 0), "negative"),
+        ((-5,), "negative"),
+        ((0.0, 1.0, -0.5), "positive"),
+    ],
+)
+def test_arange_refuses_a_step_leading_away_from_the_end(args: tuple, sign: str) -> None:
+    """As PyTorch: NumPy gives an empty array, hiding swapped bounds."""
+    with pytest.raises(ValueError, match=rf"arange\(\): step=.* leads away.*start=.*stop=.*{sign}"):
+        rg.arange(*args)
+
+
+@pytest.mark.parametrize("args", [(5, 5), (5, 5, -1), (0,), (2.5, 2.5, 0.5)])
+def test_arange_with_equal_bounds_is_empty(args: tuple) -> None:
+    assert rg.arange(*args).shape == (0,)
+
+
+def test_one_hot_infers_the_classes_by_default_as_pytorch() -> None:
+    """num_classes=-1, the default, is the largest index + 1 (torch.nn.functional.one_hot)."""
+    index = rg.tensor([[0], [3]])
+    for out in (rg.one_hot(index), rg.one_hot(index, -1), rg.one_hot([[0], [3]], num_classes=-1)):
+        assert out.shape == (2, 1, 4) and out.dtype == np.float32
+        np.testing.assert_array_equal(out.data, [[[1, 0, 0, 0]], [[0, 0, 0, 1]]])
+    assert rg.one_hot([0, 2], 5).shape == (2, 5)
+    assert rg.one_hot(np.array([], dtype=np.int64), 3).shape == (0, 3)
+
+
+def test_one_hot_refuses_to_infer_the_classes_of_no_indices() -> None:
+    with pytest.raises(ValueError, match=r"one_hot\(\): cannot infer num_classes .* empty"):
+        rg.one_hot(np.array([], dtype=np.int64))
+
+
+@pytest.mark.parametrize(("indices", "classes"), [([0, 2], 0), ([0, 2], -2), ([], 0)])
+def test_one_hot_refuses_a_count_that_is_not_positive(indices: list, classes: int) -> None:
+    with pytest.raises(ValueError, match=rf"one_hot\(\): num_classes must be positive.*{classes}"):
+        rg.one_hot(np.array(indices, dtype=np.int64), classes)
+
+
+@pytest.mark.parametrize("classes", [2.0, True, "3"])
+def test_one_hot_refuses_a_count_that_is_not_an_int(classes) -> None:
+    with pytest.raises(TypeError, match=r"one_hot\(\): num_classes must be an int"):
+        rg.one_hot([0, 1], classes)
+
+
+def test_one_hot_names_a_negative_index_when_inferring() -> None:
+    with pytest.raises(IndexError, match=r"one_hot\(\): index -3 is out of range.*largest index"):
+        rg.one_hot([-3, 2])
+
+
 @pytest.mark.parametrize("fill", ["a", [1.0, 2.0], rg.ones(2), 1 + 2j])
 def test_full_refuses_a_fill_value_that_is_not_a_number(fill) -> None:
     """NumPy broadcast a list silently and raised its own error for a string."""

@@ -209,16 +209,31 @@ def _float_dtype(dtype: Any, op: str) -> np.dtype:
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
-    """Evenly spaced values as np.arange; integers unless a float argument or dtype is given."""
+    """Evenly spaced values as np.arange; integers unless a float argument or dtype is given.
+
+    As in PyTorch, a step that leads away from the end is refused (NumPy gives
+    an empty array, hiding a swapped pair of bounds); equal bounds give an
+    empty tensor.
+    """
     if step == 0:
         raise ValueError("arange(): step must not be zero")
     if not all(np.isfinite(v) for v in (start, stop, step) if v is not None):
         raise ValueError(
             f"arange(): start, stop and step must be finite, got {start}, {stop}, {step}"
         )
+    _check_direction(*((0, start) if stop is None else (start, stop)), step)
     data = np.arange(start, stop, step)  # NumPy reads arange(n, step=s) as 0, s, ... below n
     if dtype is not None:
         data = data.astype(dtype)
     elif data.dtype == np.float64:
         data = data.astype(DEFAULT_FLOAT)
     return Tensor(data)
+
+
+def _check_direction(start: float, end: float, step: float) -> None:
+    """Refuse a step whose sign disagrees with the way from `start` to `end`."""
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise ValueError(
+            f"arange(): step={step} leads away from the end: start={start}, stop={end}; "
+            f"the step must be {'positive' if end > start else 'negative'}"
+        )

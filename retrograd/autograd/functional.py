@@ -219,10 +219,32 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     return _tensor(a, "matmul", "a") @ b
 
 
-def one_hot(indices: Any, num_classes: int, dtype: Any = np.float32) -> Tensor:
-    """A float tensor with a one at each index along a new last axis (no gradient)."""
+def one_hot(indices: Any, num_classes: int = -1, dtype: Any = np.float32) -> Tensor:
+    """A float tensor with a one at each index along a new last axis (no gradient).
+
+    `num_classes=-1` (the default, as in PyTorch) takes the largest index + 1.
+    """
     index = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
-    check_classes(index, num_classes, "one_hot()")
+    detail = ""
+    if _is_inferred(index, num_classes):
+        num_classes = int(index.max()) + 1 if index.dtype.kind in "iu" else 0
+        detail = " (num_classes=-1: the largest index + 1)"
+    check_classes(index, num_classes, "one_hot()", detail)
     out = np.zeros((index.size, num_classes), dtype=dtype)
     out[np.arange(index.size), index.reshape(-1)] = 1
     return Tensor._make(out.reshape(*index.shape, num_classes), None, 0)
+
+
+def _is_inferred(index: np.ndarray, num_classes: Any) -> bool:
+    """Whether one_hot infers the number of classes (-1); any other count must be positive."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer):
+        raise TypeError(f"one_hot(): num_classes must be an int, got {num_classes!r}")
+    if num_classes == -1 and index.size == 0:
+        raise ValueError(
+            "one_hot(): cannot infer num_classes (-1) from empty indices; pass num_classes"
+        )
+    if num_classes == 0 or num_classes < -1:
+        raise ValueError(
+            f"one_hot(): num_classes must be positive, or -1 to infer it, got {num_classes}"
+        )
+    return num_classes == -1
