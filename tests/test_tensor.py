@@ -114,6 +114,22 @@ def test_numpy_float64_is_kept() -> None:
     assert rg.tensor([1.0], dtype=np.float64).dtype == np.float64
 
 
+@pytest.mark.parametrize(
+    "data",
+    [[rg.tensor(1.0), rg.tensor(2.0)], [rg.ones(3), rg.ones(3)], [[1.0], [rg.tensor(2.0)]]],
+)
+def test_constructor_refuses_lists_of_tensors_naming_tensor_and_stack(data: list) -> None:
+    """NumPy makes such a list an array of objects; Tensor() said only "dtype object"."""
+    with pytest.raises(TypeError, match=r"holds tensors.*rg\.tensor\(data\).*rg\.stack"):
+        rg.Tensor(data)
+    np.testing.assert_array_equal(rg.tensor(data).data, np.array(data, dtype=np.float32))
+
+
+def test_constructor_names_the_dtype_of_other_non_numeric_data() -> None:
+    with pytest.raises(TypeError, match="must be numeric, got dtype object"):
+        rg.Tensor([None, 1.0])
+
+
 def test_tensor_copies_but_from_numpy_shares_memory() -> None:
     array = np.zeros(3)
     copied, shared = rg.tensor(array), rg.from_numpy(array)

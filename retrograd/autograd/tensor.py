@@ -30,8 +30,19 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
         if array.dtype == np.float64:
             array = array.astype(DEFAULT_FLOAT)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"tensor data must be numeric, got dtype {array.dtype}")
+        raise TypeError(_not_numeric(array))
     return array
+
+
+def _not_numeric(array: np.ndarray) -> str:
+    """Why `array` cannot be a tensor's data; for a list holding tensors, what to call instead
+    (NumPy makes it an array of objects)."""
+    if array.dtype.kind == "O" and any(isinstance(item, Tensor) for item in array.flat):
+        return (
+            "tensor data holds tensors, which Tensor() does not unwrap; use rg.tensor(data) "
+            "to copy their values, or rg.stack(tensors) to keep the graph"
+        )
+    return f"tensor data must be numeric, got dtype {array.dtype}"
 
 
 def _check_grad_dtype(dtype: np.dtype) -> None:
