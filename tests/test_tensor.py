@@ -125,6 +125,19 @@ def test_constructor_refuses_lists_of_tensors_naming_tensor_and_stack(data: list
     np.testing.assert_array_equal(rg.tensor(data).data, np.array(data, dtype=np.float32))
 
 
+@pytest.mark.parametrize("dtype", [None, np.float32])
+@pytest.mark.parametrize(
+    ("data", "shapes"),
+    [([[1, 2], [3]], r"\(2,\), \(1,\)"), ([rg.ones(3), rg.tensor(1.0)], r"\(3,\), \(\)")],
+)
+def test_constructor_names_the_shapes_of_a_ragged_list(data: list, shapes: str, dtype) -> None:
+    """NumPy's own message spoke of an "inhomogeneous part" after some dimensions."""
+    with pytest.raises(
+        ValueError, match=rf"Tensor\(\): nested sequences must be rectangular.*{shapes}"
+    ):
+        rg.Tensor(data, dtype=dtype)
+
+
 def test_constructor_names_the_dtype_of_other_non_numeric_data() -> None:
     with pytest.raises(TypeError, match="must be numeric, got dtype object"):
         rg.Tensor([None, 1.0])

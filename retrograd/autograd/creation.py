@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from retrograd.autograd.tensor import DEFAULT_FLOAT, Tensor, _shape_arg
+from retrograd.autograd.tensor import DEFAULT_FLOAT, Tensor, _shape_arg, nested_shape
 
 Seed = np.random.Generator | int | None
 
@@ -36,7 +36,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
             pass  # tensors inside (an object array to NumPy) or a ragged list: told apart below
     sources: list[Tensor] = []
     values = _unwrap(data, sources)
-    _nested_shape(values)
+    nested_shape(values, "tensor")
     if sources:
         _warn_if_graph(sources)
         dtype = _promote(data) if dtype is None else dtype
@@ -100,21 +100,6 @@ def _promote(data: list | tuple) -> np.dtype:
         dtypes.append(DEFAULT_FLOAT if number == np.float64 else number)
     floats = [d for d in dtypes if d.kind == "f"]
     return np.result_type(*(floats or dtypes))
-
-
-def _nested_shape(data: Any) -> tuple[int, ...]:
-    """The shape of nested lists (arrays inside keep theirs); a ValueError if it is ragged."""
-    if isinstance(data, np.ndarray | np.generic):
-        return data.shape
-    if not isinstance(data, list | tuple):
-        return ()
-    shapes = [_nested_shape(item) for item in data]
-    if len(set(shapes)) > 1:
-        raise ValueError(
-            "tensor(): nested sequences must be rectangular; the items of one list have "
-            f"shapes {', '.join(map(str, dict.fromkeys(shapes)))}"
-        )
-    return (len(data), *(shapes[0] if shapes else ()))
 
 
 def from_numpy(array: np.ndarray, requires_grad: bool = False) -> Tensor:

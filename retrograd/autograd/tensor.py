@@ -21,17 +21,36 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Convert user data to an array; Python floats become float32 as in PyTorch."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None:
+    try:
         array = np.array(data, dtype=dtype)
-    elif isinstance(data, np.ndarray | np.generic):
-        array = np.array(data)
-    else:
-        array = np.array(data)
-        if array.dtype == np.float64:
-            array = array.astype(DEFAULT_FLOAT)
+    except ValueError:
+        nested_shape(data, "Tensor")  # a ragged list: names the shapes that differ
+        raise
+    if (
+        dtype is None
+        and array.dtype == np.float64
+        and not isinstance(data, np.ndarray | np.generic)
+    ):
+        array = array.astype(DEFAULT_FLOAT)
     if array.dtype.kind not in "biuf":
         raise TypeError(_not_numeric(array))
     return array
+
+
+def nested_shape(data: Any, op: str) -> tuple[int, ...]:
+    """The shape of nested lists (arrays inside keep theirs); a ValueError naming `op` and
+    the shapes that differ if it is ragged."""
+    if isinstance(data, np.ndarray | np.generic | Tensor):
+        return data.shape
+    if not isinstance(data, list | tuple):
+        return ()
+    shapes = [nested_shape(item, op) for item in data]
+    if len(set(shapes)) > 1:
+        raise ValueError(
+            f"{op}(): nested sequences must be rectangular; the items of one list have "
+            f"shapes {', '.join(map(str, dict.fromkeys(shapes)))}"
+        )
+    return (len(data), *(shapes[0] if shapes else ()))
 
 
 def _not_numeric(array: np.ndarray) -> str:
