@@ -189,8 +189,9 @@ def _as_flag(field: str, value: Any) -> str:
     return f"{FLAG_OF[field]} {value}"
 
 
-def _resume_config(args: argparse.Namespace) -> TrainConfig:
-    """The configuration of the run in OUT_DIR, with the settings a resumed run may change.
+def _resume_config(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, Any]]:
+    """The configuration of the run in OUT_DIR, with the settings a resumed run may change,
+    and its checkpoint (read once: `Trainer.resume` takes it as read).
 
     Settings that make the model, its data or its training state (cell, sizes,
     batches, optimizer, schedule, seed...) come from the checkpoint; a flag or
@@ -229,7 +230,7 @@ def _resume_config(args: argparse.Namespace) -> TrainConfig:
     )
     if "corpus" not in asked:
         _check_saved_corpus(config, path, "pass its location with --corpus")
-    return config
+    return config, ckpt
 
 
 def _check_saved_corpus(config: TrainConfig, checkpoint: str | Path, advice: str) -> None:
@@ -246,8 +247,9 @@ def _train(args: argparse.Namespace) -> None:
     from retrograd.models.checkpoints import CHECKPOINT
     from retrograd.models.training import Trainer
 
+    ckpt = None
     if args.resume:
-        config = _resume_config(args)
+        config, ckpt = _resume_config(args)
     else:
         config = _train_config(args)
         existing = Path(config.out_dir) / CHECKPOINT
@@ -257,8 +259,8 @@ def _train(args: argparse.Namespace) -> None:
                 "replace it with --overwrite, or pass another --out-dir"
             )
     trainer = Trainer(config)
-    if args.resume:
-        trainer.resume()
+    if ckpt is not None:
+        trainer.resume(checkpoint=ckpt)
     size = sum(p.size for p in trainer.model.parameters())
     print(
         f"{config.cell} language model, {len(trainer.vocab)} tokens ({config.level} level), "

@@ -365,3 +365,36 @@ def test_cli_graph_of_a_checkpoint_unrolls_the_steps_asked(
     assert main([*args, *(["--steps", str(steps)] if steps else [])]) == 0
     text = output.read_text()
     assert f'"t={drawn - 1}"' in text and f'"t={drawn}"' not in text
+
+
+def test_cli_resume_reads_the_checkpoint_once(corpus, tmp_path, capsys, monkeypatch):
+    import retrograd.models.checkpoints as checkpoints
+
+    out = str(_trained(corpus, tmp_path, num_steps=8).out_dir)
+    reads = []
+    honest = checkpoints.load
+    monkeypatch.setattr(checkpoints, "load", lambda path: reads.append(path) or honest(path))
+    assert main(["train", "--resume", "--out-dir", out, "--epochs", "2", "--no-progress"]) == 0
+    assert len(reads) == 1 and "resumed from" in capsys.readouterr().out
+
+
+def test_cli_budget_stop_inside_an_epoch_is_continued_by_resume(corpus, tmp_path, capsys):
+    def train(*extra):
+        args = ["train", "--corpus", str(corpus), *SMALL, "--out-dir", str(tmp_path / "b")]
+        assert main([*args, "--epochs", "2", *extra]) == 0
+        return capsys.readouterr().out
+
+    common = ["--corpus", str(corpus), *SMALL, "--epochs", "2"]
+    assert main(["train", *common, "--out-dir", str(tmp_path / "a")]) == 0
+    capsys.readouterr()
+    stopped = train("--max-tokens", "300")
+    assert (
+        "stopped after 320 tokens (--max-tokens 300), 10 batches into epoch 1; "
+        "--resume with a larger --max-tokens continues it" in stopped
+    )
+    resumed = train("--resume", "--max-tokens", "100000")
+    assert "resumed from" in resumed and "after batch 10 of epoch 1" in resumed
+    a = load(tmp_path / "a" / "checkpoint.ckpt")["model"]
+    b = load(tmp_path / "b" / "checkpoint.ckpt")["model"]
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)

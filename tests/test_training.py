@@ -325,3 +325,119 @@ def test_resume_with_the_token_budget_spent_says_so(corpus, tmp_path):
     again.resume()
     again.run()
     assert "nothing to train: 128 tokens seen, --max-tokens is 100" in lines[-1]
+
+
+def _run_with_budgets(corpus, out_dir, budgets, **changes):
+    """Train to 2 epochs under each token budget in turn, resuming from the last checkpoint.
+
+    Returns the last trainer and, per budget, (epochs finished, batches into the next).
+    """
+    trainer, stops = None, []
+    for n, budget in enumerate(budgets):
+        config = small_config(corpus, out_dir, epochs=2, max_tokens=budget, **changes)
+        trainer = Trainer(config, log=quiet)
+        if n:
+            trainer.resume()
+        trainer.run()
+        stops.append(trainer.saved_at)
+    return trainer, stops
+
+
+@pytest.mark.parametrize(
+    ("scheme", "cell", "optimizer", "schedule"),
+    [
+        ("sequential", "lstm", "adam", "plateau"),
+        ("random", "gru", "sgd", "step"),
+        ("sentences", "rnn", "adam", "plateau"),
+    ],
+)
+def test_budget_stop_then_resume_equals_one_uninterrupted_run(
+    corpus, tmp_path, scheme, cell, optimizer, schedule
+):
+    changes = {"scheme": scheme, "cell": cell, "optimizer": optimizer, "schedule": schedule}
+    if scheme == "sentences":
+        changes.update(level="word", preprocessing="raw", sample_prefix="The Time ")
+    straight, _ = _run_with_budgets(corpus, tmp_path / "straight", [None], **changes)
+    per_epoch = straight.tokens_seen // 2
+    # Stopped inside epoch 1, then inside epoch 2, then run to the end.
+    budgets = [per_epoch // 4, per_epoch + per_epoch // 2, None]
+    stopped, stops = _run_with_budgets(corpus, tmp_path / "stopped", budgets, **changes)
+    assert [epochs for epochs, _ in stops] == [0, 1, 2]
+    assert stops[0][1] > 0 and stops[1][1] > 0 and stops[2][1] == 0
+    assert stopped.tokens_seen == straight.tokens_seen and stopped.epoch == 2
+    for name, array in straight.model.state_dict().items():
+        np.testing.assert_array_equal(stopped.model.state_dict()[name], array, err_msg=name)
+    for key in ("epoch", "train_perplexity", "valid_perplexity", "lr"):
+        assert [r[key] for r in stopped.result.history] == [r[key] for r in straight.result.history]
+    assert load_checkpoint(tmp_path / "stopped" / CHECKPOINT)["partial_epoch"] is None
+
+
+def test_budget_stop_inside_an_epoch_is_saved_as_partial_and_says_so(corpus, tmp_path):
+    lines = []
+    config = small_config(corpus, tmp_path / "run", epochs=3, max_tokens=300)
+    trainer = Trainer(config, log=lines.append)
+    result = trainer.run()
+    assert trainer.epoch == 0 and trainer.tokens_seen == 320  # 10 batches of 4 x 8
+    record = result.history[-1]
+    count = len(trainer.batches)
+    assert (record["epoch"], record["partial"], record["batches"]) == (1, True, 10)
+    assert record["epoch_batches"] == count
+    assert lines[-2].startswith(f"epoch 1/3, 10 of {count} batches  train ppl ")
+    assert lines[-1] == (
+        "stopped after 320 tokens (--max-tokens 300), 10 batches into epoch 1; "
+        "--resume with a larger --max-tokens continues it"
+    )
+    ckpt = load_checkpoint(tmp_path / "run" / CHECKPOINT)
+    assert ckpt["epoch"] == 0 and ckpt["partial_epoch"]["batches"] == 10
+    metrics = [json.loads(line) for line in (tmp_path / "run" / METRICS).read_text().splitlines()]
+    assert metrics == [json.loads(json.dumps(record))]
+
+    lines.clear()
+    resumed = Trainer(small_config(corpus, tmp_path / "run", epochs=3), log=lines.append)
+    resumed.resume()
+    assert lines == [f"resumed from {tmp_path / 'run' / CHECKPOINT} after batch 10 of epoch 1"]
+    assert resumed.epoch == 0 and resumed.result.history == []
+
+
+def test_interrupt_after_resuming_a_stopped_epoch_names_the_saved_position(
+    corpus, tmp_path, monkeypatch
+):
+    Trainer(small_config(corpus, tmp_path / "run", max_tokens=300), log=quiet).run()
+    lines = []
+    resumed = Trainer(small_config(corpus, tmp_path / "run"), log=lines.append)
+    resumed.resume()
+    interrupt_at_step(resumed, monkeypatch, 3)
+    assert resumed.run().interrupted
+    assert lines[-1].endswith(
+        "keeps the state after batch 10 of epoch 1; --resume continues epoch 1 from batch 11"
+    )
+
+
+def test_checkpoint_without_a_partial_epoch_field_resumes_as_before(corpus, tmp_path):
+    # Checkpoints written before partial epochs were saved have no such field.
+    straight = Trainer(small_config(corpus, tmp_path / "straight", epochs=2), log=quiet)
+    straight.run()
+    Trainer(small_config(corpus, tmp_path / "run", epochs=1), log=quiet).run()
+    old = load_checkpoint(tmp_path / "run" / CHECKPOINT)
+    del old["partial_epoch"]
+    save(old, tmp_path / "run" / CHECKPOINT)
+    resumed = Trainer(small_config(corpus, tmp_path / "run", epochs=2), log=quiet)
+    resumed.resume()
+    resumed.run()
+    for name, array in straight.model.state_dict().items():
+        np.testing.assert_array_equal(resumed.model.state_dict()[name], array, err_msg=name)
+
+
+def test_resume_from_a_loaded_checkpoint_does_not_read_the_file(corpus, tmp_path):
+    Trainer(small_config(corpus, tmp_path / "run", epochs=1), log=quiet).run()
+    path = tmp_path / "run" / CHECKPOINT
+    ckpt = load_checkpoint(path)
+    path.unlink()
+    trainer = Trainer(small_config(corpus, tmp_path / "run"), log=quiet)
+    trainer.resume(checkpoint=ckpt)
+    assert trainer.epoch == 1
+    other = Trainer(small_config(corpus, tmp_path / "other", hidden_size=12), log=quiet)
+    with pytest.raises(TrainingError, match=r"hidden_size 16 \(not 12\)"):
+        other.resume(path, checkpoint=ckpt)
+    with pytest.raises(CheckpointError, match="not a retrograd language-model checkpoint"):
+        trainer.resume(path, checkpoint={"model": {}})

@@ -2,11 +2,14 @@
 
 One seeded `numpy.random.Generator` drives the whole run (initialisation,
 batch offsets and order), and its state is part of every checkpoint, so N
-epochs + resume + N epochs equals 2N epochs straight.
+epochs + resume + N epochs equals 2N epochs straight. A run stopped by its
+token budget inside an epoch saves its position there, so a resume with a
+larger budget finishes that epoch exactly as an unstopped run would have.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sys
@@ -20,7 +23,15 @@ import numpy as np
 
 from retrograd.models.batching import LanguageModelBatches, sentence_batches
 from retrograd.models.builders import build_model, build_optimizer, build_scheduler
-from retrograd.models.checkpoints import CHECKPOINT, FORMAT, checkpoint_to_resume, resume_conflicts
+from retrograd.models.checkpoints import (
+    CHECKPOINT,
+    FORMAT,
+    PARTIAL_EPOCH,
+    checkpoint_to_resume,
+    resume_conflicts,
+    state_arrays,
+    state_from_arrays,
+)
 from retrograd.models.config import TrainConfig, TrainingError
 from retrograd.models.data import Dataset, build_dataset
 from retrograd.models.evaluation import split_perplexity
@@ -64,8 +75,12 @@ class Trainer:
             self.batches = LanguageModelBatches(
                 self.data.train, config.batch_size, config.num_steps, config.scheme, self.rng
             )
-        self.epoch = 0
-        self.saved_epoch: int | None = None  # the epoch of the checkpoint on disk
+        self.epoch = 0  # epochs finished
+        # Where the epoch after `epoch` stands when the token budget stopped it
+        # (checkpoints.PARTIAL_EPOCH_KEYS); None when no epoch is under way.
+        self.partial: dict[str, Any] | None = None
+        # (epochs finished, batches into the next) of the checkpoint on disk.
+        self.saved_at: tuple[int, int] | None = None
         self.tokens_seen = 0
         self.result = TrainResult()
 
@@ -82,28 +97,37 @@ class Trainer:
             "epoch": self.epoch,
             "tokens_seen": self.tokens_seen,
             "history": self.result.history,
+            PARTIAL_EPOCH: self.partial,
         }
 
     def save(self) -> Path:
-        """Write the state after a finished epoch (checkpoints hold only such states)."""
+        """Write the state after a finished epoch, or where the token budget stopped one."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / CHECKPOINT
         save(self.state(), path)
         self.result.checkpoint = path
-        self.saved_epoch = self.epoch
+        self.saved_at = (self.epoch, 0 if self.partial is None else self.partial["batches"])
         return path
 
-    def resume(self, path: str | Path | None = None) -> None:
+    def resume(
+        self, path: str | Path | None = None, checkpoint: dict[str, Any] | None = None
+    ) -> None:
         """Continue from a checkpoint written by this configuration.
+
+        `checkpoint` is that file's content when the caller has loaded it
+        already (`path` then only names it in messages); otherwise it is read
+        from `path`, by default the checkpoint in `out_dir`.
 
         The settings in `checkpoints.RESUME_FIXED` must be the checkpoint's; a difference
         raises TrainingError naming each one. The schedule continues as saved
         (its state holds the step size, so a larger `epochs` does not change
         it). An `lr` other than the checkpoint's takes over from the rate
-        its optimizer had reached; the same `lr` keeps that rate.
+        its optimizer had reached; the same `lr` keeps that rate. A checkpoint
+        written where the token budget stopped an epoch continues that epoch
+        from its next batch.
         """
         path = Path(path) if path is not None else self.out_dir / CHECKPOINT
-        ckpt = checkpoint_to_resume(path)
+        ckpt = checkpoint_to_resume(path, checkpoint)
         conflicts = resume_conflicts(ckpt["config"], self.config.to_dict())
         if conflicts:
             shown = ", ".join(f"{name} {saved!r} (not {ours!r})" for name, saved, ours in conflicts)
@@ -126,10 +150,12 @@ class Trainer:
         self.rng.bit_generator.state = json.loads(ckpt["rng"])
         self.epoch = int(ckpt["epoch"])
         self.tokens_seen = int(ckpt["tokens_seen"])
-        self.result.history = list(ckpt["history"])
+        self.partial = ckpt.get(PARTIAL_EPOCH)
+        # The record of a partial epoch is replaced when the epoch goes on.
+        self.result.history = [r for r in ckpt["history"] if not r.get("partial")]
         self.result.checkpoint = path
-        self.saved_epoch = self.epoch
-        self.log(f"resumed from {path} after epoch {self.epoch}")
+        self.saved_at = (self.epoch, 0 if self.partial is None else self.partial["batches"])
+        self.log(f"resumed from {path} {self._position(*self.saved_at)}")
         saved_lr = ckpt["config"].get("lr")
         if saved_lr is not None and self.config.lr != saved_lr:
             # The optimizer's state restored the rate the run had reached (after any
@@ -146,7 +172,9 @@ class Trainer:
         An interrupted epoch is not saved: its weights may be half-updated,
         and resuming mid-epoch would not reproduce the uninterrupted run.
         The checkpoint of the last finished epoch stays, and `resume`
-        repeats the interrupted epoch from it exactly.
+        repeats the interrupted epoch from it exactly. A budget that runs out
+        inside an epoch stops after a whole batch: that position is saved,
+        and `resume` with a larger budget goes on from it exactly.
         """
         config = self.config
         if self.epoch >= config.epochs:
@@ -162,20 +190,39 @@ class Trainer:
         try:
             while self.epoch < config.epochs and not self._budget_spent():
                 record = self._train_epoch()
+                if self.partial is not None:
+                    self._stopped_inside_epoch(record)
+                    break
                 self.epoch += 1
                 record.update(epoch=self.epoch)
                 self._end_of_epoch(record)
         except KeyboardInterrupt:
             self.result.interrupted = True
-            if self.saved_epoch is None:
-                self.log("interrupted before the first epoch finished: no checkpoint written")
-            else:
-                self.log(
-                    f"interrupted: {self.result.checkpoint} keeps the state after epoch "
-                    f"{self.saved_epoch}; --resume starts epoch {self.saved_epoch + 1} from it"
-                )
+            self.log(self._interrupted())
         self._plot()
         return self.result
+
+    def _interrupted(self) -> str:
+        """What an interrupted run leaves on disk, and what `--resume` does with it."""
+        if self.saved_at is None:
+            return "interrupted before the first epoch finished: no checkpoint written"
+        epochs, batches = self.saved_at
+        resume = (
+            f"starts epoch {epochs + 1} from it"
+            if batches == 0
+            else f"continues epoch {epochs + 1} from batch {batches + 1}"
+        )
+        return (
+            f"interrupted: {self.result.checkpoint} keeps the state "
+            f"{self._position(epochs, batches)}; --resume {resume}"
+        )
+
+    @staticmethod
+    def _position(epochs: int, batches: int) -> str:
+        """'after epoch 2', or 'after batch 5 of epoch 3' inside an epoch."""
+        if batches == 0:
+            return f"after epoch {epochs}"
+        return f"after batch {batches} of epoch {epochs + 1}"
 
     def _budget_spent(self) -> bool:
         return self.config.max_tokens is not None and self.tokens_seen >= self.config.max_tokens
@@ -193,13 +240,36 @@ class Trainer:
         return self.batches
 
     def _train_epoch(self) -> dict[str, Any]:
+        """Train the next epoch, or the rest of the one the token budget stopped.
+
+        A stopped epoch is replayed from the generator's state when it began,
+        which draws the same batch order, and its first `batches` batches are
+        skipped; the running sums and the carried hidden state are restored.
+        When the budget stops this epoch before its last batch, `self.partial`
+        holds the position to go on from.
+        """
         config, model = self.config, self.model
         carry = config.scheme == "sequential"
+        done = self.partial or {
+            "batches": 0,
+            "rng": json.dumps(self.rng.bit_generator.state),
+            "loss_sum": 0.0,
+            "tokens": 0,
+            "seconds": 0.0,
+            "state": None,
+            "epoch_batches": None,
+        }
+        self.partial = None
+        self.rng.bit_generator.state = json.loads(done["rng"])
         batches = self._epoch_batches()
-        bar = _progress(batches, self.epoch + 1, config)
-        total_loss, total_tokens, state = 0.0, 0, None
+        count = len(batches)
+        rest = itertools.islice(batches, done["batches"], None)
+        bar = _progress(rest, self.epoch + 1, config, done["batches"], count)
+        total_loss, total_tokens = done["loss_sum"], done["tokens"]
+        state = state_from_arrays(done["state"])
+        step = done["batches"]  # the epoch's batches trained so far
         start = time.perf_counter()
-        for step, (x, y) in enumerate(bar, start=1):
+        for step, (x, y) in enumerate(bar, start=done["batches"] + 1):
             state = (
                 model.begin_state(x.shape[0]) if state is None or not carry else detach_state(state)
             )
@@ -232,13 +302,49 @@ class Trainer:
                 bar.set_postfix(ppl=f"{math.exp(total_loss / total_tokens):.2f}")
             if self._budget_spent():
                 break
-        seconds = time.perf_counter() - start
+        seconds = done["seconds"] + time.perf_counter() - start
+        if step < count:
+            self.partial = {
+                "batches": step,
+                "rng": done["rng"],
+                "loss_sum": total_loss,
+                "tokens": total_tokens,
+                "seconds": seconds,
+                "state": state_arrays(state) if carry else None,
+                "epoch_batches": count,
+            }
         return {
             "train_perplexity": math.exp(total_loss / max(total_tokens, 1)),
             "tokens_per_second": total_tokens / max(seconds, 1e-9),
             "seconds": seconds,
             "lr": self.optimizer.param_groups[0]["lr"],
         }
+
+    def _stopped_inside_epoch(self, record: dict[str, Any]) -> None:
+        """Record and save where the token budget stopped the epoch under way.
+
+        The record is marked partial; the schedule does not step (the epoch is
+        not over), and the checkpoint holds the position that `resume` goes on from.
+        """
+        batches, count = self.partial["batches"], self.partial["epoch_batches"]
+        record.update(
+            epoch=self.epoch + 1,
+            partial=True,
+            batches=batches,
+            epoch_batches=count,
+            valid_perplexity=self._valid_perplexity(),
+        )
+        self.result.history.append(record)
+        self._log_record(
+            f"epoch {self.epoch + 1}/{self.config.epochs}, {batches} of {count} batches", record
+        )
+        self.log(
+            f"stopped after {self.tokens_seen:,} tokens (--max-tokens {self.config.max_tokens}), "
+            f"{batches} batches into epoch {self.epoch + 1}; "
+            "--resume with a larger --max-tokens continues it"
+        )
+        self._write_metrics()
+        self.save()
 
     def _end_of_epoch(self, record: dict[str, Any]) -> None:
         config = self.config
@@ -250,12 +356,7 @@ class Trainer:
             else:
                 self.scheduler.step()
         self.result.history.append(record)
-        line = (
-            f"epoch {self.epoch}/{config.epochs}  train ppl {record['train_perplexity']:.2f}"
-            + (f"  valid ppl {valid:.2f}" if valid is not None else "")
-            + f"  {record['tokens_per_second']:,.0f} tokens/s  lr {record['lr']:.3g}"
-        )
-        self.log(line)
+        self._log_record(f"epoch {self.epoch}/{config.epochs}", record)
         if config.sample_every and (
             self.epoch % config.sample_every == 0 or self.epoch == config.epochs
         ):
@@ -264,6 +365,15 @@ class Trainer:
             self.log(f"  sample: {sample!r}")
         self._write_metrics()
         self.save()
+
+    def _log_record(self, heading: str, record: dict[str, Any]) -> None:
+        """One line: the epoch, its perplexities, speed and learning rate."""
+        valid = record["valid_perplexity"]
+        self.log(
+            f"{heading}  train ppl {record['train_perplexity']:.2f}"
+            + (f"  valid ppl {valid:.2f}" if valid is not None else "")
+            + f"  {record['tokens_per_second']:,.0f} tokens/s  lr {record['lr']:.3g}"
+        )
 
     def _valid_perplexity(self) -> float | None:
         return split_perplexity(self.model, self.data, self.config, "valid")
@@ -301,7 +411,11 @@ class Trainer:
         except ImportError:
             self.log("(no perplexity plot: pip install 'retrograd[plot]' for matplotlib)")
             return
-        epochs = [r["epoch"] for r in self.result.history]
+        # A partial epoch stands at the fraction of it trained.
+        epochs = [
+            r["epoch"] - 1 + r["batches"] / r["epoch_batches"] if r.get("partial") else r["epoch"]
+            for r in self.result.history
+        ]
         fig, ax = plt.subplots(figsize=(6, 4))
         ax.plot(epochs, [r["train_perplexity"] for r in self.result.history], label="train")
         valid = [r["valid_perplexity"] for r in self.result.history]
@@ -325,11 +439,15 @@ def _check_out_dir(path: Path) -> None:
             return
 
 
-def _progress(batches: Any, epoch: int, config: TrainConfig) -> Any:
-    """A tqdm bar on a terminal (or when asked), plain iteration otherwise."""
+def _progress(batches: Any, epoch: int, config: TrainConfig, done: int, total: int) -> Any:
+    """A tqdm bar on a terminal (or when asked), plain iteration otherwise.
+
+    `batches` are what is left of the epoch's `total` after the `done` a resumed run skips.
+    """
     show = config.progress if config.progress is not None else sys.stderr.isatty()
     if not show:
         return batches
     from tqdm import tqdm
 
-    return tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", leave=False, unit="batch")
+    desc = f"epoch {epoch}/{config.epochs}"
+    return tqdm(batches, desc=desc, initial=done, total=total, leave=False, unit="batch")
