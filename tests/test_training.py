@@ -8,7 +8,8 @@ import pytest
 from retrograd.models.checkpoints import CHECKPOINT, load_checkpoint
 from retrograd.models.config import TrainConfig, TrainingError, preset
 from retrograd.models.generation import sample_text
-from retrograd.models.training import METRICS, Trainer
+from retrograd.models.reporting import METRICS
+from retrograd.models.training import Trainer
 from retrograd.serialization import CheckpointError, save
 
 TEXT = (

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,12 +36,10 @@ from retrograd.models.data import Dataset, build_dataset
 from retrograd.models.evaluation import split_perplexity
 from retrograd.models.generation import encode_prompt, sample_text
 from retrograd.models.language_model import detach_state, token_count
+from retrograd.models.reporting import plot_history, progress, record_line, write_metrics
 from retrograd.models.vocab import Vocab
 from retrograd.nn.utils import clip_grad_norm_
 from retrograd.serialization import save
-
-METRICS = "metrics.jsonl"
-PLOT = "perplexity.png"
 
 
 @dataclass
@@ -199,7 +196,7 @@ class Trainer:
         except KeyboardInterrupt:
             self.result.interrupted = True
             self.log(self._interrupted())
-        self._plot()
+        plot_history(self.out_dir, self.result.history, self.log)
         return self.result
 
     def _interrupted(self) -> str:
@@ -264,7 +261,7 @@ class Trainer:
         batches = self._epoch_batches()
         count = len(batches)
         rest = itertools.islice(batches, done["batches"], None)
-        bar = _progress(rest, self.epoch + 1, config, done["batches"], count)
+        bar = progress(rest, self.epoch + 1, config, done["batches"], count)
         total_loss, total_tokens = done["loss_sum"], done["tokens"]
         state = state_from_arrays(done["state"])
         step = done["batches"]  # the epoch's batches trained so far
@@ -335,15 +332,18 @@ class Trainer:
             valid_perplexity=self._valid_perplexity(),
         )
         self.result.history.append(record)
-        self._log_record(
-            f"epoch {self.epoch + 1}/{self.config.epochs}, {batches} of {count} batches", record
+        self.log(
+            record_line(
+                f"epoch {self.epoch + 1}/{self.config.epochs}, {batches} of {count} batches",
+                record,
+            )
         )
         self.log(
             f"stopped after {self.tokens_seen:,} tokens (--max-tokens {self.config.max_tokens}), "
             f"{batches} batches into epoch {self.epoch + 1}; "
             "--resume with a larger --max-tokens continues it"
         )
-        self._write_metrics()
+        write_metrics(self.out_dir, self.result.history)
         self.save()
 
     def _end_of_epoch(self, record: dict[str, Any]) -> None:
@@ -356,24 +356,15 @@ class Trainer:
             else:
                 self.scheduler.step()
         self.result.history.append(record)
-        self._log_record(f"epoch {self.epoch}/{config.epochs}", record)
+        self.log(record_line(f"epoch {self.epoch}/{config.epochs}", record))
         if config.sample_every and (
             self.epoch % config.sample_every == 0 or self.epoch == config.epochs
         ):
             sample = self.sample(config.sample_prefix, config.sample_length)
             self.result.samples.append(sample)
             self.log(f"  sample: {sample!r}")
-        self._write_metrics()
+        write_metrics(self.out_dir, self.result.history)
         self.save()
-
-    def _log_record(self, heading: str, record: dict[str, Any]) -> None:
-        """One line: the epoch, its perplexities, speed and learning rate."""
-        valid = record["valid_perplexity"]
-        self.log(
-            f"{heading}  train ppl {record['train_perplexity']:.2f}"
-            + (f"  valid ppl {valid:.2f}" if valid is not None else "")
-            + f"  {record['tokens_per_second']:,.0f} tokens/s  lr {record['lr']:.3g}"
-        )
 
     def _valid_perplexity(self) -> float | None:
         return split_perplexity(self.model, self.data, self.config, "valid")
@@ -395,40 +386,6 @@ class Trainer:
             seed=np.random.default_rng([config.seed, self.epoch]),
         )
 
-    def _write_metrics(self) -> None:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        lines = [json.dumps(record) for record in self.result.history]
-        (self.out_dir / METRICS).write_text("\n".join(lines) + "\n")
-
-    def _plot(self) -> None:
-        if not self.result.history:
-            return
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            self.log("(no perplexity plot: pip install 'retrograd[plot]' for matplotlib)")
-            return
-        # A partial epoch stands at the fraction of it trained.
-        epochs = [
-            r["epoch"] - 1 + r["batches"] / r["epoch_batches"] if r.get("partial") else r["epoch"]
-            for r in self.result.history
-        ]
-        fig, ax = plt.subplots(figsize=(6, 4))
-        ax.plot(epochs, [r["train_perplexity"] for r in self.result.history], label="train")
-        valid = [r["valid_perplexity"] for r in self.result.history]
-        if all(v is not None for v in valid):
-            ax.plot(epochs, valid, label="valid")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("perplexity")
-        ax.set_yscale("log")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(self.out_dir / PLOT)
-        plt.close(fig)
-
 
 def _check_out_dir(path: Path) -> None:
     """Refuse an output directory that is, or lies below, an existing file."""
@@ -437,17 +394,3 @@ def _check_out_dir(path: Path) -> None:
             if not part.is_dir():
                 raise TrainingError(f"out_dir (--out-dir) {path}: {part} is not a directory")
             return
-
-
-def _progress(batches: Any, epoch: int, config: TrainConfig, done: int, total: int) -> Any:
-    """A tqdm bar on a terminal (or when asked), plain iteration otherwise.
-
-    `batches` are what is left of the epoch's `total` after the `done` a resumed run skips.
-    """
-    show = config.progress if config.progress is not None else sys.stderr.isatty()
-    if not show:
-        return batches
-    from tqdm import tqdm
-
-    desc = f"epoch {epoch}/{config.epochs}"
-    return tqdm(batches, desc=desc, initial=done, total=total, leave=False, unit="batch")
