@@ -46,15 +46,15 @@ class LanguageModelBatches:
                 f"batch_size and num_steps must be positive, got {batch_size} and {num_steps}"
             )
         self.corpus = np.asarray(corpus, dtype=np.int64)
-        needed = batch_size * num_steps + num_steps + 1
+        self.batch_size = batch_size
+        self.num_steps = num_steps
+        self.scheme = scheme
+        needed = batch_size * num_steps + self._largest_offset() + 1
         if len(self.corpus) < needed:
             raise CorpusError(
                 f"corpus of {len(self.corpus)} tokens is shorter than one batch: "
                 f"batch_size {batch_size} x num_steps {num_steps} needs at least {needed}"
             )
-        self.batch_size = batch_size
-        self.num_steps = num_steps
-        self.scheme = scheme
         self.rng = rng if rng is not None else np.random.default_rng(0)
 
     @property
@@ -62,9 +62,15 @@ class LanguageModelBatches:
         """Whether the hidden state should flow (detached) from one batch to the next."""
         return self.scheme == "sequential"
 
+    def _largest_offset(self) -> int:
+        """The latest start an epoch can draw: num_steps (sequential) or num_steps - 1
+        (random), as in d2l."""
+        return self.num_steps if self.scheme == "sequential" else self.num_steps - 1
+
     def __len__(self) -> int:
         """Batches per epoch (the smallest count over all possible offsets)."""
-        usable = len(self.corpus) - self.num_steps - 1
+        # Tokens that can be inputs (each needs the next as its target) at the latest offset.
+        usable = len(self.corpus) - self._largest_offset() - 1
         if self.scheme == "sequential":
             return (usable // self.batch_size) // self.num_steps
         return (usable // self.num_steps) // self.batch_size
