@@ -74,7 +74,7 @@ def test_linear_errors_name_the_problem():
         layer(rg.randn(4, 5, generator=0))
     with pytest.raises(TypeError, match="input dtype float64 does not match parameter dtype"):
         layer(rg.tensor(np.zeros((1, 3))))
-    with pytest.raises(ValueError, match="sizes must be positive"):
+    with pytest.raises(ValueError, match="in_features must be a positive integer"):
         nn.Linear(0, 2)
 
 

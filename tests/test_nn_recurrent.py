@@ -337,7 +337,7 @@ def test_recurrent_input_and_state_errors_are_clear():
         nn.RNN(3, 4, batch_first=True, generator=0)(np.zeros((2, 0), dtype=np.int64))
     with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu'"):
         nn.RNN(3, 4, nonlinearity="gelu")
-    with pytest.raises(ValueError, match="num_layers must be at least 1"):
+    with pytest.raises(ValueError, match="num_layers must be a positive integer"):
         nn.GRU(3, 4, num_layers=0)
     with pytest.raises(ShapeError, match=r"GRUCell: input must be \(batch, 3\)"):
         nn.GRUCell(3, 4, generator=0)(rg.zeros(3))

@@ -19,7 +19,7 @@ from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.ops import Linear
 from retrograd.autograd.ops.rows import GradientRows
 from retrograd.nn import init
-from retrograd.nn.layers import Seed, as_input, check_dtype
+from retrograd.nn.layers import Seed, as_input, check_dtype, check_sizes
 from retrograd.nn.module import Module, Parameter
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -127,20 +127,12 @@ def make_weights(
         module.register_parameter("bias_hh" + suffix, None)
 
 
-def check_sizes(kind: str, input_size: int, hidden_size: int) -> None:
-    if input_size <= 0 or hidden_size <= 0:
-        raise ValueError(
-            f"{kind}: sizes must be positive, got input_size={input_size}, "
-            f"hidden_size={hidden_size}"
-        )
-
-
 def check_state(state: Any, shape: tuple[int, ...], like: Tensor, what: str, kind: str) -> Tensor:
     """The given state as a tensor of `shape` in the parameters' dtype, or a clear error."""
     state = as_input(state)
     if state.shape != shape:
         raise ShapeError(f"{kind}: {what} must have shape {shape}, got {state.shape}")
-    check_dtype(state, like, kind)
+    check_dtype(state, like, kind, what)
     return state
 
 
@@ -158,7 +150,7 @@ class _Cell(Module):
         dtype: Any = np.float32,
     ) -> None:
         super().__init__()
-        check_sizes(type(self).__name__, input_size, hidden_size)
+        check_sizes(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias

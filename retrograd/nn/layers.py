@@ -9,6 +9,7 @@ PyTorch, so a state dict trained here behaves the same there.
 from __future__ import annotations
 
 import math
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -26,13 +27,25 @@ def as_input(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def check_dtype(x: Tensor, weight: Tensor, layer: str) -> None:
-    """Refuse an input whose dtype differs from the parameters' (no silent float64 promotion)."""
+def check_dtype(x: Tensor, weight: Tensor, layer: str, what: str = "input") -> None:
+    """Refuse an input (or state, named by `what`) whose dtype differs from the parameters'.
+
+    No silent float64 promotion.
+    """
     if x.dtype != weight.dtype:
         raise TypeError(
-            f"{layer}: input dtype {x.dtype} does not match parameter dtype {weight.dtype}; "
-            f"convert the input with .astype({weight.dtype.name!r}) or the module with .to()"
+            f"{layer}: {what} dtype {x.dtype} does not match parameter dtype {weight.dtype}; "
+            f"convert the {what} with .astype({weight.dtype.name!r}) or the module with .to()"
         )
+
+
+def check_sizes(layer: str, **sizes: Any) -> None:
+    """Refuse a size argument that is not a positive integer, naming it (not NumPy's message)."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise TypeError(f"{layer}: {name} must be an integer, got {value!r}")
+        if value <= 0:
+            raise ValueError(f"{layer}: {name} must be a positive integer, got {value}")
 
 
 class Linear(Module):
@@ -50,10 +63,7 @@ class Linear(Module):
         dtype: Any = np.float32,
     ) -> None:
         super().__init__()
-        if in_features <= 0 or out_features <= 0:
-            raise ValueError(
-                f"Linear: sizes must be positive, got in={in_features}, out={out_features}"
-            )
+        check_sizes("Linear", in_features=in_features, out_features=out_features)
         self.in_features = in_features
         self.out_features = out_features
         rng = as_generator(generator)
@@ -93,11 +103,7 @@ class Embedding(Module):
         dtype: Any = np.float32,
     ) -> None:
         super().__init__()
-        if num_embeddings <= 0 or embedding_dim <= 0:
-            raise ValueError(
-                f"Embedding: sizes must be positive, got num_embeddings={num_embeddings}, "
-                f"embedding_dim={embedding_dim}"
-            )
+        check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         if padding_idx is not None:
             padding_idx = F.check_padding_idx(padding_idx, num_embeddings, "Embedding")
         self.num_embeddings = num_embeddings

@@ -46,14 +46,13 @@ from retrograd.autograd.ops.rows import GradientRows
 from retrograd.nn.cells import (
     GATES,
     NONLINEARITIES,
-    check_sizes,
     check_state,
     gru_step,
     lstm_step,
     make_weights,
     rnn_step,
 )
-from retrograd.nn.layers import Seed, as_input, check_dtype
+from retrograd.nn.layers import Seed, as_input, check_dtype, check_sizes
 from retrograd.nn.module import Module
 
 State = Any
@@ -77,9 +76,7 @@ class _Recurrent(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        check_sizes(name, input_size, hidden_size)
-        if num_layers < 1:
-            raise ValueError(f"{name}: num_layers must be at least 1, got {num_layers}")
+        check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers

@@ -1,0 +1,51 @@
+"""Edge cases of layers, losses, recurrent modules and initialisers, against PyTorch's rules."""
+
+import numpy as np
+import pytest
+
+from retrograd import nn
+
+F32 = np.float32
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: nn.Linear(2.5, 2), "in_features"),
+        (lambda: nn.Linear(3, "4"), "out_features"),
+        (lambda: nn.Embedding(5.0, 3), "num_embeddings"),
+        (lambda: nn.GRUCell(3, 4.0), "hidden_size"),
+        (lambda: nn.LSTM(3, 4, num_layers=1.5), "num_layers"),
+        (lambda: nn.RNN(None, 4), "input_size"),
+    ],
+)
+def test_sizes_that_are_not_integers_are_named(make, name):
+    with pytest.raises(TypeError, match=rf": {name} must be an integer, got"):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: nn.Linear(0, 2), "in_features"),
+        (lambda: nn.Embedding(4, -1), "embedding_dim"),
+        (lambda: nn.GRU(3, 4, num_layers=0), "num_layers"),
+    ],
+)
+def test_sizes_below_one_are_named(make, name):
+    with pytest.raises(ValueError, match=rf": {name} must be a positive integer, got"):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("module", "state", "what"),
+    [
+        (nn.RNN(2, 3, num_layers=2, generator=0), np.zeros((2, 1, 3)), "h0"),
+        (nn.LSTM(2, 3, generator=0), (np.zeros((1, 1, 3), F32), np.zeros((1, 1, 3))), "c0"),
+        (nn.GRUCell(2, 3, generator=0), np.zeros((1, 3)), "h"),
+    ],
+)
+def test_a_state_of_the_wrong_dtype_is_named_not_called_the_input(module, state, what):
+    x = np.zeros((4, 1, 2) if isinstance(module, nn.RNN | nn.LSTM) else (1, 2), F32)
+    with pytest.raises(TypeError, match=rf"{type(module).__name__}: {what} dtype float64 does not"):
+        module(x, state)
