@@ -661,7 +661,13 @@ def _axis(axis: int, ndim: int, op: str, needs_axes: bool = False) -> int | None
 
 def _bound(value: Any, name: str) -> Any:
     """A bound of `clip` as NumPy takes it: a tensor's array (its gradient is not computed,
-    so a tensor that requires one is refused)."""
+    so a tensor that requires one is refused). A NumPy scalar becomes a Python number,
+    which takes the tensor's dtype as in arithmetic: NumPy would compute a float32 tensor
+    clipped at an np.float64 in float64."""
+    if value is None or type(value) is float or type(value) is int:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
     if not isinstance(value, Tensor):
         return value
     if value.requires_grad:

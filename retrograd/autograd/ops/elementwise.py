@@ -234,12 +234,14 @@ class Clip(Function):
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
-        a = ctx.saved
-        inside = np.ones(a.shape, dtype=bool)
-        if ctx.params["low"] is not None:
-            inside &= a >= ctx.params["low"]
-        if ctx.params["high"] is not None:
-            inside &= a <= ctx.params["high"]
+        # Out of place: array bounds may broadcast the result beyond a's shape.
+        a, low, high = ctx.saved, ctx.params["low"], ctx.params["high"]
+        if low is None:
+            inside = a <= high
+        elif high is None:
+            inside = a >= low
+        else:
+            inside = (a >= low) & (a <= high)
         return (grad * inside,)
 
 

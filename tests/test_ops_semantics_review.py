@@ -1,0 +1,27 @@
+"""Tensor ops at the edges PyTorch users reach: broadcasting bounds, empty tensors, odd
+indices. Expected values are PyTorch 2.13's, written out so the tests run without it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import retrograd as rg
+
+
+def test_clip_bounds_that_broadcast_the_result_give_the_summed_gradient() -> None:
+    x = rg.tensor([-2.0, 0.5, 3.0], requires_grad=True)
+    y = x.clip(rg.tensor(np.zeros((2, 3))), rg.tensor(1.0))
+    assert y.shape == (2, 3)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 2.0, 0.0])
+    x.grad = None
+    x.clip(max=np.array([[0.0], [1.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 1.0, 0.0])
+
+
+def test_clip_at_numpy_scalars_keeps_the_tensors_dtype() -> None:
+    x = rg.tensor([1.0, 5.0], requires_grad=True)
+    y = x.clip(np.float64(0.5), np.float64(2.5))
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.data, [1.0, 2.5])
+    assert rg.tensor(np.array([1, 5], np.int32)).clip(np.int64(2)).dtype == np.int32
