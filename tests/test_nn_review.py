@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
+import retrograd as rg
 from retrograd import nn
+from retrograd.nn import init
 
 F32 = np.float32
 
@@ -49,3 +51,20 @@ def test_a_state_of_the_wrong_dtype_is_named_not_called_the_input(module, state,
     x = np.zeros((4, 1, 2) if isinstance(module, nn.RNN | nn.LSTM) else (1, 2), F32)
     with pytest.raises(TypeError, match=rf"{type(module).__name__}: {what} dtype float64 does not"):
         module(x, state)
+
+
+@pytest.mark.parametrize("fill", [init.uniform_, init.normal_, init.xavier_uniform_])
+def test_random_init_refuses_an_integer_tensor(fill):
+    tensor = rg.tensor(np.zeros((3, 4), dtype=np.int64))
+    with pytest.raises(TypeError, match=r"_\(\): needs a floating tensor, got dtype int64"):
+        fill(tensor, generator=0)
+    assert not tensor.data.any()
+
+
+def test_init_refuses_nan_std_and_infinite_bounds():
+    tensor = rg.zeros(3, 4)
+    with pytest.raises(ValueError, match="normal_\\(\\): std must be non-negative, got nan"):
+        init.normal_(tensor, 0.0, float("nan"), generator=0)
+    with pytest.raises(ValueError, match="uniform_\\(\\): bounds must be finite, got a=0.0, b=inf"):
+        init.uniform_(tensor, 0.0, float("inf"), generator=0)
+    assert not tensor.data.any()

@@ -26,6 +26,15 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     return tensor
 
 
+def _check_floating(tensor: Tensor, fn: str) -> None:
+    """Refuse a tensor that cannot hold random draws: an integer one would truncate them."""
+    if isinstance(tensor, Tensor) and tensor.dtype.kind != "f":
+        raise TypeError(
+            f"{fn}(): needs a floating tensor, got dtype {tensor.dtype} (random draws would be "
+            f"truncated to integers)"
+        )
+
+
 def _rng(generator: Seed, fn: str) -> np.random.Generator:
     """The generator to draw from; None is refused so that every draw is reproducible."""
     if generator is None:
@@ -35,15 +44,19 @@ def _rng(generator: Seed, fn: str) -> np.random.Generator:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Seed) -> Tensor:
     """Fill with samples from uniform(a, b)."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise ValueError(f"uniform_(): bounds must be finite, got a={a}, b={b}")
     if not a <= b:
         raise ValueError(f"uniform_(): lower bound {a} exceeds upper bound {b}")
+    _check_floating(tensor, "uniform_")
     return _fill(tensor, _rng(generator, "uniform_").uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Seed) -> Tensor:
     """Fill with samples from normal(mean, std)."""
-    if std < 0:
+    if not std >= 0:  # also refuses NaN, which would fill the tensor with NaN
         raise ValueError(f"normal_(): std must be non-negative, got {std}")
+    _check_floating(tensor, "normal_")
     return _fill(tensor, _rng(generator, "normal_").normal(mean, std, tensor.shape))
 
 
