@@ -68,3 +68,16 @@ def test_init_refuses_nan_std_and_infinite_bounds():
     with pytest.raises(ValueError, match="uniform_\\(\\): bounds must be finite, got a=0.0, b=inf"):
         init.uniform_(tensor, 0.0, float("inf"), generator=0)
     assert not tensor.data.any()
+
+
+@pytest.mark.parametrize("bad", [1.0, 2.5, "0", None, True])
+def test_cross_entropy_loss_refuses_an_ignore_index_that_is_not_an_integer(bad):
+    with pytest.raises(TypeError, match="CrossEntropyLoss: ignore_index must be an integer"):
+        nn.CrossEntropyLoss(ignore_index=bad)
+
+
+def test_cross_entropy_loss_takes_a_numpy_integer_ignore_index():
+    loss = nn.CrossEntropyLoss(ignore_index=np.int64(1))
+    assert repr(loss) == "CrossEntropyLoss(ignore_index=1)"
+    logits = np.array([[0.0, 5.0], [1.0, 0.0]], F32)
+    assert loss(logits, np.array([1, 0])).item() == pytest.approx(np.log(1 + np.exp(-1.0)))
