@@ -4,8 +4,10 @@ indices. Expected values are PyTorch 2.13's, written out so the tests run withou
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import retrograd as rg
+from retrograd.autograd import ShapeError
 
 
 def test_clip_bounds_that_broadcast_the_result_give_the_summed_gradient() -> None:
@@ -25,3 +27,24 @@ def test_clip_at_numpy_scalars_keeps_the_tensors_dtype() -> None:
     assert y.dtype == np.float32
     np.testing.assert_array_equal(y.data, [1.0, 2.5])
     assert rg.tensor(np.array([1, 5], np.int32)).clip(np.int64(2)).dtype == np.int32
+
+
+def test_max_of_an_empty_tensor_over_other_axes_is_empty() -> None:
+    x = rg.tensor(np.zeros((0, 3)), requires_grad=True)
+    y = x.max(1)
+    assert y.shape == (0,)
+    assert x.min(-1, keepdims=True).shape == (0, 1)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((0, 3)))
+    for reduce in (lambda: x.max(), lambda: x.max(0), lambda: x.min((0, 1))):
+        with pytest.raises(ShapeError, match=r"over axis 0 of size 0 \(tensor of shape \(0, 3\)\)"):
+            reduce()
+
+
+def test_argmax_of_an_empty_tensor_names_its_shape() -> None:
+    x = rg.tensor(np.zeros((0, 3)))
+    assert x.argmax(1).shape == (0,)
+    with pytest.raises(ShapeError, match=r"argmax\(\): .* empty tensor of shape \(0, 3\)"):
+        x.argmax()
+    with pytest.raises(ShapeError, match="along axis 0"):
+        x.argmax(0)

@@ -536,7 +536,13 @@ class Tensor:
         """Index of the largest value (no gradient)."""
         if axis is not None:
             axis = _axis(axis, self.ndim, "argmax")  # None for a 0-d tensor: its one index
-        out = np.argmax(self.data, axis=axis, keepdims=keepdims)
+        try:
+            out = np.argmax(self.data, axis=axis, keepdims=keepdims)
+        except ValueError:  # NumPy's "attempt to get argmax of an empty sequence"
+            where = "" if axis is None else f" along axis {axis}"
+            raise ShapeError(
+                f"argmax(): no largest value{where} of an empty tensor of shape {self.shape}"
+            ) from None
         return Tensor._make(np.asarray(out), None, 0)
 
     # ----- shape -----

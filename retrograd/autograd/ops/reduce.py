@@ -27,13 +27,24 @@ class Sum(Function):
         return (np.broadcast_to(grad, shape),)
 
 
+def _check_not_empty(a: np.ndarray, axis: tuple[int, ...]) -> None:
+    """Refuse a maximum over an axis of size 0; an empty tensor reduced over other axes
+    gives an empty result (as torch.amax: shape (0, 3) over axis 1 gives shape (0,))."""
+    empty = [ax for ax in axis if a.shape[ax] == 0]
+    if empty:
+        raise ShapeError(
+            f"max: the maximum over axis {empty[0]} of size 0 (tensor of shape {a.shape}) "
+            "is undefined"
+        )
+
+
 class Max(Function):
     """d max(a) = d out shared equally among the positions that hold the maximum"""
 
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
         if a.size == 0:
-            raise ShapeError(f"max: the maximum of an empty tensor (shape {a.shape}) is undefined")
+            _check_not_empty(a, axis)
         out = np.max(a, axis=axis, keepdims=True)
         ctx.saved = (a, out)
         return out if keepdims else np.squeeze(out, axis)
