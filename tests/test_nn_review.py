@@ -81,3 +81,17 @@ def test_cross_entropy_loss_takes_a_numpy_integer_ignore_index():
     assert repr(loss) == "CrossEntropyLoss(ignore_index=1)"
     logits = np.array([[0.0, 5.0], [1.0, 0.0]], F32)
     assert loss(logits, np.array([1, 0])).item() == pytest.approx(np.log(1 + np.exp(-1.0)))
+
+
+@pytest.mark.parametrize(
+    ("loss", "fn", "what"),
+    [
+        (nn.MSELoss(), "mse_loss", "input"),
+        (nn.MSELoss(reduction="sum"), "mse_loss", "input"),
+        (nn.BCEWithLogitsLoss(), "binary_cross_entropy_with_logits", "logits"),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_])
+def test_losses_refuse_integer_and_bool_inputs(loss, fn, what, dtype):
+    with pytest.raises(TypeError, match=rf"{fn}\(\): {what} must be floating, got dtype"):
+        loss(np.array([1, 0, 1], dtype=dtype), np.array([1.0, 0.0, 0.0], F32))

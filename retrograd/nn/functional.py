@@ -56,6 +56,12 @@ def check_reduction(reduction: str, fn: str) -> None:
         raise ValueError(f"{fn}(): reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+def _check_floating(x: Tensor, fn: str, what: str) -> None:
+    """Refuse an integer or bool input: its loss would be int, float32 or float64 by reduction."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}(): {what} must be floating, got dtype {x.dtype}")
+
+
 def _reduce(losses: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return losses.mean()
@@ -173,6 +179,7 @@ def binary_cross_entropy_with_logits(
     exactly sigmoid(0) - y = 0.5 - y.
     """
     check_reduction(reduction, "binary_cross_entropy_with_logits")
+    _check_floating(logits, "binary_cross_entropy_with_logits", "logits")
     target_t = _as_tensor(target, logits)
     if target_t.shape != logits.shape:
         raise ShapeError(
@@ -187,6 +194,7 @@ def binary_cross_entropy_with_logits(
 def mse_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (x - target)^2, averaged, summed, or per element."""
     check_reduction(reduction, "mse_loss")
+    _check_floating(x, "mse_loss", "input")
     target_t = _as_tensor(target, x)
     if target_t.shape != x.shape:
         raise ShapeError(
