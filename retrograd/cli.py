@@ -66,6 +66,34 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
+    return value
+
+
+def _temperature(text: str) -> float:
+    """A sampling temperature: a finite number >= 0 (0 samples greedily)."""
+    from retrograd.models.generation import check_temperature
+
+    try:
+        value = float(text)
+        check_temperature(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}") from None
+    return value
+
+
+def _file_name(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a file, got an empty name")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="retrograd", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -126,10 +154,10 @@ def _parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="continue a prompt with a trained model")
     generate.add_argument("--checkpoint", required=True)
     generate.add_argument("--prefix", default="time traveller ")
-    generate.add_argument("--length", type=int, default=200)
-    generate.add_argument("--temperature", type=float, default=0.0)
+    generate.add_argument("--length", type=_non_negative_int, default=200)
+    generate.add_argument("--temperature", type=_temperature, default=0.0, help="0: greedy")
     generate.add_argument("--top-k", type=_positive_int)
-    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--seed", type=_non_negative_int, default=0)
 
     evaluate = commands.add_parser("evaluate", help="perplexity of a trained model")
     evaluate.add_argument("--checkpoint", required=True)
@@ -151,9 +179,23 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--hidden-size", type=_positive_int, help=f"likewise (8); {fixed}")
     graph.add_argument("--layers", type=_positive_int, help=f"likewise (1); {fixed}")
     graph.add_argument("--gradients", action="store_true", help="colour steps by gradient norm")
-    graph.add_argument("--output", help="where the picture goes (default: rnn_graph.FORMAT)")
+    graph.add_argument(
+        "--output", type=_file_name, help="where the picture goes (default: rnn_graph.FORMAT)"
+    )
     graph.add_argument("--format", choices=["svg", "png", "pdf", "dot"])
+    for command in commands.choices.values():
+        command.set_defaults(usage_error=command.error)
     return parser
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """A combination of flags that cannot work whatever the files say, or None."""
+    if args.command == "graph" and args.prefix is not None and args.checkpoint is None:
+        return (
+            "--prefix needs --checkpoint: the untrained model reads random tokens "
+            "(--steps sets how many)"
+        )
+    return None
 
 
 def _explicit_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -277,13 +319,8 @@ def _train(args: argparse.Namespace) -> None:
 
 def _generate(args: argparse.Namespace) -> None:
     from retrograd.models.checkpoints import model_from_checkpoint
-    from retrograd.models.generation import check_temperature, sample_text
+    from retrograd.models.generation import sample_text
 
-    if args.length < 0:
-        raise CLIError(f"--length must be >= 0, got {args.length}")
-    if args.seed < 0:
-        raise CLIError(f"--seed must be >= 0, got {args.seed}")
-    check_temperature(args.temperature, "--temperature")
     model, vocab, config = model_from_checkpoint(args.checkpoint)
     text = sample_text(
         model, vocab, config, args.prefix, args.length, args.temperature, args.top_k, args.seed
@@ -340,6 +377,9 @@ COMMANDS = {"train": _train, "generate": _generate, "evaluate": _evaluate, "grap
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 error, 2 bad arguments)."""
     args = _parser().parse_args(argv)
+    problem = _usage_problem(args)
+    if problem:
+        args.usage_error(problem)  # exits with status 2, as argparse does
     from retrograd.autograd.rendering import RenderError
     from retrograd.models.config import TrainingError
     from retrograd.models.corpus import CorpusError

@@ -190,7 +190,7 @@ def test_cli_ctrl_c_leaves_a_loadable_checkpoint(tmp_path):
         (["train", "--clip", "1", "--no-clip"], 2, "--no-clip: not allowed with argument --clip"),
         (["train", "--embedding-dim", "8", "--one-hot"], 2, "--one-hot: not allowed with"),
         (["train", "--resume", "--overwrite"], 2, "--overwrite: not allowed with"),
-        (["graph", "--prefix", "time", "--output", "{missing}"], 1, "--prefix needs --checkpoint"),
+        (["graph", "--prefix", "time", "--output", "{missing}"], 2, "--prefix needs --checkpoint"),
     ],
 )
 def test_cli_bad_input_exits_cleanly(tmp_path, args, status, message):
