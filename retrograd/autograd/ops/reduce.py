@@ -33,7 +33,7 @@ def _check_not_empty(a: np.ndarray, axis: tuple[int, ...]) -> None:
     empty = [ax for ax in axis if a.shape[ax] == 0]
     if empty:
         raise ShapeError(
-            f"max: the maximum over axis {empty[0]} of size 0 (tensor of shape {a.shape}) "
+            f"max: the maximum over the empty axis {empty[0]} of a tensor of shape {a.shape} "
             "is undefined"
         )
 
