@@ -95,3 +95,16 @@ def test_cross_entropy_loss_takes_a_numpy_integer_ignore_index():
 def test_losses_refuse_integer_and_bool_inputs(loss, fn, what, dtype):
     with pytest.raises(TypeError, match=rf"{fn}\(\): {what} must be floating, got dtype"):
         loss(np.array([1, 0, 1], dtype=dtype), np.array([1.0, 0.0, 0.0], F32))
+
+
+@pytest.mark.parametrize(
+    ("module", "x", "part"),
+    [
+        (nn.LSTM(2, 3, generator=0), np.zeros((4, 1, 2), F32), np.ones((1, 1, 3), F32)),
+        (nn.LSTMCell(2, 3, generator=0), np.zeros((1, 2), F32), np.ones((1, 3), F32)),
+    ],
+)
+def test_lstm_state_pair_with_a_none_is_refused(module, x, part):
+    for state in ((None, part), (part, None)):
+        with pytest.raises(TypeError, match="must be a pair of tensors"):
+            module(x, state)

@@ -136,6 +136,15 @@ def check_state(state: Any, shape: tuple[int, ...], like: Tensor, what: str, kin
     return state
 
 
+def is_state_pair(state: Any) -> bool:
+    """Whether an LSTM state is a pair (h, c) of which neither is None (no half-zero start)."""
+    return (
+        isinstance(state, tuple | list)
+        and len(state) == 2
+        and not any(part is None for part in state)
+    )
+
+
 class _Cell(Module):
     """Shared construction and input checks of the three cells."""
 
@@ -217,10 +226,10 @@ class LSTMCell(_Cell):
         batch = x_proj.shape[0]
         if state is None:
             h = c = self._state(None, batch, x_proj, "h")
-        elif isinstance(state, tuple | list) and len(state) == 2:
+        elif is_state_pair(state):
             h, c = (self._state(s, batch, x_proj, what) for s, what in zip(state, "hc"))
         else:
-            raise TypeError("LSTMCell: state must be a pair (h, c) or None")
+            raise TypeError("LSTMCell: state must be a pair of tensors (h, c) or None")
         return lstm_step(x_proj, h, c, self.weight_hh, self.bias_hh)
 
 

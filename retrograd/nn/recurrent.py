@@ -48,6 +48,7 @@ from retrograd.nn.cells import (
     NONLINEARITIES,
     check_state,
     gru_step,
+    is_state_pair,
     lstm_step,
     make_weights,
     rnn_step,
@@ -266,8 +267,8 @@ class LSTM(_Recurrent):
     def _initial(self, state: State, batch: int, like: Tensor) -> list:
         if state is None:
             return list(zip(*(self._layer_states(None, batch, like, w) for w in ("h0", "c0"))))
-        if not isinstance(state, tuple | list) or len(state) != 2:
-            raise TypeError("LSTM: the initial state must be a pair (h0, c0) or None")
+        if not is_state_pair(state):
+            raise TypeError("LSTM: the initial state must be a pair of tensors (h0, c0) or None")
         h0 = self._layer_states(state[0], batch, like, "h0")
         c0 = self._layer_states(state[1], batch, like, "c0")
         return list(zip(h0, c0))
