@@ -6,6 +6,7 @@ import pytest
 
 from retrograd.cli import main
 from retrograd.models.batching import LanguageModelBatches
+from retrograd.models.vocab import Vocab
 
 
 def _d2l_random_batches(corpus_length: int, batch_size: int, num_steps: int, offset: int) -> int:
@@ -43,3 +44,20 @@ def test_cli_bad_flags_are_usage_errors_before_any_file_is_read(
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and f"retrograd {args[0]}: error: {message}" in err
     assert not (tmp_path / "rnn_graph.svg").exists()
+
+
+def test_vocab_takes_d2l_calls_min_freq_zero_and_a_list_of_tokens():
+    tokens = list("time traveller")
+    vocab = Vocab(tokens, min_freq=0)
+    assert vocab.itos == Vocab(tokens).itos
+    assert vocab[["t", "i", "z"]] == [vocab["t"], vocab["i"], 0]
+    assert vocab[("e",)] == [vocab["e"]]
+    with pytest.raises(ValueError, match="min_freq must be >= 0, got -1"):
+        Vocab(tokens, min_freq=-1)
+
+
+def test_vocab_decode_refuses_an_index_that_is_not_an_integer():
+    vocab = Vocab(list("abc"))
+    assert vocab.decode(np.array([1, 2])) == vocab.itos[1:3]
+    with pytest.raises(TypeError, match=r"decode\(\): index 1.7 is not an integer"):
+        vocab.decode([1.7])

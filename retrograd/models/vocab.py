@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,8 @@ class Vocab:
 
     Index 0 is `<unk>`, then the reserved tokens (e.g. `<pad>`, `<bos>`,
     `<eos>`) in the order given, then the corpus tokens seen at least
-    `min_freq` times, at most `max_size` tokens in all.
+    `min_freq` times, at most `max_size` tokens in all. A `min_freq` of 0
+    (d2l's default) keeps every token, as 1 does.
     """
 
     def __init__(
@@ -31,8 +33,8 @@ class Vocab:
                 f"reserved_tokens must be a sequence of tokens, got the string {reserved_tokens!r}"
                 f" (write [{reserved_tokens!r}])"
             )
-        if min_freq < 1:
-            raise ValueError(f"min_freq must be >= 1, got {min_freq}")
+        if min_freq < 0:
+            raise ValueError(f"min_freq must be >= 0, got {min_freq}")
         # Each reserved token once, in the order given; <unk> is always index 0.
         reserved = [t for t in dict.fromkeys(reserved_tokens) if t != UNK]
         if max_size is not None and max_size < 1 + len(reserved):
@@ -59,8 +61,12 @@ class Vocab:
     def __contains__(self, token: str) -> bool:
         return token in self.stoi
 
-    def __getitem__(self, token: str) -> int:
-        return self.stoi.get(token, 0)
+    def __getitem__(self, tokens: str | list[str] | tuple[str, ...]) -> int | list[int]:
+        """The index of a token (0, `<unk>`, when unknown); a list of indices for a list or
+        tuple of tokens, as d2l's Vocab."""
+        if isinstance(tokens, list | tuple):
+            return [self.stoi.get(t, 0) for t in tokens]
+        return self.stoi.get(tokens, 0)
 
     def __repr__(self) -> str:
         shown = ", ".join(repr(t) for t in self.itos[:8])
@@ -82,12 +88,17 @@ class Vocab:
         return [self.stoi.get(t, 0) for t in tokens]
 
     def decode(self, indices: Iterable[int]) -> list[str]:
-        """Tokens of the indices; an index out of range raises IndexError naming it."""
+        """Tokens of the indices; an index that is not an integer raises TypeError, one out
+        of range IndexError, naming it."""
         out = []
         for i in indices:
-            if not 0 <= int(i) < len(self.itos):
-                raise IndexError(f"index {int(i)} is out of range for a vocabulary of {len(self)}")
-            out.append(self.itos[int(i)])
+            try:
+                index = operator.index(i)
+            except TypeError:
+                raise TypeError(f"decode(): index {i!r} is not an integer") from None
+            if not 0 <= index < len(self.itos):
+                raise IndexError(f"index {index} is out of range for a vocabulary of {len(self)}")
+            out.append(self.itos[index])
         return out
 
     def to_dict(self) -> dict:
