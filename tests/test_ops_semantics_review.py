@@ -50,3 +50,11 @@ def test_argmax_of_an_empty_tensor_names_its_shape() -> None:
         x.argmax()
     with pytest.raises(ShapeError, match="along axis 0"):
         x.argmax(0)
+
+
+def test_getitem_takes_a_list_of_0d_tensors_and_sums_repeats() -> None:
+    x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x[[rg.tensor(2), rg.tensor(2), 0]]
+    np.testing.assert_array_equal(y.data, [3.0, 3.0, 1.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0, 2.0])

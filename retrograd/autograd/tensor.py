@@ -696,6 +696,8 @@ def _plain_index(index: Any) -> Any:
         return index.data.copy()
     if isinstance(index, list | np.ndarray):
         array = np.array(index)
+        if array.dtype.kind == "O" and isinstance(index, list):  # a list holding tensors
+            array = np.array([_plain_index(i) for i in index])
         # An empty list selects nothing, as in PyTorch; NumPy would read it as floats.
         return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
     return index
