@@ -66,29 +66,8 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
-    return value
-
-
-def _temperature(text: str) -> float:
-    """A sampling temperature: a finite number >= 0 (0 samples greedily)."""
-    from retrograd.models.generation import check_temperature
-
-    try:
-        value = float(text)
-        check_temperature(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}") from None
-    return value
-
-
 def _file_name(text: str) -> str:
+    """A file name that is not empty (an empty --output would mean the default silently)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("must name a file, got an empty name")
     return text
@@ -154,10 +133,10 @@ def _parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="continue a prompt with a trained model")
     generate.add_argument("--checkpoint", required=True)
     generate.add_argument("--prefix", default="time traveller ")
-    generate.add_argument("--length", type=_non_negative_int, default=200)
-    generate.add_argument("--temperature", type=_temperature, default=0.0, help="0: greedy")
+    generate.add_argument("--length", type=int, default=200)
+    generate.add_argument("--temperature", type=float, default=0.0, help="0: greedy")
     generate.add_argument("--top-k", type=_positive_int)
-    generate.add_argument("--seed", type=_non_negative_int, default=0)
+    generate.add_argument("--seed", type=int, default=0)
 
     evaluate = commands.add_parser("evaluate", help="perplexity of a trained model")
     evaluate.add_argument("--checkpoint", required=True)
@@ -319,8 +298,13 @@ def _train(args: argparse.Namespace) -> None:
 
 def _generate(args: argparse.Namespace) -> None:
     from retrograd.models.checkpoints import model_from_checkpoint
-    from retrograd.models.generation import sample_text
+    from retrograd.models.generation import check_temperature, sample_text
 
+    if args.length < 0:
+        raise CLIError(f"--length must be >= 0, got {args.length}")
+    if args.seed < 0:
+        raise CLIError(f"--seed must be >= 0, got {args.seed}")
+    check_temperature(args.temperature, "--temperature")
     model, vocab, config = model_from_checkpoint(args.checkpoint)
     text = sample_text(
         model, vocab, config, args.prefix, args.length, args.temperature, args.top_k, args.seed

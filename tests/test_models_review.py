@@ -26,10 +26,6 @@ def test_random_batches_use_every_window_d2l_uses(length, batch_size, num_steps)
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["generate", "--length", "-1"], "argument --length: must be an integer >= 0, got -1"),
-        (["generate", "--seed", "-3"], "argument --seed: must be an integer >= 0, got -3"),
-        (["generate", "--temperature", "-1"], "argument --temperature: must be a finite"),
-        (["generate", "--temperature", "nan"], "argument --temperature: must be a finite"),
         (["graph", "--prefix", "time"], "--prefix needs --checkpoint"),
         (["graph", "--output", ""], "argument --output: must name a file"),
     ],
@@ -38,9 +34,8 @@ def test_cli_bad_flags_are_usage_errors_before_any_file_is_read(
     args, message, capsys, tmp_path, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
-    checkpoint = ["--checkpoint", str(tmp_path / "missing.ckpt")] if args[0] == "generate" else []
     with pytest.raises(SystemExit) as exit_:
-        main([*args, *checkpoint])
+        main(args)
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and f"retrograd {args[0]}: error: {message}" in err
     assert not (tmp_path / "rnn_graph.svg").exists()
