@@ -6,6 +6,8 @@ import pytest
 
 from retrograd.cli import main
 from retrograd.models.batching import LanguageModelBatches
+from retrograd.models.generation import generate, sample_next
+from retrograd.models.language_model import RNNLanguageModel
 from retrograd.models.vocab import Vocab
 
 
@@ -56,3 +58,24 @@ def test_vocab_decode_refuses_an_index_that_is_not_an_integer():
     assert vocab.decode(np.array([1, 2])) == vocab.itos[1:3]
     with pytest.raises(TypeError, match=r"decode\(\): index 1.7 is not an integer"):
         vocab.decode([1.7])
+
+
+def test_top_k_keeps_exactly_k_tokens_when_logits_tie():
+    logits = np.array([1.0, 1.0, 1.0, 0.0])
+    drawn = {sample_next(logits, 1.0, top_k=1, rng=np.random.default_rng(i)) for i in range(30)}
+    assert drawn == {0}
+    drawn = {sample_next(logits, 5.0, top_k=2, rng=np.random.default_rng(i)) for i in range(60)}
+    assert drawn == {0, 1}
+
+
+def test_sampling_with_every_token_banned_names_the_problem():
+    for temperature in (0.0, 1.0):
+        with pytest.raises(ValueError, match="every one of the 3 tokens is banned"):
+            sample_next(np.zeros(3), temperature, rng=np.random.default_rng(0), banned=[0, 1, 2])
+
+
+@pytest.mark.parametrize(("length", "top_k"), [(2.5, None), (True, None), (3, 1.5)])
+def test_generate_refuses_a_length_or_top_k_that_is_not_an_integer(length, top_k):
+    model = RNNLanguageModel(5, 4, generator=0)
+    with pytest.raises(ValueError, match="must be an integer"):
+        generate(model, [1], length, 1.0, top_k, generator=0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from numbers import Real
+from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,21 +45,24 @@ def sample_next(
 ) -> int:
     """One token id from a row of logits: greedy at temperature 0, else sampled.
 
-    `top_k` keeps only the k most likely tokens before sampling; sampling
-    needs `rng`, so that every sample is reproducible from a seed. `banned`
-    tokens (e.g. `<pad>`, `<unk>`) are never chosen.
+    `top_k` keeps only the k most likely tokens before sampling (exactly k:
+    ties at the cutoff go to the lower id); sampling needs `rng`, so that
+    every sample is reproducible from a seed. `banned` tokens (e.g. `<pad>`,
+    `<unk>`) are never chosen.
     """
     check_temperature(temperature)
-    if top_k is not None and top_k < 1:
-        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    _check_top_k(top_k)
     logits = np.array(logits, dtype=np.float64)
     if banned:
         logits[list(banned)] = -np.inf
+        if np.isneginf(logits).all():
+            raise ValueError(f"sample_next(): every one of the {logits.size} tokens is banned")
     if temperature == 0:
         return int(np.argmax(logits))
     if top_k is not None and top_k < logits.size:
-        cutoff = np.partition(logits, -top_k)[-top_k]
-        logits = np.where(logits >= cutoff, logits, -np.inf)
+        # A stable sort from the largest keeps exactly top_k ids, the lower id first on ties.
+        dropped = np.argsort(-logits, kind="stable")[top_k:]
+        logits[dropped] = -np.inf
     gaps = logits - logits.max()
     if temperature < 1:
         # A gap this far below the maximum would overflow the division (a tiny temperature
@@ -70,6 +73,14 @@ def sample_next(
     if rng is None:
         raise ValueError("sample_next(): sampling at temperature > 0 needs an rng")
     return int(rng.choice(probs.size, p=probs))
+
+
+def _check_top_k(top_k: int | None) -> None:
+    """Refuse a top_k that is not None or an integer >= 1."""
+    if top_k is not None and (
+        isinstance(top_k, bool) or not isinstance(top_k, Integral) or top_k < 1
+    ):
+        raise ValueError(f"top_k must be an integer >= 1 or None, got {top_k!r}")
 
 
 @no_grad()
@@ -91,8 +102,8 @@ def generate(
     """
     if len(prefix) == 0:
         raise ValueError("generate(): the prefix must hold at least one token")
-    if length < 0:
-        raise ValueError(f"generate(): length must be >= 0, got {length}")
+    if isinstance(length, bool) or not isinstance(length, Integral) or length < 0:
+        raise ValueError(f"generate(): length must be an integer >= 0, got {length!r}")
     check_temperature(temperature, "generate(): temperature")
     rng = as_generator(generator)
     logits, state = model(np.asarray([prefix], dtype=np.int64))
