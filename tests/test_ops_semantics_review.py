@@ -58,3 +58,16 @@ def test_getitem_takes_a_list_of_0d_tensors_and_sums_repeats() -> None:
     np.testing.assert_array_equal(y.data, [3.0, 3.0, 1.0])
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [1.0, 0.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ((3, 3, 4), r"^expand: cannot expand shape \(2, 3, 4\) to \(3, 3, 4\): axis 0 of size 2 "),
+        ((2, 1, 4), r"axis 1 of size 3 would become 1 \(only axes of size 1 expand\)"),
+        ((-2, 3, 4), r"^expand: shape \(-2, 3, 4\) has the negative size -2 at axis 0$"),
+    ],
+)
+def test_expand_refusal_names_the_axis_that_cannot_expand(shape, message) -> None:
+    with pytest.raises(ShapeError, match=message):
+        rg.tensor(np.zeros((2, 3, 4))).expand(*shape)

@@ -72,11 +72,28 @@ class BroadcastTo(Function):
                 f"{a.shape}, matched from the right; the new leading axes need sizes"
             )
         shape = tuple(a.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
-        return np.broadcast_to(a, shape)
+        try:
+            return np.broadcast_to(a, shape)
+        except ValueError:
+            raise ShapeError(_expand_problem(a.shape, shape)) from None
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         return (grad,)
+
+
+def _expand_problem(source: tuple[int, ...], shape: tuple[int, ...]) -> str:
+    """Why a tensor of shape `source` cannot be expanded to `shape` (matched from the right)."""
+    lead = len(shape) - len(source)
+    for i, size in enumerate(shape):
+        if size < 0:
+            return f"expand: shape {shape} has the negative size {size} at axis {i}"
+        if i >= lead and source[i - lead] not in (1, size):
+            return (
+                f"expand: cannot expand shape {source} to {shape}: axis {i} of size "
+                f"{source[i - lead]} would become {size} (only axes of size 1 expand)"
+            )
+    return f"expand: cannot expand shape {source} to {shape}"
 
 
 def _is_basic(index: Any) -> bool:
