@@ -233,3 +233,20 @@ def test_losses_match_torch(torch, reduction):
         lo.sum().backward()
         lt.sum().backward()
         assert_close(zo.grad, zt.grad, 1e-12)
+
+
+@pytest.mark.parametrize("convert", ["bfloat16", "sparse"])
+def test_from_torch_state_dict_names_a_tensor_numpy_cannot_hold(torch, convert):
+    weight = torch.nn.Linear(2, 3).weight.detach()
+    weight = weight.to(torch.bfloat16) if convert == "bfloat16" else weight.to_sparse()
+    with pytest.raises(TypeError, match=r"from_torch_state_dict\(\): 'weight' \(torch\.\w+"):
+        nn.from_torch_state_dict({"weight": weight})
+
+
+def test_state_dict_conversions_refuse_what_is_not_a_state_dict(torch):
+    with pytest.raises(TypeError, match=r"from_torch_state_dict\(\): expected a torch module"):
+        nn.from_torch_state_dict([torch.zeros(2)])
+    with pytest.raises(TypeError, match=r"to_torch_state_dict\(\): expected a retrograd Module"):
+        nn.to_torch_state_dict(torch.nn.Linear(2, 3))
+    with pytest.raises(TypeError, match=r"to_torch_state_dict\(\): 'name' \(dtype <U3\)"):
+        nn.to_torch_state_dict({"name": np.array("abc")})
