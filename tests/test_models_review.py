@@ -6,7 +6,8 @@ import pytest
 
 from retrograd.cli import main
 from retrograd.models.batching import LanguageModelBatches
-from retrograd.models.generation import generate, sample_next
+from retrograd.models.config import TrainConfig
+from retrograd.models.generation import encode_prompt, generate, sample_next
 from retrograd.models.language_model import RNNLanguageModel
 from retrograd.models.vocab import Vocab
 
@@ -79,3 +80,19 @@ def test_generate_refuses_a_length_or_top_k_that_is_not_an_integer(length, top_k
     model = RNNLanguageModel(5, 4, generator=0)
     with pytest.raises(ValueError, match="must be an integer"):
         generate(model, [1], length, 1.0, top_k, generator=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "text"),
+    [
+        ("time traveller ", "time traveller "),
+        ("Time, traveller!", "time traveller "),
+        ("time\n\ntraveller", "time traveller"),
+        ("time\t", "time "),
+        ("  time", "time"),
+    ],
+)
+def test_d2l_prompt_is_preprocessed_as_the_middle_of_the_corpus(prompt, text):
+    vocab = Vocab(list("abcdefghijklmnopqrstuvwxyz "))
+    ids = encode_prompt(vocab, TrainConfig(), prompt)
+    assert "".join(vocab.decode(ids)) == text

@@ -18,6 +18,7 @@ LEVELS = ("char", "word")
 WORD = re.compile(r"[\w']+|[^\w\s]")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 PREPROCESSING = ("d2l", "raw")
+NON_LETTERS = re.compile("[^A-Za-z]+")
 
 
 class CorpusError(ValueError):
@@ -64,8 +65,17 @@ def preprocess(text: str, mode: str = "d2l") -> list[str]:
         raise ValueError(f"preprocessing must be one of {PREPROCESSING}, got {mode!r}")
     lines = text.splitlines()
     if mode == "d2l":
-        return [re.sub("[^A-Za-z]+", " ", line).strip().lower() for line in lines]
+        return [NON_LETTERS.sub(" ", line).strip().lower() for line in lines]
     return [line for line in lines if line.strip()]
+
+
+def preprocess_prompt(prompt: str) -> str:
+    """A prompt as d2l preprocessing leaves the middle of a text: each run of non-letters
+    (punctuation, line breaks) is one space, lowercased; only the leading space goes.
+
+    So "Time traveller!" continues after a space, as "time traveller " does.
+    """
+    return NON_LETTERS.sub(" ", prompt).lstrip().lower()
 
 
 def tokenize(lines: list[str], level: str = "char") -> list[list[str]]:

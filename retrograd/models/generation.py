@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrograd.autograd import as_generator, no_grad
-from retrograd.models.corpus import join_tokens, preprocess, tokenize
+from retrograd.models.corpus import join_tokens, preprocess_prompt, tokenize
 from retrograd.models.language_model import RNNLanguageModel
 from retrograd.models.vocab import Vocab
 
@@ -132,11 +132,7 @@ def encode_prompt(
 
     A prompt with no tokens left raises ValueError, calling it `name`.
     """
-    if config.preprocessing == "d2l":
-        # Keep the trailing space of a prefix like "time traveller ".
-        lines = [" ".join(preprocess(prompt, "d2l")) + (" " if prompt.endswith(" ") else "")]
-    else:
-        lines = [prompt]
+    lines = [preprocess_prompt(prompt) if config.preprocessing == "d2l" else prompt]
     tokens = [t for line in tokenize(lines, config.level) for t in line]
     if config.scheme == "sentences":
         tokens = ["<bos>", *tokens]
