@@ -5,6 +5,7 @@ import pytest
 
 import retrograd as rg
 from retrograd import nn
+from retrograd.nn import functional as F
 from retrograd.nn import init
 
 F32 = np.float32
@@ -108,3 +109,11 @@ def test_lstm_state_pair_with_a_none_is_refused(module, x, part):
     for state in ((None, part), (part, None)):
         with pytest.raises(TypeError, match="must be a pair of tensors"):
             module(x, state)
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, True, [0.5]])
+def test_dropout_refuses_a_p_that_is_not_a_number(bad):
+    with pytest.raises(TypeError, match=r"Dropout: p must be a number in \[0, 1\], got"):
+        nn.Dropout(bad)
+    with pytest.raises(TypeError, match=r"dropout\(\): p must be a number in \[0, 1\], got"):
+        F.dropout(rg.ones(3), bad, generator=0)

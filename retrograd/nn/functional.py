@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -120,6 +120,14 @@ def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> T
     return where(padding, take(weight.detach(), array), rows)
 
 
+def check_probability(p: Any, fn: str) -> None:
+    """Refuse a drop probability that is not a number in [0, 1] (True would drop everything)."""
+    if isinstance(p, bool) or not isinstance(p, Real):
+        raise TypeError(f"{fn}: p must be a number in [0, 1], got {p!r}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{fn}: p must be in [0, 1], got {p}")
+
+
 def dropout(
     x: Tensor, p: float = 0.5, training: bool = True, *, generator: np.random.Generator | int
 ) -> Tensor:
@@ -127,8 +135,7 @@ def dropout(
 
     The mask is drawn from `generator`, so a seeded run drops the same units every time.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout(): p must be in [0, 1], got {p}")
+    check_probability(p, "dropout()")
     if not training or p == 0.0:
         return x
     keep = as_generator(generator).random(x.shape) >= p

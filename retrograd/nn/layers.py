@@ -159,8 +159,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, generator: Seed = None) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        F.check_probability(p, "Dropout")
         self.p = p
         self.generator = as_generator(generator)
 
