@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
+from retrograd import nn
 from retrograd.nn.utils import clip_grad_norm_, clip_grad_value_
 
 SHAPES = [(3, 4), (5,), (2, 2, 2)]
@@ -100,7 +101,8 @@ def test_clip_grad_norm_non_finite_allowed_when_asked():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"max_norm": -1.0}, "max_norm must be a finite number >= 0"),
+        ({"max_norm": -1.0}, r"max_norm must be a number >= 0 \(or math.inf\), got -1.0"),
+        ({"max_norm": math.nan}, "max_norm must be a number >= 0"),
         ({"max_norm": "1"}, "max_norm must be"),
         ({"max_norm": 1.0, "norm_type": 0}, "norm_type must be > 0"),
     ],
@@ -124,3 +126,30 @@ def test_clip_grad_value_matches_torch():
     assert max(np.abs(p.grad).max() for p in params) == 0.5
     with pytest.raises(ValueError, match="clip_value must be"):
         clip_grad_value_(params, -0.1)
+
+
+def test_clip_with_an_infinite_limit_measures_without_clipping_like_torch():
+    torch = pytest.importorskip("torch")
+    params = _params_with_grads(9, scale=100.0)
+    before = [p.grad.copy() for p in params]
+    twins = [torch.tensor(g, requires_grad=False) for g in before]
+    for t, g in zip(twins, before):
+        t.grad = torch.tensor(g)
+    total = clip_grad_norm_(params, math.inf)
+    assert total == pytest.approx(torch.nn.utils.clip_grad_norm_(twins, math.inf).item())
+    clip_grad_value_(params, math.inf)
+    for p, g in zip(params, before):
+        np.testing.assert_array_equal(p.grad, g)
+
+
+@pytest.mark.parametrize("clip", [clip_grad_norm_, clip_grad_value_])
+@pytest.mark.parametrize(
+    ("parameters", "match"),
+    [
+        (nn.Linear(2, 2), r"got Linear; pass module.parameters\(\)"),
+        (None, "parameters must be a Tensor or an iterable of tensors, got NoneType"),
+    ],
+)
+def test_clip_names_parameters_that_are_not_iterable(clip, parameters, match):
+    with pytest.raises(TypeError, match=f"{clip.__name__}\\(\\): .*{match}"):
+        clip(parameters, 1.0)

@@ -19,7 +19,16 @@ TensorsT = Tensor | Iterable[Tensor]
 
 def _grads(parameters: TensorsT, fn: str) -> list[np.ndarray]:
     """The gradient arrays of the tensors that have one."""
-    tensors = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    if isinstance(parameters, Tensor):
+        tensors = [parameters]
+    elif isinstance(parameters, Iterable):
+        tensors = list(parameters)
+    else:
+        hint = "; pass module.parameters()" if hasattr(parameters, "parameters") else ""
+        raise TypeError(
+            f"{fn}(): parameters must be a Tensor or an iterable of tensors, "
+            f"got {type(parameters).__name__}{hint}"
+        )
     grads = []
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
@@ -30,8 +39,10 @@ def _grads(parameters: TensorsT, fn: str) -> list[np.ndarray]:
 
 
 def _check_limit(fn: str, name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < math.inf:
-        raise ValueError(f"{fn}(): {name} must be a finite number >= 0, got {value!r}")
+    """`value` as a float, refused unless a number >= 0; math.inf (no limit) is allowed, as in
+    PyTorch, so that `clip_grad_norm_(params, math.inf)` only measures the norm."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= math.inf:
+        raise ValueError(f"{fn}(): {name} must be a number >= 0 (or math.inf), got {value!r}")
     return float(value)
 
 
@@ -47,7 +58,8 @@ def clip_grad_norm_(
     vector (the global L2 norm for `norm_type=2`; `math.inf` gives the
     largest absolute value). Only when it exceeds `max_norm` are the
     gradients multiplied in place by max_norm / (total_norm + 1e-6), as
-    PyTorch does. Returns the total norm before clipping.
+    PyTorch does. Returns the total norm before clipping, so `max_norm=math.inf`
+    measures the norm without clipping.
 
     A non-finite norm (an inf or NaN gradient) raises RuntimeError unless
     `error_if_nonfinite=False`: then an infinite norm scales every gradient
