@@ -71,3 +71,17 @@ def test_getitem_takes_a_list_of_0d_tensors_and_sums_repeats() -> None:
 def test_expand_refusal_names_the_axis_that_cannot_expand(shape, message) -> None:
     with pytest.raises(ShapeError, match=message):
         rg.tensor(np.zeros((2, 3, 4))).expand(*shape)
+
+
+def test_split_of_an_empty_axis_gives_one_empty_piece() -> None:
+    x = rg.tensor(np.zeros((0, 2)), requires_grad=True)
+    (piece,) = x.split(2)
+    assert piece.shape == (0, 2)
+    (piece * 2.0).sum().backward()
+    assert x.grad.shape == (0, 2)
+    assert [p.shape for p in x.split(1, axis=-1)] == [(0, 1), (0, 1)]
+
+
+def test_split_refuses_a_bool_size() -> None:
+    with pytest.raises(TypeError, match="split_size must be an int or a list of ints, got True"):
+        rg.tensor(np.zeros((3, 2))).split(True)

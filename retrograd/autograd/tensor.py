@@ -597,12 +597,16 @@ class Tensor:
         """Pieces of `split_size` along `axis` (the last may be smaller), or of the given sizes."""
         axis = _axis(axis, self.ndim, "split", needs_axes=True)
         length = self.shape[axis]
+        if isinstance(split_size, bool):
+            raise TypeError(
+                f"split(): split_size must be an int or a list of ints, got {split_size}"
+            )
         if isinstance(split_size, int | np.integer):
             size = int(split_size)
             if size <= 0:
                 raise ValueError(f"split(): split_size must be positive, got {size}")
             sizes = [size] * (length // size)
-            if length % size:
+            if length % size or not length:  # an empty axis gives one empty piece, as PyTorch
                 sizes.append(length % size)
         else:
             sizes = list(_shape_arg((split_size,), "split", "sizes"))
