@@ -117,3 +117,13 @@ def test_dropout_refuses_a_p_that_is_not_a_number(bad):
         nn.Dropout(bad)
     with pytest.raises(TypeError, match=r"dropout\(\): p must be a number in \[0, 1\], got"):
         F.dropout(rg.ones(3), bad, generator=0)
+
+
+def test_init_constant_and_d2l_normal_name_a_wrong_argument():
+    tensor = rg.zeros(2, 2)
+    for bad in ("a", None, True):
+        with pytest.raises(TypeError, match="constant_\\(\\): value must be a number, got"):
+            init.constant_(tensor, bad)
+    with pytest.raises(TypeError, match="d2l_normal_\\(\\): expected a Module, got Tensor"):
+        init.d2l_normal_(tensor, generator=0)
+    assert init.constant_(tensor, np.float32(2.5)).data.tolist() == [[2.5, 2.5], [2.5, 2.5]]

@@ -9,11 +9,12 @@ is a `numpy.random.Generator` or an int seed; the global NumPy state is never us
 from __future__ import annotations
 
 import math
-from typing import Any
+from numbers import Number
 
 import numpy as np
 
 from retrograd.autograd import Tensor, as_generator
+from retrograd.nn.module import Module
 
 Seed = np.random.Generator | int
 
@@ -62,6 +63,8 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: S
 
 def constant_(tensor: Tensor, value: float) -> Tensor:
     """Fill with one value."""
+    if isinstance(value, bool) or not isinstance(value, Number):
+        raise TypeError(f"constant_(): value must be a number, got {value!r}")
     return _fill(tensor, np.full(tensor.shape, value))
 
 
@@ -104,11 +107,16 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, *, generator: Seed) -> Ten
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator=generator)
 
 
-def d2l_normal_(module: Any, std: float = 0.01, *, generator: Seed) -> Any:
+def d2l_normal_(module: Module, std: float = 0.01, *, generator: Seed) -> Module:
     """The d2l chapter's scheme for a whole module: weights normal(0, std), biases zero.
 
     A parameter with one axis counts as a bias; the module is returned.
     """
+    if not isinstance(module, Module):
+        raise TypeError(
+            f"d2l_normal_(): expected a Module, got {type(module).__name__} "
+            f"(use normal_ for one tensor)"
+        )
     rng = _rng(generator, "d2l_normal_")
     for param in module.parameters():
         if param.ndim == 1:
