@@ -6,9 +6,12 @@ import pytest
 
 from retrograd.cli import main
 from retrograd.models.batching import LanguageModelBatches
+from retrograd.models.checkpoints import model_from_checkpoint
 from retrograd.models.config import TrainConfig
-from retrograd.models.generation import encode_prompt, generate, sample_next
+from retrograd.models.generation import encode_prompt, generate, never_generated, sample_next
+from retrograd.models.graph_demo import draw_model_graph
 from retrograd.models.language_model import RNNLanguageModel
+from retrograd.models.training import Trainer
 from retrograd.models.vocab import Vocab
 
 
@@ -96,3 +99,32 @@ def test_d2l_prompt_is_preprocessed_as_the_middle_of_the_corpus(prompt, text):
     vocab = Vocab(list("abcdefghijklmnopqrstuvwxyz "))
     ids = encode_prompt(vocab, TrainConfig(), prompt)
     assert "".join(vocab.decode(ids)) == text
+
+
+def _checkpoint(tmp_path) -> str:
+    """The checkpoint of one epoch of a tiny character model, trained in process."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the time traveller smiled round at us. " * 30)
+    config = TrainConfig(
+        corpus=str(corpus), hidden_size=8, embedding_dim=4, batch_size=4, num_steps=8, epochs=1,
+        sample_every=0, out_dir=str(tmp_path / "run"), progress=False,
+    )  # fmt: skip
+    trainer = Trainer(config, log=lambda line: None)
+    return str(trainer.run().checkpoint)
+
+
+def test_graph_of_a_one_token_prefix_predicts_the_next_token_not_itself(tmp_path, monkeypatch):
+    checkpoint = _checkpoint(tmp_path)
+    seen = []
+    loss = RNNLanguageModel.loss
+
+    def spy(model, logits, targets, *args):
+        seen.append(np.asarray(targets).tolist())
+        return loss(model, logits, targets, *args)
+
+    monkeypatch.setattr(RNNLanguageModel, "loss", spy)
+    draw_model_graph(tmp_path / "graph.dot", checkpoint=checkpoint, prefix="t")
+    model, vocab, _ = model_from_checkpoint(checkpoint)
+    monkeypatch.undo()
+    following = generate(model, [vocab["t"]], 1, banned=never_generated(vocab))
+    assert seen == [[following]]

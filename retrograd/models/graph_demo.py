@@ -35,7 +35,8 @@ def draw_model_graph(
     `layers`; default rnn, 8, 1) is unrolled `steps` time steps (default 4)
     over random tokens of a 10-token vocabulary, each step predicting the next
     token. With one, the trained model reads `prefix` (default "time"), one
-    step per token but the last; `steps` cuts a longer prefix, or continues
+    step per token but the last (a one-token prefix: one step, predicting the
+    model's greedy continuation); `steps` cuts a longer prefix, or continues
     a shorter one with the model's greedy prediction. The checkpoint fixes
     the model: a `cell`, `hidden_size` or `layers` other than its own raises
     ValueError, and so does a `prefix` without a checkpoint.
@@ -51,8 +52,8 @@ def draw_model_graph(
         model, vocab, config = model_from_checkpoint(checkpoint)
         _refuse_other_model(checkpoint, model, shape)
         ids = encode_prompt(vocab, config, DEFAULT_PREFIX if prefix is None else prefix)
-        if steps is not None:
-            ids = _unroll_length(model, vocab, ids, steps)
+        # A one-token prefix is continued by one prediction: a step needs a next token.
+        ids = _unroll_length(model, vocab, ids, max(len(ids) - 1, 1) if steps is None else steps)
         tokens = np.asarray([ids])
     else:
         if prefix is not None:
@@ -66,9 +67,8 @@ def draw_model_graph(
         )
         tokens = rng.integers(0, 10, (1, (DEFAULT_STEPS if steps is None else steps) + 1))
     model.rnn.retain_hidden_grads = gradients
-    logits, _ = model(tokens[:, :-1] if tokens.shape[1] > 1 else tokens)
-    targets = tokens[:, 1:] if tokens.shape[1] > 1 else tokens
-    loss = model.loss(logits, targets)
+    logits, _ = model(tokens[:, :-1])
+    loss = model.loss(logits, tokens[:, 1:])
     if gradients:
         loss.backward()
     graph = to_dot(loss, gradients=gradients, max_nodes=None if tokens.shape[1] <= 64 else 4000)
