@@ -127,3 +127,16 @@ def test_init_constant_and_d2l_normal_name_a_wrong_argument():
     with pytest.raises(TypeError, match="d2l_normal_\\(\\): expected a Module, got Tensor"):
         init.d2l_normal_(tensor, generator=0)
     assert init.constant_(tensor, np.float32(2.5)).data.tolist() == [[2.5, 2.5], [2.5, 2.5]]
+
+
+@pytest.mark.parametrize(
+    ("module", "x", "state", "what"),
+    [
+        (nn.GRU(2, 3, generator=0), np.zeros((4, 1, 2), F32), "zeros", "h0"),
+        (nn.LSTM(2, 3, generator=0), np.zeros((4, 1, 2), F32), (rg.zeros(1, 1, 3), {}), "c0"),
+        (nn.RNNCell(2, 3, generator=0), np.zeros((1, 2), F32), object(), "h"),
+    ],
+)
+def test_a_state_that_is_not_an_array_is_named(module, x, state, what):
+    with pytest.raises(TypeError, match=rf"{type(module).__name__}: {what} must be a tensor or"):
+        module(x, state)

@@ -129,6 +129,8 @@ def make_weights(
 
 def check_state(state: Any, shape: tuple[int, ...], like: Tensor, what: str, kind: str) -> Tensor:
     """The given state as a tensor of `shape` in the parameters' dtype, or a clear error."""
+    if not isinstance(state, Tensor) and np.asarray(state).dtype.kind not in "biuf":
+        raise TypeError(f"{kind}: {what} must be a tensor or array, got {type(state).__name__}")
     state = as_input(state)
     if state.shape != shape:
         raise ShapeError(f"{kind}: {what} must have shape {shape}, got {state.shape}")
