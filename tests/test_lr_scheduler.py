@@ -176,3 +176,34 @@ def test_scheduler_refuses_a_state_dict_with_missing_keys_and_stays_unchanged(st
     with pytest.raises(ValueError, match=match):
         scheduler.load_state_dict(state)
     assert scheduler.state_dict() == before
+
+
+@pytest.mark.parametrize(
+    ("metrics", "match"),
+    [
+        (None, "got NoneType"),
+        ("low", "got str"),
+        (rg.tensor([1.0, 2.0]), r"got Tensor \(.*shape \(2,\)"),
+    ],
+)
+def test_reduce_on_plateau_step_names_a_metric_that_is_not_a_number(metrics, match):
+    plateau = ReduceLROnPlateau(_optimizer())
+    with pytest.raises(TypeError, match=r"ReduceLROnPlateau.step\(\): metrics must be a number.*"):
+        plateau.step(metrics)
+    with pytest.raises(TypeError, match=match):
+        plateau.step(metrics)
+    assert plateau.last_epoch == 0 and plateau.num_bad_epochs == 0
+    plateau.step(rg.tensor(1.0))
+    assert plateau.best == 1.0
+
+
+@pytest.mark.parametrize("last_epoch", ["3", 2.0, -2, True])
+def test_schedulers_refuse_a_last_epoch_that_is_not_an_integer_from_minus_one(last_epoch):
+    opt = _optimizer()
+    for group in opt.param_groups:
+        group["initial_lr"] = group["lr"]
+    with pytest.raises(
+        ValueError, match=f"StepLR: last_epoch must be an integer >= -1.*{last_epoch!r}"
+    ):
+        StepLR(opt, step_size=2, last_epoch=last_epoch)
+    assert StepLR(opt, step_size=2, last_epoch=np.int64(3)).last_epoch == 4

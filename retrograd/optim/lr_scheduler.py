@@ -25,7 +25,13 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {optimizer!r}")
+        if isinstance(last_epoch, bool) or not isinstance(last_epoch, Integral) or last_epoch < -1:
+            raise ValueError(
+                f"{type(self).__name__}: last_epoch must be an integer >= -1 (-1 starts a new "
+                f"schedule), got {last_epoch!r}"
+            )
         self.optimizer = optimizer
+        last_epoch = int(last_epoch)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -194,7 +200,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics: SupportsFloat) -> None:  # type: ignore[override]
         """Record this epoch's metric (a float or a one-element tensor) and maybe reduce."""
-        current = float(metrics)
+        current = _metric(metrics)
         self.last_epoch += 1
         if self._is_better(current):
             self.best = current
@@ -238,3 +244,14 @@ class ReduceLROnPlateau(LRScheduler):
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
                 group["lr"] = new_lr
+
+
+def _metric(metrics: Any) -> float:
+    """The metric given to `ReduceLROnPlateau.step()` as a float, with an error naming it."""
+    try:
+        return float(metrics)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            "ReduceLROnPlateau.step(): metrics must be a number or a one-element tensor "
+            f"(the epoch's loss), got {type(metrics).__name__} ({err})"
+        ) from None
