@@ -8,6 +8,7 @@ from retrograd.cli import main
 from retrograd.models.batching import LanguageModelBatches
 from retrograd.models.checkpoints import model_from_checkpoint
 from retrograd.models.config import TrainConfig
+from retrograd.models.corpus import CorpusError, load_text
 from retrograd.models.generation import encode_prompt, generate, never_generated, sample_next
 from retrograd.models.graph_demo import draw_model_graph
 from retrograd.models.language_model import RNNLanguageModel
@@ -128,3 +129,11 @@ def test_graph_of_a_one_token_prefix_predicts_the_next_token_not_itself(tmp_path
     monkeypatch.undo()
     following = generate(model, [vocab["t"]], 1, banned=never_generated(vocab))
     assert seen == [[following]]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_utf16_corpus_is_named_as_such_not_as_binary(tmp_path, encoding):
+    path = tmp_path / "notepad.txt"
+    path.write_bytes("\ufeffthe time traveller\r\n".encode(encoding))
+    with pytest.raises(CorpusError, match="notepad.txt is UTF-16 or UTF-32 text, not UTF-8"):
+        load_text(path)

@@ -19,6 +19,9 @@ WORD = re.compile(r"[\w']+|[^\w\s]")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 PREPROCESSING = ("d2l", "raw")
 NON_LETTERS = re.compile("[^A-Za-z]+")
+# What editors write first in UTF-16 ("Unicode" on Windows) or UTF-32 text; the UTF-32 LE
+# mark starts with the UTF-16 LE one.
+WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
 
 
 class CorpusError(ValueError):
@@ -42,6 +45,8 @@ def load_text(path: str | Path | None = None) -> str:
     raw = path.read_bytes()
     if not raw.strip():
         raise CorpusError(f"corpus {path} is empty")
+    if raw.startswith(WIDE_BOMS):
+        raise CorpusError(f"corpus {path} is UTF-16 or UTF-32 text, not UTF-8 (save it as UTF-8)")
     if b"\x00" in raw:
         raise CorpusError(f"corpus {path} looks binary (it contains NUL bytes), not text")
     # A byte order mark (as Windows editors write) is not a character of the text.
