@@ -96,3 +96,20 @@ def test_gradcheck_promotion_warning_names_the_dtype():
     half = rg.tensor(np.array([0.5, 1.0], dtype=np.float16), requires_grad=True)
     with pytest.warns(PrecisionWarning, match=r"inputs \[0\] .* float16 is too coarse"):
         assert gradcheck(lambda x: x.tanh(), [half])
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"fn": 3}, "fn must be callable, got int"),
+        ({"full_jacobian_limit": "20"}, "full_jacobian_limit must be an integer >= 0, got '20'"),
+        ({"full_jacobian_limit": 1.5}, "full_jacobian_limit must be an integer >= 0, got 1.5"),
+        ({"seed": "a"}, "seed must be an integer >= 0, got 'a'"),
+        ({"seed": -1}, "seed must be an integer >= 0, got -1"),
+    ],
+)
+def test_gradcheck_names_a_bad_fn_limit_or_seed(options, match):
+    arguments = {"fn": lambda x: x.tanh(), **options}
+    with pytest.raises(TypeError, match=f"gradcheck\\(\\): {match}"):
+        gradcheck(arguments.pop("fn"), [_x()], **arguments)
+    assert gradcheck(lambda x: x.tanh(), [_x()], full_jacobian_limit=0, seed=np.int64(3))

@@ -46,6 +46,7 @@ def gradcheck(
     returns False when `raise_exception=False`).
     """
     _check_tolerances(eps, atol, rtol)
+    _check_options(fn, full_jacobian_limit, seed)
     leaves, checked = _copies([inputs] if isinstance(inputs, Tensor) else inputs)
     with enable_grad():
         outs = _outputs(_call(fn, leaves))
@@ -76,6 +77,15 @@ def _check_tolerances(eps: Any, atol: Any, rtol: Any) -> None:
         real = isinstance(value, numbers.Real) and not isinstance(value, bool)
         if not (real and math.isfinite(value) and (value > 0 if name == "eps" else value >= 0)):
             raise ValueError(f"gradcheck(): {name} must be a finite number {least}, got {value!r}")
+
+
+def _check_options(fn: Any, full_jacobian_limit: Any, seed: Any) -> None:
+    """Refuse a `fn` that cannot be called and a limit or seed that is not an integer."""
+    if not callable(fn):
+        raise TypeError(f"gradcheck(): fn must be callable, got {type(fn).__name__}")
+    for name, value in (("full_jacobian_limit", full_jacobian_limit), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise TypeError(f"gradcheck(): {name} must be an integer >= 0, got {value!r}")
 
 
 def _copies(inputs: Any) -> tuple[list[Any], list[int]]:
