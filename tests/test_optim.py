@@ -166,6 +166,16 @@ def test_zero_grad_sets_none_or_zeros():
         (lambda ps: optim.SGD(set(ps)), TypeError, "not a set"),
         (lambda ps: optim.SGD([ps[0], ps[0]]), ValueError, "more than once"),
         (lambda ps: optim.SGD([ps[0], 3.0]), TypeError, "param 1 of group 0 is a float"),
+        (
+            lambda ps: optim.SGD(nn.Linear(2, 1).named_parameters()),
+            TypeError,
+            r"param 0 of group 0 is a \(name, tensor\) pair.*pass module.parameters\(\)",
+        ),
+        (
+            lambda ps: optim.SGD([{"params": {"w": ps[0]}}]),
+            TypeError,
+            r"'params' of group 0 is a dict; give its tensors as a list",
+        ),
         (lambda ps: optim.SGD([rg.tensor([1.0])]), ValueError, "does not require grad"),
         (lambda ps: optim.SGD([ps[0] * 2]), ValueError, "not a leaf"),
     ],

@@ -67,12 +67,17 @@ class Optimizer:
         if "params" not in param_group:
             raise ValueError(f"{self._name}: a param group needs a 'params' entry")
         params = param_group["params"]
+        if isinstance(params, dict):
+            raise TypeError(
+                f"{self._name}: 'params' of group {len(self.param_groups)} is a dict; "
+                "give its tensors as a list (list(d.values()))"
+            )
         params = [params] if isinstance(params, Tensor) else self._ordered(params)
         seen = {p for group in self.param_groups for p in group["params"]}
         for i, p in enumerate(params):
             where = f"param {i} of group {len(self.param_groups)}"
             if not isinstance(p, Tensor):
-                raise TypeError(f"{self._name}: {where} is a {type(p).__name__}, not a Tensor")
+                raise TypeError(f"{self._name}: {where} is {_not_a_tensor(p)}")
             # A frozen Parameter is taken, as PyTorch takes it: it is skipped while it has
             # no gradient and trains once unfrozen. A plain tensor that does not require
             # grad is more likely a mistake.
@@ -251,6 +256,16 @@ class Optimizer:
             self._validate(group)
         self.param_groups = new_groups
         self.state = state
+
+
+def _not_a_tensor(value: Any) -> str:
+    """How a non-tensor in a parameter list is described; a (name, tensor) pair, as
+    `named_parameters()` yields, gets the fix."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], Tensor):
+        return (
+            "a (name, tensor) pair, not a Tensor; pass module.parameters(), not named_parameters()"
+        )
+    return f"a {type(value).__name__}, not a Tensor"
 
 
 def check_number(
