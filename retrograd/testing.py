@@ -8,6 +8,7 @@ Needs the `hypothesis` package (`pip install retrograd[testing]`).
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -24,7 +25,7 @@ except ImportError as err:  # pragma: no cover - exercised only without hypothes
         "retrograd.testing needs hypothesis: pip install 'retrograd[testing]'"
     ) from err
 
-from retrograd.autograd.gradcheck import gradcheck
+from retrograd.autograd.gradcheck import check_options, check_tolerances, gradcheck
 from retrograd.autograd.tensor import Tensor
 
 Interval = tuple[float, float]
@@ -179,10 +180,7 @@ def assert_gradients(
     hypothesis's time limit per example (milliseconds or a timedelta); by
     default there is none, as checking a long recurrence is legitimately slow.
     """
-    if "raise_exception" in gradcheck_kwargs:
-        raise TypeError(
-            "assert_gradients(): raise_exception is not an option; a mismatch always fails"
-        )
+    _check_gradcheck_options(fn, gradcheck_kwargs)
     shape_strategy = _shape_strategy(shapes, num_inputs)
     elements = _values(domain, np.float64, "assert_gradients()")
 
@@ -202,6 +200,26 @@ def assert_gradients(
         options["max_examples"] = max_examples
     check = settings(**options)(check)
     check()
+
+
+def _check_gradcheck_options(fn: Any, options: dict[str, Any]) -> None:
+    """Refuse an unknown or bad gradcheck option before any example runs: raised inside the
+    hypothesis test, it would be reported with a "falsifying example", like a wrong gradient."""
+    if "raise_exception" in options:
+        raise TypeError(
+            "assert_gradients(): raise_exception is not an option; a mismatch always fails"
+        )
+    try:
+        bound = inspect.signature(gradcheck).bind(fn, (), **options)
+    except TypeError as err:
+        raise TypeError(
+            f"assert_gradients(): {err}; the gradcheck options are eps, atol, rtol, "
+            "full_jacobian_limit and seed"
+        ) from None
+    bound.apply_defaults()
+    given_options = bound.arguments
+    check_tolerances(given_options["eps"], given_options["atol"], given_options["rtol"])
+    check_options(fn, given_options["full_jacobian_limit"], given_options["seed"])
 
 
 def _shape_strategy(shapes: Any, num_inputs: Any) -> st.SearchStrategy:

@@ -45,8 +45,8 @@ def gradcheck(
     `GradcheckError` naming the input, the worst element and both values (or
     returns False when `raise_exception=False`).
     """
-    _check_tolerances(eps, atol, rtol)
-    _check_options(fn, full_jacobian_limit, seed)
+    check_tolerances(eps, atol, rtol)
+    check_options(fn, full_jacobian_limit, seed)
     leaves, checked = _copies([inputs] if isinstance(inputs, Tensor) else inputs)
     with enable_grad():
         outs = _outputs(_call(fn, leaves))
@@ -71,7 +71,7 @@ def gradcheck(
     return False
 
 
-def _check_tolerances(eps: Any, atol: Any, rtol: Any) -> None:
+def check_tolerances(eps: Any, atol: Any, rtol: Any) -> None:
     """A step of 0 divides by zero and a negative tolerance fails every check: refuse both."""
     for name, value, least in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
         real = isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -79,7 +79,7 @@ def _check_tolerances(eps: Any, atol: Any, rtol: Any) -> None:
             raise ValueError(f"gradcheck(): {name} must be a finite number {least}, got {value!r}")
 
 
-def _check_options(fn: Any, full_jacobian_limit: Any, seed: Any) -> None:
+def check_options(fn: Any, full_jacobian_limit: Any, seed: Any) -> None:
     """Refuse a `fn` that cannot be called and a limit or seed that is not an integer."""
     if not callable(fn):
         raise TypeError(f"gradcheck(): fn must be callable, got {type(fn).__name__}")
