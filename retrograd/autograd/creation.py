@@ -159,12 +159,24 @@ def ones_like(t: Tensor, requires_grad: bool = False, dtype: Any = None) -> Tens
 
 
 def as_generator(seed: Seed) -> np.random.Generator:
-    """A NumPy Generator from a seed or an existing Generator (returned as is)."""
+    """A NumPy Generator from a seed or an existing Generator (returned as is).
+
+    A bool is refused: True would quietly be the seed 1.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or isinstance(seed, int | np.integer):
-        return np.random.default_rng(seed)
-    raise TypeError(f"expected a numpy.random.Generator or an int seed, got {type(seed).__name__}")
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(
+            "generator must be a numpy.random.Generator or an int seed >= 0, "
+            f"got {type(seed).__name__} {seed!r}"
+        )
+    if seed < 0:
+        raise ValueError(
+            f"generator must be a numpy.random.Generator or an int seed >= 0, got {seed}"
+        )
+    return np.random.default_rng(seed)
 
 
 def randn(

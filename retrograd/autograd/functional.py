@@ -187,17 +187,15 @@ def cross_entropy(
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy(): reduction must be mean, sum or none, got {reduction!r}")
-    logits = _tensor(logits, "cross_entropy", "logits")
-    if logits.dtype.kind != "f":  # NumPy would give a float64 loss of integer logits
-        raise TypeError(f"cross_entropy(): logits must be floating, got dtype {logits.dtype}")
+    ignore_index = check_ignore_index(ignore_index, "cross_entropy()")
+    logits = _batched_logits(logits)
     target_t = target if isinstance(target, Tensor) else Tensor._make(as_array(target), None, 0)
     if target_t.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy(): target must hold integers, got dtype {target_t.dtype}")
-    if logits.ndim < 2 or target_t.shape != (logits.shape[0], *logits.shape[2:]):
+    if target_t.shape != (logits.shape[0], *logits.shape[2:]):
         raise ShapeError(
             f"cross_entropy: logits {logits.shape} need target of shape "
-            f"{(logits.shape[0], *logits.shape[2:]) if logits.ndim >= 2 else '(N,)'}, "
-            f"got {target_t.shape}"
+            f"{(logits.shape[0], *logits.shape[2:])}, got {target_t.shape}"
         )
     if logits.ndim > 2:
         classes = logits.shape[1]
@@ -212,6 +210,34 @@ def cross_entropy(
     return record(
         ops.CrossEntropy, (logits, target_t), {"ignore_index": ignore_index, "reduction": reduction}
     )
+
+
+def check_ignore_index(ignore_index: Any, fn: str) -> int:
+    """`ignore_index` as an int, or a TypeError naming `fn`: a float or bool would
+    silently match no target (or the class 1), so padding would count in the loss."""
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int | np.integer):
+        raise TypeError(f"{fn}: ignore_index must be an integer, got {ignore_index!r}")
+    return int(ignore_index)
+
+
+def _batched_logits(logits: Any) -> Tensor:
+    """cross_entropy's logits as a floating tensor with a batch axis: (N, C) or (N, C, d1, ...).
+
+    Unbatched (C,) logits are refused, naming their shape, rather than blaming the target.
+    """
+    logits = _tensor(logits, "cross_entropy", "logits")
+    if logits.dtype.kind != "f":  # NumPy would give a float64 loss of integer logits
+        raise TypeError(f"cross_entropy(): logits must be floating, got dtype {logits.dtype}")
+    if logits.ndim == 1:
+        raise ShapeError(
+            f"cross_entropy(): logits of shape {logits.shape} have no batch axis and unbatched "
+            "input is not supported; add one: logits.reshape(1, -1) with a target of shape (1,)"
+        )
+    if logits.ndim < 2:
+        raise ShapeError(
+            f"cross_entropy(): logits must be (N, C) or (N, C, d1, ...), got shape {logits.shape}"
+        )
+    return logits
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

@@ -9,12 +9,24 @@ reset per batch). Plus padded sentence batches for the word-level setup.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from numbers import Integral
+from typing import Any
 
 import numpy as np
 
 from retrograd.models.corpus import CorpusError
 
 SCHEMES = ("sequential", "random")
+
+
+def _check_positive(function: str, **sizes: Any) -> None:
+    """Refuse a size that is not a positive integer, naming the function and argument
+    (range() and reshape would fail with their own message, or yield no batch at all)."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise TypeError(f"{function}: {name} must be a positive integer, got {value!r}")
+        if value < 1:
+            raise ValueError(f"{function}: {name} must be a positive integer, got {value}")
 
 
 def split_train_valid(corpus: np.ndarray, valid_fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -41,10 +53,7 @@ class LanguageModelBatches:
     ) -> None:
         if scheme not in SCHEMES:
             raise ValueError(f"sampling scheme must be one of {SCHEMES}, got {scheme!r}")
-        if batch_size < 1 or num_steps < 1:
-            raise ValueError(
-                f"batch_size and num_steps must be positive, got {batch_size} and {num_steps}"
-            )
+        _check_positive("LanguageModelBatches", batch_size=batch_size, num_steps=num_steps)
         self.corpus = np.asarray(corpus, dtype=np.int64)
         self.batch_size = batch_size
         self.num_steps = num_steps
@@ -114,6 +123,7 @@ def sentence_batches(
     target s[1:]; padded target positions hold `ignore_index` so the loss skips
     them. Sentence order is shuffled by `rng` when given.
     """
+    _check_positive("sentence_batches()", batch_size=batch_size)
     usable = [s for s in sentences if len(s) >= 2]
     if not usable:
         raise CorpusError("no sentence has at least two tokens")

@@ -33,9 +33,13 @@ def check_dtype(x: Tensor, weight: Tensor, layer: str, what: str = "input") -> N
     No silent float64 promotion.
     """
     if x.dtype != weight.dtype:
+        # The input may have been a list (made float32 by as_input), which has no .astype.
+        name = weight.dtype.name
         raise TypeError(
-            f"{layer}: {what} dtype {x.dtype} does not match parameter dtype {weight.dtype}; "
-            f"convert the {what} with .astype({weight.dtype.name!r}) or the module with .to()"
+            f"{layer}: {what} dtype {x.dtype} does not match parameter dtype {name}; "
+            f"pass the {what} as an array or tensor of dtype {name} (a list: "
+            f"rg.tensor(data, dtype=np.{name}); an array or tensor: .astype({name!r})), "
+            "or convert the module with .to()"
         )
 
 

@@ -5,10 +5,10 @@ Inputs given as NumPy arrays or lists are taken as constants, as every module ta
 
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any
 
 from retrograd.autograd import Tensor
+from retrograd.autograd.functional import check_ignore_index
 from retrograd.nn import functional as F
 from retrograd.nn.layers import as_input
 from retrograd.nn.module import Module
@@ -33,12 +33,7 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", ignore_index: int = -100) -> None:
         super().__init__(reduction)
-        # A float would silently match no target (checked here once, not on every call).
-        if isinstance(ignore_index, bool) or not isinstance(ignore_index, Integral):
-            raise TypeError(
-                f"CrossEntropyLoss: ignore_index must be an integer, got {ignore_index!r}"
-            )
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = check_ignore_index(ignore_index, "CrossEntropyLoss")
 
     def forward(self, logits: Any, target: Any) -> Tensor:
         return F.cross_entropy(as_input(logits), target, self.reduction, self.ignore_index)
