@@ -41,8 +41,8 @@ def one(domain=(-2.0, 2.0), min_dims: int = 0) -> st.SearchStrategy:
     return shapes(min_dims=min_dims).flatmap(lambda s: st.tuples(arrays(s, domain)))
 
 
-def distinct(min_dims: int = 0) -> st.SearchStrategy:
-    """One array of well-separated values (no ties for max/min)."""
+def distinct(min_dims: int = 0, shape: tuple[int, ...] | None = None) -> st.SearchStrategy:
+    """One array of well-separated values (no ties for max/min), of `shape` if given."""
 
     def build(shape_and_seed):
         shape, seed = shape_and_seed
@@ -50,7 +50,22 @@ def distinct(min_dims: int = 0) -> st.SearchStrategy:
         values = np.random.default_rng(seed).permutation(size) * 0.3 - size * 0.15
         return (values.reshape(shape).astype(np.float64),)
 
-    return st.tuples(shapes(min_dims=min_dims), st.integers(0, 2**16)).map(build)
+    drawn = shapes(min_dims=min_dims) if shape is None else st.just(shape)
+    return st.tuples(drawn, st.integers(0, 2**16)).map(build)
+
+
+def zeroed(shape: tuple[int, ...], rows: dict[int, list[int]]) -> st.SearchStrategy:
+    """One array of `shape` with zeros in row i (along the last axis) at positions rows[i]:
+    where prod's gradient is the product of the others, not the result over the value."""
+
+    def put(drawn):
+        (a,) = drawn
+        a = a.copy()
+        for row, positions in rows.items():
+            a[row, positions] = 0.0
+        return (a,)
+
+    return fixed(shape, domain=AWAY_FROM_ZERO).map(put)
 
 
 def fixed(*shape_list, domain=(-2.0, 2.0)) -> st.SearchStrategy:
@@ -114,6 +129,7 @@ OPS: dict[str, OpCase] = {
     ),
     "sum": OpCase(lambda a: a.sum(axis=-1 if a.ndim else None), one()),
     "max": OpCase(lambda a: a.max(axis=0 if a.ndim else None), distinct()),
+    "prod": OpCase(lambda a: a.prod(axis=0 if a.ndim else None), one()),
     "logsumexp": OpCase(lambda a: a.logsumexp(axis=-1 if a.ndim else None, keepdims=True), one()),
     "matmul": OpCase(lambda a, b: a @ b, _matmul_shapes()),
     "linear": OpCase(rg.linear, fixed((2, 3, 4), (5, 4), (5,))),
@@ -150,5 +166,19 @@ EXTRA_CASES: dict[str, OpCase] = {
     "getitem_mask": OpCase(lambda a: a[a.data > 0] * 3.0, one(AWAY_FROM_ZERO, min_dims=1)),
     "max_keepdims": OpCase(lambda a: a.max(axis=(0, -1), keepdims=True), distinct(min_dims=2)),
     "sum_all_keepdims": OpCase(lambda a: a.sum(keepdims=True) * a, one()),
+    # Rows without a zero, with one and with two: three rules of prod's gradient.
+    "prod_zeros": OpCase(lambda a: a.prod(axis=-1), zeroed((3, 4), {1: [2], 2: [0, 3]})),
+    "prod_zeros_keepdims": OpCase(
+        lambda a: a.T.prod(axis=(0,), keepdims=True), zeroed((3, 2), {0: [1], 2: [0, 1]})
+    ),
+    "std": OpCase(lambda a: a.std(axis=-1 if a.ndim else None), distinct()),
+    "std_ddof_keepdims": OpCase(
+        lambda a: a.std(axis=(0, 2), keepdims=True, ddof=1) * a, distinct(shape=(2, 3, 2))
+    ),
+    "argmin_min": OpCase(lambda a: a.flatten()[a.argmin()] + a.min(), distinct()),
+    "chunk": OpCase(lambda a: rg.concat(a.chunk(2, axis=1)[::-1], axis=1) * a, fixed((2, 5))),
+    "flatten_range": OpCase(
+        lambda a: a.flatten(1, 2) * np.arange(12.0).reshape(12, 1), fixed((2, 3, 4, 1))
+    ),
     "shared_intermediate": OpCase(_shared_intermediate_case, one()),
 }

@@ -131,6 +131,7 @@ CASES = [
          lambda a: torch.amax(a, (0, 2)), "ties"),
     Case("min", ((3, 4),), lambda a: a.min(), torch.amin, "ties"),
     Case("min_axis", ((3, 4),), lambda a: a.min(1), lambda a: torch.amin(a, 1), "ties"),
+    Case("prod_ties", ((3, 4),), lambda a: a.prod(1), lambda a: a.prod(1), "ties"),
     Case("var_unbiased", ((3, 5),), lambda a: a.var(1, ddof=1), lambda a: a.var(1, correction=1)),
     Case("var_biased", ((3, 5),), lambda a: a.var(), lambda a: a.var(correction=0)),
     Case("var_keepdims", ((3, 5),), lambda a: a.var(0, keepdims=True, ddof=1),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 import warnings
 from collections.abc import Iterator, Sequence
@@ -498,16 +499,41 @@ class Tensor:
         With `ddof` at least the number of elements, also as NumPy: a RuntimeWarning,
         and the sum of squares divided by zero (NaN, or inf).
         """
-        axes = _axes(axis, self.ndim, "var")
+        return self._variance(axis, keepdims, ddof, "var")
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """Standard deviation: the square root of `var` with the same arguments.
+
+        Where the variance is 0 the gradient is 0, as in PyTorch (the square
+        root's derivative is infinite there): the root is taken of 1 instead, and
+        replaced by 0.
+        """
+        variance = self._variance(axis, keepdims, ddof, "std")
+        nonzero = Tensor._make(variance._data != 0, None, 0)
+        safe = record(ops.Where, (nonzero, variance, variance._operand(1.0)))
+        return record(ops.Where, (nonzero, safe**0.5, variance._operand(0.0)))
+
+    def _variance(self, axis: Axis, keepdims: bool, ddof: int, op: str) -> Tensor:
+        """The variance for `var` and `std`, whose errors and warnings name `op`."""
+        if isinstance(ddof, bool) or not isinstance(ddof, int | float | np.integer | np.floating):
+            raise TypeError(f"{op}(): ddof must be a number, got {ddof!r}")
+        axes = _axes(axis, self.ndim, op)
         count = int(np.prod([self.shape[a] for a in axes])) if axes else 1
         if count - ddof <= 0:
             warnings.warn(
-                f"var(): degrees of freedom <= 0 for {count} element(s) with ddof={ddof}",
+                f"{op}(): degrees of freedom <= 0 for {count} element(s) with ddof={ddof}",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         centred = self - self.mean(axes, keepdims=True)
         return (centred * centred).sum(axes, keepdims) / max(count - ddof, 0)
+
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Product of the values; its gradient is right where values are zero (the product
+        of the others, where dividing the result by the value would give 0 / 0)."""
+        return record(
+            ops.Prod, (self,), {"axis": _axes(axis, self.ndim, "prod"), "keepdims": keepdims}
+        )
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Largest value; ties share the gradient equally (as torch.amax)."""
@@ -516,7 +542,12 @@ class Tensor:
         )
 
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return -((-self).max(axis, keepdims))
+        """Smallest value: the negated maximum of the negated values (ties share the
+        gradient equally, as torch.amin)."""
+        axes = _axes(axis, self.ndim, "min")
+        if self._data.size == 0:
+            ops.reduce.check_not_empty(self._data, axes, "min")
+        return -((-self).max(axes, keepdims))
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """log(sum(exp(x))) without overflow."""
@@ -527,21 +558,35 @@ class Tensor:
         )
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        return self - self.logsumexp(axis, keepdims=True)
+        return self._log_softmax(_axes(axis, self.ndim, "log_softmax"))
 
     def softmax(self, axis: int = -1) -> Tensor:
-        return self.log_softmax(axis).exp()
+        return self._log_softmax(_axes(axis, self.ndim, "softmax")).exp()
+
+    def _log_softmax(self, axes: tuple[int, ...]) -> Tensor:
+        """log_softmax over `axes`, already checked by the function the user called."""
+        return self - self.logsumexp(axes, keepdims=True)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """Index of the largest value (no gradient)."""
+        """Index of the largest value, the first of ties (no gradient)."""
+        return self._arg_extreme(np.argmax, axis, keepdims, "argmax", "largest")
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the smallest value, the first of ties (no gradient)."""
+        return self._arg_extreme(np.argmin, axis, keepdims, "argmin", "smallest")
+
+    def _arg_extreme(
+        self, find: Any, axis: int | None, keepdims: bool, op: str, extreme: str
+    ) -> Tensor:
+        """The index `find` (np.argmax or np.argmin) gives, as a tensor without gradient."""
         if axis is not None:
-            axis = _axis(axis, self.ndim, "argmax")  # None for a 0-d tensor: its one index
+            axis = _axis(axis, self.ndim, op)  # None for a 0-d tensor: its one index
         try:
-            out = np.argmax(self.data, axis=axis, keepdims=keepdims)
+            out = find(self.data, axis=axis, keepdims=keepdims)
         except ValueError:  # NumPy's "attempt to get argmax of an empty sequence"
             where = "" if axis is None else f" along axis {axis}"
             raise ShapeError(
-                f"argmax(): no largest value{where} of an empty tensor of shape {self.shape}"
+                f"{op}(): no {extreme} value{where} of an empty tensor of shape {self.shape}"
             ) from None
         return Tensor._make(np.asarray(out), None, 0)
 
@@ -551,8 +596,21 @@ class Tensor:
 
     view = reshape
 
-    def flatten(self) -> Tensor:
-        return self.reshape(-1)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge the axes from `start_dim` to `end_dim` (all by default) into one; a 0-d
+        tensor becomes 1-d, as in PyTorch."""
+        ndim = self._data.ndim
+        start = _axis(start_dim, ndim, "flatten")
+        end = _axis(end_dim, ndim, "flatten")
+        if start is None or end is None:  # a 0-d tensor's axis 0 or -1
+            return self.reshape(1)
+        if start > end:
+            raise ValueError(
+                f"flatten(): start_dim {start_dim} comes after end_dim {end_dim} "
+                f"for a {ndim}-d tensor"
+            )
+        shape = self.shape
+        return self.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
         return record(ops.Permute, (self,), {"axes": _shape_arg(axes, "permute", "axes")})
@@ -615,6 +673,65 @@ class Tensor:
             if sum(sizes) != length:
                 raise ValueError(f"split(): sizes {sizes} do not add up to axis length {length}")
         return record(ops.Split, (self,), {"sizes": tuple(sizes), "axis": axis, "squeeze": False})
+
+    def chunk(self, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
+        """At most `chunks` pieces along `axis`, as PyTorch cuts them: each of
+        ceil(length / chunks), the last smaller, and fewer pieces where those sizes
+        cover the axis sooner (a length of 6 in 4 chunks gives 3 pieces of 2)."""
+        if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer):
+            raise TypeError(f"chunk(): chunks must be an int, got {chunks!r}")
+        if chunks <= 0:
+            raise ValueError(f"chunk(): chunks must be positive, got {chunks}")
+        axis = _axis(axis, self.ndim, "chunk", needs_axes=True)
+        size = -(-self.shape[axis] // int(chunks))
+        if not size:  # an empty axis gives `chunks` empty pieces, as PyTorch
+            return self.split([0] * int(chunks), axis)
+        return self.split(size, axis)
+
+    # ----- boolean and bitwise (no gradient) -----
+    def _bitwise(self, other: Any, fn: Any, op: str) -> Tensor:
+        """`fn` of boolean or integer operands, as PyTorch's bitwise ops; floats are refused.
+
+        A Python bool or int is handed to NumPy as it is, so it takes the tensor's
+        dtype (an int32 tensor & 3 stays int32).
+        """
+        value = other._data if isinstance(other, Tensor) else other
+        if not isinstance(value, bool | int | np.ndarray):
+            value = as_array(value)
+        kinds = (self._data.dtype, np.asarray(value).dtype)
+        if any(kind.kind not in "biu" for kind in kinds):
+            raise TypeError(
+                f"{op}: operands must be boolean or integer tensors, got dtypes "
+                f"{kinds[0]} and {kinds[1]}; compare floats first (x > 0) for a boolean tensor"
+            )
+        try:
+            return Tensor._make(np.asarray(fn(self._data, value)), None, 0)
+        except ValueError:
+            raise ShapeError(
+                f"{op}: operands with shapes {self.shape} and {np.shape(value)} "
+                "do not broadcast together"
+            ) from None
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._bitwise(other, np.bitwise_and, "bitwise_and (&)")
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._bitwise(other, np.bitwise_or, "bitwise_or (|)")
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._bitwise(other, np.bitwise_xor, "bitwise_xor (^)")
+
+    __rand__ = __and__
+    __ror__ = __or__
+    __rxor__ = __xor__
+
+    def __invert__(self) -> Tensor:
+        """Logical not of a boolean tensor, bitwise not of an integer one."""
+        if self._data.dtype.kind not in "biu":
+            raise TypeError(
+                f"bitwise_not (~): needs a boolean or integer tensor, got dtype {self.dtype}"
+            )
+        return Tensor._make(np.invert(self._data), None, 0)
 
 
 def _shape_arg(args: tuple, op: str, name: str = "shape") -> tuple[int, ...]:

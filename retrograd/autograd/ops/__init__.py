@@ -21,7 +21,7 @@ from retrograd.autograd.ops.elementwise import (
 )
 from retrograd.autograd.ops.linalg import Linear, Matmul, OneHotLinear
 from retrograd.autograd.ops.loss import CrossEntropy
-from retrograd.autograd.ops.reduce import LogSumExp, Max, Sum
+from retrograd.autograd.ops.reduce import LogSumExp, Max, Prod, Sum
 from retrograd.autograd.ops.shape import (
     BroadcastTo,
     Concat,
@@ -56,6 +56,7 @@ __all__ = [
     "OneHotLinear",
     "Permute",
     "Pow",
+    "Prod",
     "Relu",
     "Reshape",
     "Sigmoid",

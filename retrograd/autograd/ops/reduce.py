@@ -27,14 +27,16 @@ class Sum(Function):
         return (np.broadcast_to(grad, shape),)
 
 
-def _check_not_empty(a: np.ndarray, axis: tuple[int, ...]) -> None:
-    """Refuse a maximum over an axis of size 0; an empty tensor reduced over other axes
-    gives an empty result (as torch.amax: shape (0, 3) over axis 1 gives shape (0,))."""
+def check_not_empty(a: np.ndarray, axis: tuple[int, ...], op: str = "max") -> None:
+    """Refuse a maximum (or, for `op` "min", a minimum) over an axis of size 0; an empty
+    tensor reduced over other axes gives an empty result (as torch.amax: shape (0, 3)
+    over axis 1 gives shape (0,))."""
     empty = [ax for ax in axis if a.shape[ax] == 0]
     if empty:
+        extreme = "minimum" if op == "min" else "maximum"
         raise ShapeError(
-            f"max: the maximum over the empty axis {empty[0]} of a tensor of shape {a.shape} "
-            "is undefined"
+            f"{op}: the {extreme} over the empty axis {empty[0]} of a tensor of shape "
+            f"{a.shape} is undefined"
         )
 
 
@@ -44,7 +46,7 @@ class Max(Function):
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
         if a.size == 0:
-            _check_not_empty(a, axis)
+            check_not_empty(a, axis)
         out = np.max(a, axis=axis, keepdims=True)
         ctx.saved = (a, out)
         return out if keepdims else np.squeeze(out, axis)
@@ -55,6 +57,29 @@ class Max(Function):
         grad = _keep_axes(grad, ctx.params["axis"], ctx.params["keepdims"])
         mask = (a == out).astype(grad.dtype)
         return (mask * (grad / mask.sum(axis=ctx.params["axis"], keepdims=True)),)
+
+
+class Prod(Function):
+    """d prod(a) = the product of the other values d out (out / a where no value is zero)"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+        ctx.saved = a
+        return np.prod(a, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        a = ctx.saved
+        axis = ctx.params["axis"]
+        grad = _keep_axes(grad, axis, ctx.params["keepdims"])
+        # out / a is 0 / 0 at a zero: there the product of the others is the product of the
+        # nonzero values if it is the only zero, and 0 if another value is zero too.
+        zero = a == 0
+        zeros = zero.sum(axis=axis, keepdims=True)
+        nonzero = np.where(zero, 1, a)
+        others = np.prod(nonzero, axis=axis, keepdims=True)
+        local = np.where(zeros == 0, others / nonzero, np.where(zero & (zeros == 1), others, 0))
+        return (grad * local,)
 
 
 class LogSumExp(Function):
