@@ -1,6 +1,7 @@
 """The engine: tensors, ops with their gradients, backward, gradient checking."""
 
-from retrograd.autograd.tensor import Tensor  # isort: skip  (ops need Tensor first)
+from retrograd.autograd.function import Function  # isort: skip  (Tensor's methods need ops)
+from retrograd.autograd.tensor import Tensor  # isort: skip
 from retrograd.autograd.anomaly import AnomalyError, detect_anomaly
 from retrograd.autograd.creation import (
     arange,
@@ -17,7 +18,6 @@ from retrograd.autograd.creation import (
 )
 from retrograd.autograd.drawing import to_dot
 from retrograd.autograd.engine import sum_to
-from retrograd.autograd.function import Function
 from retrograd.autograd.functional import (
     cat,
     concat,

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from retrograd.autograd.tensor import DEFAULT_FLOAT, Tensor, _shape_arg, nested_shape
+from retrograd.autograd.arguments import _shape_arg
+from retrograd.autograd.tensor import DEFAULT_FLOAT, Tensor, nested_shape
 
 Seed = np.random.Generator | int | None
 

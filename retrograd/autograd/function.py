@@ -20,7 +20,6 @@ from numpy import ndarray
 
 from retrograd.autograd.anomaly import check_forward
 from retrograd.autograd.graph import Node, ShapeError, grad_mode, node_numbers
-from retrograd.autograd.tensor import Tensor
 
 NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 """The parameters of a call that passes none (read-only: it is shared)."""
@@ -166,3 +165,6 @@ def _outputs(arrays: Any, node: Node | None) -> tuple[Tensor, ...]:
 
 
 _new = object.__new__
+
+# Tensor's methods run ops, which need `Function` and `record` first.
+from retrograd.autograd.tensor import Tensor  # noqa: E402

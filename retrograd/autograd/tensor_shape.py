@@ -1,0 +1,125 @@
+"""Shape operations of a `Tensor` (reshape, permute, squeeze, split, T...), a mixin."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retrograd.autograd import ops
+from retrograd.autograd.arguments import Axis, _axes, _axis, _shape_arg
+from retrograd.autograd.function import record
+from retrograd.autograd.graph import ShapeError
+
+if TYPE_CHECKING:
+    from retrograd.autograd.tensor import Tensor
+
+
+class ShapeMethods:
+    """The shape operations of `Tensor`."""
+
+    __slots__ = ()
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its axes reversed."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        return record(ops.Reshape, (self,), {"shape": _shape_arg(shape, "reshape")})
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge the axes from `start_dim` to `end_dim` (all by default) into one; a 0-d
+        tensor becomes 1-d, as in PyTorch."""
+        ndim = self._data.ndim
+        start = _axis(start_dim, ndim, "flatten")
+        end = _axis(end_dim, ndim, "flatten")
+        if start is None or end is None:  # a 0-d tensor's axis 0 or -1
+            return self.reshape(1)
+        if start > end:
+            raise ValueError(
+                f"flatten(): start_dim {start_dim} comes after end_dim {end_dim} "
+                f"for a {ndim}-d tensor"
+            )
+        shape = self.shape
+        return self.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
+
+    def permute(self, *axes: int | Sequence[int]) -> Tensor:
+        return record(ops.Permute, (self,), {"axes": _shape_arg(axes, "permute", "axes")})
+
+    def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
+        """Swap two axes (the last two by default)."""
+        ndim = self._data.ndim
+        axis0 = _axis(axis0, ndim, "transpose")
+        axis1 = _axis(axis1, ndim, "transpose")
+        axes = list(range(ndim))
+        if ndim:  # a 0-d tensor's axis 0 swaps with itself, as in PyTorch
+            axes[axis0], axes[axis1] = axis1, axis0
+        return record(ops.Permute, (self,), {"axes": tuple(axes)})
+
+    def expand(self, *shape: int | Sequence[int]) -> Tensor:
+        return record(ops.BroadcastTo, (self,), {"shape": _shape_arg(shape, "expand")})
+
+    broadcast_to = expand
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        axis = _axis(axis, self.ndim + 1, "unsqueeze")
+        return self.reshape(np.expand_dims(self.data, axis).shape)
+
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        """Remove axes of size 1: every one, or those given (an int or a tuple, as NumPy)."""
+        axes = None if axis is None else _axes(axis, self.ndim, "squeeze")
+        for a in axes or ():
+            if self.shape[a] != 1:
+                raise ShapeError(
+                    f"squeeze: axis {a} of shape {self.shape} has size {self.shape[a]}, not 1"
+                )
+        return self.reshape(np.squeeze(self.data, axes).shape)
+
+    def unbind(self, axis: int = 0) -> tuple[Tensor, ...]:
+        """The slices along `axis`, with that axis removed (one op, one node)."""
+        axis = _axis(axis, self.ndim, "unbind", needs_axes=True)
+        return record(
+            ops.Split, (self,), {"sizes": (1,) * self.shape[axis], "axis": axis, "squeeze": True}
+        )
+
+    def split(self, split_size: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
+        """Pieces of `split_size` along `axis` (the last may be smaller), or of the given sizes."""
+        axis = _axis(axis, self.ndim, "split", needs_axes=True)
+        length = self.shape[axis]
+        if isinstance(split_size, bool):
+            raise TypeError(
+                f"split(): split_size must be an int or a list of ints, got {split_size}"
+            )
+        if isinstance(split_size, int | np.integer):
+            size = int(split_size)
+            if size <= 0:
+                raise ValueError(f"split(): split_size must be positive, got {size}")
+            sizes = [size] * (length // size)
+            if length % size or not length:  # an empty axis gives one empty piece, as PyTorch
+                sizes.append(length % size)
+        else:
+            sizes = list(_shape_arg((split_size,), "split", "sizes"))
+            if any(size < 0 for size in sizes):
+                raise ValueError(f"split(): sizes must not be negative, got {sizes}")
+            if sum(sizes) != length:
+                raise ValueError(f"split(): sizes {sizes} do not add up to axis length {length}")
+        return record(ops.Split, (self,), {"sizes": tuple(sizes), "axis": axis, "squeeze": False})
+
+    def chunk(self, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
+        """At most `chunks` pieces along `axis`, as PyTorch cuts them: each of
+        ceil(length / chunks), the last smaller, and fewer pieces where those sizes
+        cover the axis sooner (a length of 6 in 4 chunks gives 3 pieces of 2)."""
+        if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer):
+            raise TypeError(f"chunk(): chunks must be an int, got {chunks!r}")
+        if chunks <= 0:
+            raise ValueError(f"chunk(): chunks must be positive, got {chunks}")
+        axis = _axis(axis, self.ndim, "chunk", needs_axes=True)
+        size = -(-self.shape[axis] // int(chunks))
+        if not size:  # an empty axis gives `chunks` empty pieces, as PyTorch
+            return self.split([0] * int(chunks), axis)
+        return self.split(size, axis)
