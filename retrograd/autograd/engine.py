@@ -160,7 +160,33 @@ def _deposit(tensor: Tensor, grad: np.ndarray, owned: bool) -> None:
     if tensor.grad is None:
         tensor.grad = grad if owned else grad.copy()
     else:
+        _check_held_grad(tensor)
         tensor.grad = _sum(tensor.grad, grad)
+
+
+def _check_held_grad(tensor: Tensor) -> None:
+    """Refuse to accumulate into a `.grad` that is not an array of the tensor's shape and dtype.
+
+    `.grad` is a plain attribute: a value assigned to it by hand, or the gradient
+    of a tensor whose `data` was since rebound to another shape, would otherwise
+    meet NumPy's broadcasting (an error from deep inside, or a gradient of the
+    wrong dtype, or an array of Tensor objects).
+    """
+    held = tensor.grad
+    if isinstance(held, ndarray) and held.shape == tensor.shape and held.dtype == tensor.dtype:
+        return
+    name = f" {tensor.name!r}" if tensor.name else ""
+    if isinstance(held, ndarray):
+        found = f"an array of shape {held.shape} and dtype {held.dtype}"
+        error = ShapeError if held.shape != tensor.shape else TypeError
+    else:
+        found, error = f"a {type(held).__name__}", TypeError
+    raise error(
+        f"backward(): cannot accumulate into .grad of tensor{name} (shape {tensor.shape}, "
+        f"dtype {tensor.dtype}): it holds {found}; .grad must be None or a NumPy array "
+        "of the tensor's shape and dtype (call zero_grad(), or assign "
+        "grad.astype(tensor.dtype))"
+    )
 
 
 def _retain(retained: dict[Node, list[Tensor]], node: Node, tensor: Tensor) -> None:
@@ -308,6 +334,9 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
                 following = parent_node
             else:
                 heappush(pending, (-parent_node.seq, parent_node))
+    for leaf, *_ in leaves.values():  # before any deposit, so a refusal changes no .grad
+        if leaf.grad is not None:
+            _check_held_grad(leaf)
     # A leaf may keep the array it was handed unless that array is read-only (a
     # broadcast view) or shares memory with another leaf's (e.g. views from `stack`).
     bases: set[int] = set()
