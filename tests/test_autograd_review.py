@@ -55,3 +55,40 @@ def test_retained_grad_assigned_by_hand_is_checked_too() -> None:
     h.grad = np.zeros(2)  # float64 on a float32 tensor
     with pytest.raises(TypeError, match=r"\.grad of tensor \(shape \(2,\), dtype float32\)"):
         h.sum().backward()
+
+
+# ----- data rebinding and requires_grad_ -----
+def test_data_set_to_a_tensor_binds_its_array() -> None:
+    w, source = _leaf(), rg.tensor([3.0, 4.0])
+    w.data = source
+    assert w.data is source.data and w.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", r"Tensor\.data: tensor data must be numeric, got dtype <U3"),
+        (np.array([1, 2]), r"Tensor\.data: a tensor that requires grad needs a floating .* int64"),
+    ],
+)
+def test_data_refuses_values_a_tensor_cannot_hold(value: object, message: str) -> None:
+    w = _leaf()
+    data = w.data
+    with pytest.raises(TypeError, match=message):
+        w.data = value
+    assert w.data is data and w.version == 0
+
+
+def test_data_of_a_tensor_without_grad_may_become_integer() -> None:
+    t = rg.tensor([1.0, 2.0])
+    t.data = np.array([1, 2])
+    assert t.dtype == np.int64
+
+
+@pytest.mark.parametrize("flag", ["yes", 1, None])
+def test_requires_grad_refuses_a_flag_that_is_not_a_bool(flag: object) -> None:
+    t = rg.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match="requires_grad_\\(\\): requires_grad must be a bool"):
+        t.requires_grad_(flag)
+    assert t.requires_grad is False
+    assert t.requires_grad_(np.bool_(True)).requires_grad is True

@@ -73,6 +73,22 @@ def _not_numeric(array: np.ndarray) -> str:
     return f"tensor data must be numeric, got dtype {array.dtype}"
 
 
+def _data_array(value: Any, requires_grad: bool) -> np.ndarray:
+    """The array that `t.data = value` binds: a Tensor's own array (shared, as in PyTorch),
+    else `value` as an array; refused unless it holds numbers, floats if `t` requires grad."""
+    array = value._data if isinstance(value, Tensor) else value
+    if not isinstance(array, np.ndarray):
+        array = np.asarray(array)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor.data: {_not_numeric(array)}")
+    if requires_grad and array.dtype.kind != "f":
+        raise TypeError(
+            f"Tensor.data: a tensor that requires grad needs a floating array, got dtype "
+            f"{array.dtype}; convert first, e.g. value.astype('float32')"
+        )
+    return array
+
+
 def _check_grad_dtype(dtype: np.dtype) -> None:
     if dtype.kind != "f":
         raise TypeError(
@@ -131,7 +147,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LogicMethods, I
 
     @data.setter
     def data(self, value: Any) -> None:
-        array = value if isinstance(value, np.ndarray) else np.asarray(value)
+        array = _data_array(value, self.requires_grad)
         # `t.data -= x` hands back the same array, written in place; a new array is a rebinding.
         wrote_memory = array is self._data
         self._data = array
@@ -252,6 +268,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LogicMethods, I
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark a leaf as needing a gradient; returns self."""
+        if not isinstance(requires_grad, bool | np.bool_):
+            raise TypeError(
+                f"requires_grad_(): requires_grad must be a bool, got "
+                f"{type(requires_grad).__name__} {requires_grad!r}"
+            )
+        requires_grad = bool(requires_grad)
         if self._node is not None and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a non-leaf; use detach() instead")
         if requires_grad:
