@@ -92,3 +92,26 @@ def test_requires_grad_refuses_a_flag_that_is_not_a_bool(flag: object) -> None:
         t.requires_grad_(flag)
     assert t.requires_grad is False
     assert t.requires_grad_(np.bool_(True)).requires_grad is True
+
+
+# ----- version counters shared through memory -----
+def test_version_counts_writes_through_a_detached_tensor_or_a_view() -> None:
+    w = _leaf()
+    w.detach().add_(1.0)
+    first = w.version
+    assert first > 0
+    values = rg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    values[0].mul_(2.0)  # a view of the first row
+    assert values.version > 0
+    assert values.reshape(4).version == values.version
+    np.testing.assert_array_equal(w.data, [2.0, 3.0])
+
+
+def test_gradcheck_notices_an_input_modified_through_a_detached_tensor() -> None:
+    def scale(x: rg.Tensor) -> rg.Tensor:
+        x.detach().mul_(1.0)
+        return x * 2.0
+
+    x = rg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(RuntimeError, match="fn modified .* in place"):
+        rg.autograd.gradcheck(scale, (x,))

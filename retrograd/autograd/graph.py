@@ -80,10 +80,15 @@ def mark_written(array: np.ndarray) -> None:
         ]
 
 
+def last_written(array: np.ndarray) -> int:
+    """The mutation count of the last in-place write into the memory under `array` (0 if none)."""
+    entry = grad_mode.written.get(id(memory_owner(array)))
+    return 0 if entry is None else entry[0]
+
+
 def written_after(array: np.ndarray, count: int) -> bool:
     """Whether the memory under `array` was written in place after mutation `count`."""
-    entry = grad_mode.written.get(id(memory_owner(array)))
-    return entry is not None and entry[0] > count
+    return last_written(array) > count
 
 
 def _forget_written(key: int, _ref: weakref.ref) -> None:

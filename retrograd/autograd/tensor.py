@@ -16,7 +16,7 @@ import numpy as np
 
 from retrograd.autograd import engine, ops
 from retrograd.autograd.function import record
-from retrograd.autograd.graph import Node, grad_mode, mark_written
+from retrograd.autograd.graph import Node, grad_mode, last_written, mark_written
 from retrograd.autograd.tensor_elementwise import ElementwiseMethods
 from retrograd.autograd.tensor_in_place import InPlaceMethods
 from retrograd.autograd.tensor_logic import LogicMethods
@@ -155,8 +155,9 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LogicMethods, I
 
     @property
     def version(self) -> int:
-        """Changes whenever this tensor is modified in place (0 if never)."""
-        return self._version
+        """Changes whenever this tensor is modified in place (0 if never), also by a write
+        through a view or a detached tensor sharing its memory (as PyTorch's shared counter)."""
+        return max(self._version, last_written(self._data))
 
     def _bump_version(self, wrote_memory: bool = True) -> None:
         """Record an in-place modification; nodes that saved this tensor earlier become invalid.
