@@ -1,14 +1,17 @@
 """Known answers for the language-model data pipeline, generation and commands, checked
 against what the d2l chapter does."""
 
+import math
+
 import numpy as np
 import pytest
 
 from retrograd.cli import main
-from retrograd.models.batching import LanguageModelBatches
+from retrograd.models.batching import LanguageModelBatches, sentence_batches, split_train_valid
 from retrograd.models.checkpoints import model_from_checkpoint
 from retrograd.models.config import TrainConfig
 from retrograd.models.corpus import CorpusError, load_text
+from retrograd.models.data import build_dataset
 from retrograd.models.generation import encode_prompt, generate, never_generated, sample_next
 from retrograd.models.graph_demo import draw_model_graph
 from retrograd.models.language_model import RNNLanguageModel
@@ -137,3 +140,59 @@ def test_utf16_corpus_is_named_as_such_not_as_binary(tmp_path, encoding):
     path.write_bytes("\ufeffthe time traveller\r\n".encode(encoding))
     with pytest.raises(CorpusError, match="notepad.txt is UTF-16 or UTF-32 text, not UTF-8"):
         load_text(path)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive integer, got 0"),
+        ({"pad_index": 1.7}, TypeError, "pad_index must be an integer, got 1.7"),
+        ({"pad_index": True}, TypeError, "pad_index must be an integer, got True"),
+        ({"ignore_index": -1.5}, TypeError, "ignore_index must be an integer, got -1.5"),
+    ],
+)
+def test_sentence_batches_refuses_bad_arguments_when_called_not_when_drawn(kwargs, error, message):
+    arguments = {"batch_size": 2, "pad_index": 0, **kwargs}
+    with pytest.raises(error, match=rf"sentence_batches\(\): {message}"):
+        sentence_batches([[1, 5, 2], [1, 6, 7, 2]], **arguments)
+
+
+def test_sentence_batches_takes_numpy_integer_indices():
+    [(x, y)] = sentence_batches([[1, 5, 2], [1, 2]], 2, np.int64(0), np.int32(-1))
+    assert x.tolist() == [[1, 5], [1, 0]] and y.tolist() == [[5, 2], [2, -1]]
+
+
+@pytest.mark.parametrize(
+    ("fraction", "error"),
+    [("0.1", TypeError), (None, TypeError), (True, TypeError), (1.0, ValueError),
+     (-0.1, ValueError), (math.nan, ValueError)],
+)  # fmt: skip
+def test_split_train_valid_names_a_bad_valid_fraction_and_the_allowed_range(fraction, error):
+    message = (
+        rf"split_train_valid\(\): valid_fraction must be a number in \[0, 1\), got {fraction!r}"
+    )
+    with pytest.raises(error, match=message):
+        split_train_valid(np.arange(10), fraction)
+
+
+def test_sentence_setup_holds_out_the_last_valid_fraction_of_sentences(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("The time machine. It was late. We sat still. He smiled.")
+    config = TrainConfig(corpus=str(corpus), level="word", scheme="sentences", valid_fraction=0.25)
+    data = build_dataset(config)
+    assert (len(data.train_sentences), len(data.valid_sentences)) == (3, 1)
+    assert data.valid_sentences[0][1:-1] == data.vocab.encode(["he", "smiled"])
+
+
+def test_too_short_training_split_is_named_as_the_split_with_the_corpus_size(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("abcdefghij" * 10)
+    data = build_dataset(TrainConfig(corpus=str(corpus), valid_fraction=0.2))
+    message = (
+        r"the training split of 80 tokens \(of 100 in the corpus; valid_fraction 0.2\) "
+        "is shorter than one batch: batch_size 4 x num_steps 35 needs at least 176"
+    )
+    with pytest.raises(CorpusError, match=message):
+        LanguageModelBatches(data.train, 4, 35, name=data.train_name())
+    with pytest.raises(CorpusError, match="^corpus of 80 tokens is shorter than one batch"):
+        LanguageModelBatches(data.train, 4, 35)

@@ -9,14 +9,24 @@ reset per batch). Plus padded sentence batches for the word-level setup.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from numbers import Integral
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, TypeVar
 
 import numpy as np
 
 from retrograd.models.corpus import CorpusError
 
 SCHEMES = ("sequential", "random")
+# What split_train_valid cuts: token ids, or a list of sentences.
+Splittable = TypeVar("Splittable", np.ndarray, list)
+
+
+def _check_integers(function: str, **values: Any) -> None:
+    """Refuse a value that is not an integer (a float would be cut silently by NumPy,
+    a bool taken as 0 or 1), naming the function and argument."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise TypeError(f"{function}: {name} must be an integer, got {value!r}")
 
 
 def _check_positive(function: str, **sizes: Any) -> None:
@@ -29,10 +39,14 @@ def _check_positive(function: str, **sizes: Any) -> None:
             raise ValueError(f"{function}: {name} must be a positive integer, got {value}")
 
 
-def split_train_valid(corpus: np.ndarray, valid_fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """Hold out the last `valid_fraction` of the corpus for validation."""
+def split_train_valid(corpus: Splittable, valid_fraction: float) -> tuple[Splittable, Splittable]:
+    """Hold out the last `valid_fraction` of `corpus` (token ids, or a list of sentences)
+    for validation."""
+    allowed = f"a number in [0, 1), got {valid_fraction!r}"
+    if isinstance(valid_fraction, bool) or not isinstance(valid_fraction, Real):
+        raise TypeError(f"split_train_valid(): valid_fraction must be {allowed}")
     if not 0 <= valid_fraction < 1:
-        raise ValueError(f"valid_fraction must be in [0, 1), got {valid_fraction}")
+        raise ValueError(f"split_train_valid(): valid_fraction must be {allowed}")
     cut = len(corpus) - int(len(corpus) * valid_fraction)
     return corpus[:cut], corpus[cut:]
 
@@ -41,6 +55,8 @@ class LanguageModelBatches:
     """An epoch's (X, Y) batches of shape (batch_size, num_steps), Y shifted by one token.
 
     Every epoch starts at a fresh random offset drawn from `rng`, as in d2l.
+    `name` says what the corpus is in the error for one too short to batch
+    (default "corpus of N tokens"; `Dataset.train_name()` for a training split).
     """
 
     def __init__(
@@ -50,6 +66,8 @@ class LanguageModelBatches:
         num_steps: int,
         scheme: str = "sequential",
         rng: np.random.Generator | None = None,
+        *,
+        name: str | None = None,
     ) -> None:
         if scheme not in SCHEMES:
             raise ValueError(f"sampling scheme must be one of {SCHEMES}, got {scheme!r}")
@@ -60,8 +78,9 @@ class LanguageModelBatches:
         self.scheme = scheme
         needed = batch_size * num_steps + self._largest_offset() + 1
         if len(self.corpus) < needed:
+            what = name or f"corpus of {len(self.corpus)} tokens"
             raise CorpusError(
-                f"corpus of {len(self.corpus)} tokens is shorter than one batch: "
+                f"{what} is shorter than one batch: "
                 f"batch_size {batch_size} x num_steps {num_steps} needs at least {needed}"
             )
         self.rng = rng if rng is not None else np.random.default_rng(0)
@@ -121,15 +140,28 @@ def sentence_batches(
 
     Each sentence (already wrapped in <bos> ... <eos>) gives input s[:-1] and
     target s[1:]; padded target positions hold `ignore_index` so the loss skips
-    them. Sentence order is shuffled by `rng` when given.
+    them. Sentence order is shuffled by `rng` when given. The arguments are
+    checked here, when called, not at the first batch drawn.
     """
     _check_positive("sentence_batches()", batch_size=batch_size)
+    _check_integers("sentence_batches()", pad_index=pad_index, ignore_index=ignore_index)
     usable = [s for s in sentences if len(s) >= 2]
     if not usable:
         raise CorpusError("no sentence has at least two tokens")
     order = rng.permutation(len(usable)) if rng is not None else np.arange(len(usable))
+    return _padded_batches(usable, order, batch_size, pad_index, ignore_index)
+
+
+def _padded_batches(
+    sentences: list[Sequence[int]],
+    order: np.ndarray,
+    batch_size: int,
+    pad_index: int,
+    ignore_index: int,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The batches of `sentence_batches`, drawn in `order`, made one at a time."""
     for start in range(0, len(order), batch_size):
-        chunk = [usable[i] for i in order[start : start + batch_size]]
+        chunk = [sentences[i] for i in order[start : start + batch_size]]
         length = max(len(s) for s in chunk) - 1
         x = np.full((len(chunk), length), pad_index, dtype=np.int64)
         y = np.full((len(chunk), length), ignore_index, dtype=np.int64)

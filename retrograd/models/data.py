@@ -24,6 +24,16 @@ class Dataset:
     valid: np.ndarray
     train_sentences: list[list[int]] | None = None
     valid_sentences: list[list[int]] | None = None
+    corpus_tokens: int = 0  # token ids before the split (the sentence setup leaves it 0)
+    valid_fraction: float = 0.0
+
+    def train_name(self) -> str:
+        """What the training ids are, for an error about their size: the split, not the
+        whole corpus, which a user would otherwise compare with the file."""
+        return (
+            f"the training split of {len(self.train)} tokens (of {self.corpus_tokens} in the "
+            f"corpus; valid_fraction {self.valid_fraction})"
+        )
 
 
 def build_dataset(config: TrainConfig, vocab: Vocab | None = None) -> Dataset:
@@ -46,7 +56,9 @@ def build_dataset(config: TrainConfig, vocab: Vocab | None = None) -> Dataset:
     if config.max_corpus_tokens is not None:
         ids = ids[: config.max_corpus_tokens]
     train, valid = split_train_valid(ids, config.valid_fraction)
-    return Dataset(vocab, train, valid)
+    return Dataset(
+        vocab, train, valid, corpus_tokens=len(ids), valid_fraction=config.valid_fraction
+    )
 
 
 def _sentence_dataset(text: str, config: TrainConfig, vocab: Vocab | None) -> Dataset:
@@ -72,9 +84,9 @@ def _sentence_dataset(text: str, config: TrainConfig, vocab: Vocab | None) -> Da
                 f"whole sentence: the first has {len(encoded[0])} tokens with <bos> and <eos>"
             )
         encoded = kept
-    cut = len(encoded) - int(len(encoded) * config.valid_fraction)
+    train, valid = split_train_valid(encoded, config.valid_fraction)
     empty = np.zeros(0, dtype=np.int64)
-    return Dataset(vocab, empty, empty, encoded[:cut], encoded[cut:])
+    return Dataset(vocab, empty, empty, train, valid)
 
 
 def _no_tokens(config: TrainConfig, what: str) -> CorpusError:
