@@ -153,3 +153,18 @@ def test_clip_with_an_infinite_limit_measures_without_clipping_like_torch():
 def test_clip_names_parameters_that_are_not_iterable(clip, parameters, match):
     with pytest.raises(TypeError, match=f"{clip.__name__}\\(\\): .*{match}"):
         clip(parameters, 1.0)
+
+
+def test_clip_grad_norm_takes_the_string_inf_as_pytorch_does():
+    params, twins = _params_with_grads(9), _params_with_grads(9)
+    largest = max(float(np.max(np.abs(p.grad))) for p in params)
+    assert clip_grad_norm_(params, 0.5, norm_type="inf") == largest
+    assert clip_grad_norm_(twins, 0.5, norm_type=math.inf) == largest
+    for p, t in zip(params, twins):
+        np.testing.assert_array_equal(p.grad, t.grad)
+
+
+@pytest.mark.parametrize("norm_type", ["2", "infinity", "fro", b"inf"])
+def test_clip_grad_norm_refuses_a_string_norm_type_other_than_inf(norm_type):
+    with pytest.raises(ValueError, match=r"norm_type must be > 0 \(a number, math.inf or 'inf'\)"):
+        clip_grad_norm_(_params_with_grads(10), 1.0, norm_type=norm_type)

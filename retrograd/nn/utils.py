@@ -46,17 +46,28 @@ def _check_limit(fn: str, name: str, value: float) -> float:
     return float(value)
 
 
+def _check_norm_type(fn: str, norm_type: float | str) -> float:
+    """`norm_type` as a float > 0; the string "inf" is math.inf, as PyTorch takes it."""
+    if isinstance(norm_type, str) and norm_type == "inf":
+        return math.inf
+    if isinstance(norm_type, bool) or not isinstance(norm_type, Real) or not norm_type > 0:
+        raise ValueError(
+            f"{fn}(): norm_type must be > 0 (a number, math.inf or 'inf'), got {norm_type!r}"
+        )
+    return float(norm_type)
+
+
 def clip_grad_norm_(
     parameters: TensorsT,
     max_norm: float,
-    norm_type: float = 2.0,
+    norm_type: float | str = 2.0,
     error_if_nonfinite: bool = True,
 ) -> float:
     """Scale all gradients together so that their joint norm is at most `max_norm`.
 
     The total norm is taken over all gradients as if concatenated into one
-    vector (the global L2 norm for `norm_type=2`; `math.inf` gives the
-    largest absolute value). Only when it exceeds `max_norm` are the
+    vector (the global L2 norm for `norm_type=2`; `math.inf` or "inf" gives
+    the largest absolute value). Only when it exceeds `max_norm` are the
     gradients multiplied in place by max_norm / (total_norm + 1e-6), as
     PyTorch does. Returns the total norm before clipping, so `max_norm=math.inf`
     measures the norm without clipping.
@@ -67,9 +78,7 @@ def clip_grad_norm_(
     """
     fn = "clip_grad_norm_"
     max_norm = _check_limit(fn, "max_norm", max_norm)
-    if isinstance(norm_type, bool) or not isinstance(norm_type, Real) or not norm_type > 0:
-        raise ValueError(f"{fn}(): norm_type must be > 0 (or math.inf), got {norm_type!r}")
-    norm_type = float(norm_type)
+    norm_type = _check_norm_type(fn, norm_type)
     grads = _grads(parameters, fn)
     if not grads:
         return 0.0
