@@ -4,6 +4,8 @@ decorators and anomaly mode's report of backward errors."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 
@@ -115,3 +117,30 @@ def test_gradcheck_notices_an_input_modified_through_a_detached_tensor() -> None
     x = rg.tensor(np.array([1.0, 2.0]), requires_grad=True)
     with pytest.raises(RuntimeError, match="fn modified .* in place"):
         rg.autograd.gradcheck(scale, (x,))
+
+
+# ----- grad-mode decorators -----
+def test_grad_modes_decorate_without_parentheses() -> None:
+    @rg.no_grad
+    def doubled(x: rg.Tensor) -> rg.Tensor:
+        return x * 2.0
+
+    @rg.enable_grad
+    def tripled(x: rg.Tensor) -> rg.Tensor:
+        return x * 3.0
+
+    @rg.no_grad
+    def pieces(x: rg.Tensor) -> Iterator[rg.Tensor]:
+        yield x * 2.0
+
+    w = _leaf()
+    assert not doubled(w).requires_grad and doubled.__name__ == "doubled"
+    assert not next(pieces(w)).requires_grad
+    with rg.no_grad():
+        assert tripled(w).requires_grad
+    assert rg.autograd.is_grad_enabled()
+
+
+def test_grad_mode_refuses_to_decorate_what_is_not_callable() -> None:
+    with pytest.raises(TypeError, match="no_grad: decorates a function, got int"):
+        rg.no_grad(3)

@@ -181,6 +181,13 @@ class no_grad:
 
     _enable = False
 
+    def __new__(cls, fn: Callable | None = None) -> Any:
+        """`no_grad()` is the mode; `no_grad(fn)` is `fn` decorated, so that `@no_grad`
+        works without parentheses, as in PyTorch."""
+        if fn is None:
+            return super().__new__(cls)
+        return cls()(fn)
+
     def __init__(self) -> None:
         self._outer: list[bool] = []  # the mode at each entry still open, innermost last
 
@@ -193,6 +200,8 @@ class no_grad:
 
     def __call__(self, fn: F) -> F:
         mode = type(self)
+        if not callable(fn):
+            raise TypeError(f"{mode.__name__}: decorates a function, got {type(fn).__name__}")
         if inspect.isgeneratorfunction(fn):
             return _resumed_under(mode, fn)
 
