@@ -4,13 +4,15 @@ decorators and anomaly mode's report of backward errors."""
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd.autograd import ShapeError
+from retrograd.autograd import ShapeError, detect_anomaly
 
 
 def _leaf(name: str = "w") -> rg.Tensor:
@@ -144,3 +146,39 @@ def test_grad_modes_decorate_without_parentheses() -> None:
 def test_grad_mode_refuses_to_decorate_what_is_not_callable() -> None:
     with pytest.raises(TypeError, match="no_grad: decorates a function, got int"):
         rg.no_grad(3)
+
+
+# ----- anomaly mode and errors raised during backward -----
+def _line_after() -> str:
+    """'this file:N' for the line after the caller's."""
+    return f"{__file__}:{sys._getframe(1).f_lineno + 1}"
+
+
+def test_anomaly_mode_names_the_line_of_an_op_whose_input_changed_in_place() -> None:
+    x = _leaf()
+    with detect_anomaly():
+        y = x.detach().exp()
+        where = _line_after()
+        loss = (x * y).sum()
+    y.data += 1.0
+    with pytest.raises(RuntimeError, match=rf"op 'mul' .*created at {re.escape(where)}\)$"):
+        loss.backward()
+
+
+def test_anomaly_mode_names_the_line_of_an_op_whose_graph_was_freed() -> None:
+    x = _leaf()
+    with detect_anomaly():
+        where = _line_after()
+        loss = (x * x).sum()
+        loss.backward()
+        expected = rf"retain_graph=True.*created at {re.escape(where)}"
+        with pytest.raises(RuntimeError, match=expected):
+            loss.backward()
+
+
+def test_backward_errors_outside_anomaly_mode_name_no_line() -> None:
+    x = _leaf()
+    loss = (x * x).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="to go twice$"):
+        loss.backward()

@@ -209,7 +209,7 @@ def _check_versions(node: Node) -> None:
             raise RuntimeError(
                 f"backward(): input {position} of op {node.op.name!r} (tensor{name} of shape "
                 f"{parent.shape}) was modified in place after being saved for backward; "
-                "compute the loss again after the modification, or modify a copy"
+                f"compute the loss again after the modification, or modify a copy{_made_at(node)}"
             )
     saved = node.saved if isinstance(node.saved, tuple) else (node.saved,)
     for value in saved:
@@ -217,8 +217,15 @@ def _check_versions(node: Node) -> None:
             raise RuntimeError(
                 f"backward(): a value of shape {value.shape} saved by op {node.op.name!r} was "
                 "modified in place after being saved for backward, through a tensor sharing its "
-                "memory (a view or detach()); modify a copy instead"
+                f"memory (a view or detach()); modify a copy instead{_made_at(node)}"
             )
+
+
+def _made_at(node: Node) -> str:
+    """Where `node`'s op was called, for an error about it: the user code line anomaly mode
+    recorded (as PyTorch's anomaly mode shows the forward call), or nothing."""
+    trace = getattr(node, "trace", None)
+    return "" if trace is None else f" (the op was created at {trace})"
 
 
 def backward(root: Tensor, grad: np.ndarray | None = None, retain_graph: bool = False) -> None:
@@ -283,6 +290,7 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
             raise RuntimeError(
                 f"backward(): the graph through op {node.op.name!r} was already freed by an "
                 "earlier backward; pass retain_graph=True to the first backward to go twice"
+                f"{_made_at(node)}"
             )
         if retained:
             for t in retained.pop(node, ()):
