@@ -7,12 +7,14 @@ each test records the line number just before the op it expects to blame.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import retrograd as rg
 from retrograd.autograd import AnomalyError, detect_anomaly
+from retrograd.autograd.anomaly import user_frame
 
 
 def _next_line() -> str:
@@ -163,3 +165,14 @@ def test_anomaly_mode_leaves_finite_results_unchanged() -> None:
         grads.append((loss.item(), x.grad))
     assert grads[0][0] == grads[1][0]
     np.testing.assert_array_equal(grads[0][1], grads[1][1])
+
+
+def test_anomaly_names_user_code_in_a_directory_beside_the_package() -> None:
+    # A script in `retrograd_scripts/`, next to the package, is user code: its path only
+    # starts with the package's.
+    package = Path(user_frame.__code__.co_filename).resolve().parent.parent
+    script = f"{package}_scripts/train.py"
+    code = compile("x = rg.tensor([0.0], requires_grad=True)\n\nx.log()\n", script, "exec")
+    with detect_anomaly(), np.errstate(divide="ignore"), pytest.raises(AnomalyError) as info:
+        exec(code, {"rg": rg})
+    assert f"created at {script}:3" in str(info.value)

@@ -8,6 +8,7 @@ ops pay only one boolean test.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,8 @@ from retrograd.autograd.graph import Node, grad_mode
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
 
-_PACKAGE = str(Path(__file__).resolve().parent.parent)
+# With the separator: a user's `retrograd_demo/` beside the package is not inside it.
+_PACKAGE = os.path.join(Path(__file__).resolve().parent.parent, "")
 
 
 class AnomalyError(FloatingPointError):
