@@ -146,6 +146,20 @@ def test_module_zero_grad_set_to_none_false_keeps_zero_grads():
         assert p.grad.shape == p.shape and p.grad.dtype == p.dtype and not p.grad.any()
 
 
+def test_module_zero_grad_set_to_none_false_zeroes_the_array_a_caller_holds():
+    """As the optimizers' zero_grad (and PyTorch): it used to put in a new array."""
+    model = TwoLayer()
+    weight = (
+        model.parameters()[0]
+        if isinstance(model.parameters(), list)
+        else next(iter(model.parameters()))
+    )
+    weight.grad = np.ones(weight.shape, dtype=weight.dtype)
+    held = weight.grad
+    model.zero_grad(set_to_none=False)
+    assert weight.grad is held and not held.any()
+
+
 def test_module_call_runs_forward_and_base_forward_refuses():
     with pytest.raises(NotImplementedError, match="Module does not define forward"):
         nn.Module()(1)

@@ -311,12 +311,9 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget every parameter's gradient: set it to None (default) or to zeros."""
-        for param in self.parameters():
-            if set_to_none or param.grad is None:
-                param.grad = None
-            else:
-                param.grad = np.zeros_like(param.grad)
+        """Forget every parameter's gradient: set it to None (default) or to zeros
+        (see `zero_grads`)."""
+        zero_grads(self.parameters(), set_to_none)
 
     def to(self, dtype: Any) -> Module:
         """Convert every floating parameter to `dtype` in place; returns self."""
@@ -534,3 +531,21 @@ def functional_call(
     """
     with _swapped(module, tensors):
         return module(*args, **kwargs)
+
+
+def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Forget the gradients of `params`: set `.grad` to None, or to zeros.
+
+    Zeros are written into the gradient array itself, as PyTorch does, so
+    a reference to `p.grad` taken earlier sees them. A new zero array
+    replaces a gradient that cannot be written (read-only) or that is a
+    view of another array, whose owner may still need its values.
+    """
+    for p in params:
+        grad = p.grad
+        if set_to_none or grad is None:
+            p.grad = None
+        elif isinstance(grad, np.ndarray) and grad.flags.writeable and grad.base is None:
+            grad.fill(0)
+        else:
+            p.grad = np.zeros_like(grad)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import ShapeError, Tensor, enable_grad
-from retrograd.nn.module import Parameter
+from retrograd.nn.module import Parameter, zero_grads
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -113,22 +113,9 @@ class Optimizer:
 
     # ----- stepping -----
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients: set `.grad` to None (default) or to zeros.
-
-        Zeros are written into the gradient array itself, as PyTorch does, so
-        a reference to `p.grad` taken earlier sees them. A new zero array
-        replaces a gradient that cannot be written (read-only) or that is a
-        view of another array, whose owner may still need its values.
-        """
-        for group in self.param_groups:
-            for p in group["params"]:
-                grad = p.grad
-                if set_to_none or grad is None:
-                    p.grad = None
-                elif isinstance(grad, np.ndarray) and grad.flags.writeable and grad.base is None:
-                    grad.fill(0)
-                else:
-                    p.grad = np.zeros_like(grad)
+        """Forget the gradients: set `.grad` to None (default) or to zeros, in place where
+        the array allows (see `retrograd.nn.module.zero_grads`)."""
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns `closure()`'s loss if given.
