@@ -1,6 +1,7 @@
 """Training runs: exact resume, non-finite losses, metrics, checkpoints, schemes."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -289,12 +290,43 @@ def test_sentence_model_samples_stop_at_eos_and_hide_special_tokens(corpus, tmp_
         ({"clip": float("nan")}, "clip must be a finite number"),
         ({"max_tokens": 0}, "max_tokens"),
         ({"seed": -1}, "seed must be an integer >= 0, got -1"),
-        ({"seed": 1.5}, "seed must be an integer >= 0, got 1.5"),
     ],
 )
 def test_config_rejects_bad_values(changes, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"seed": 1.5}, "seed must be int, got float 1.5"),
+        ({"seed": True}, "seed must be int, got bool True"),
+        ({"valid_fraction": "0.1"}, "valid_fraction must be float, got str '0.1'"),
+        ({"lr": "0.1"}, "lr must be float, got str"),
+        ({"max_tokens": 2.5}, "max_tokens must be int or None, got float 2.5"),
+        ({"progress": 1}, "progress must be bool or None, got int 1"),
+        ({"corpus": 3}, "corpus must be str or None, got int 3"),
+    ],
+)
+def test_config_names_a_value_of_the_wrong_type(changes, message):
+    """Strings used to fail with Python's comparison error; a float token budget was taken."""
+    with pytest.raises(TypeError, match=re.escape(message)):
+        TrainConfig(**changes)
+
+
+def test_a_training_split_too_short_to_batch_is_named_as_the_split(corpus, tmp_path):
+    """The message gave the split's size as the corpus's, which the file contradicted."""
+    config = small_config(corpus, tmp_path / "run", batch_size=64, num_steps=32)
+    with pytest.raises(
+        ValueError, match=r"the training split of \d+ tokens \(of \d+ in the corpus"
+    ):
+        Trainer(config, log=quiet)
+
+
+def test_config_takes_numpy_numbers():
+    config = TrainConfig(batch_size=np.int64(4), lr=np.float32(0.5), hidden_size=8)
+    assert config.batch_size == 4 and config.lr == 0.5
 
 
 def test_checkpoint_without_its_parts_is_refused(tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 from retrograd.models.generation import check_temperature
@@ -61,6 +61,9 @@ class TrainConfig:
     progress: bool | None = None
 
     def __post_init__(self) -> None:
+        wrong_types = self._type_problems()
+        if wrong_types:  # the range checks below would fail on them with Python's message
+            raise TypeError("; ".join(wrong_types))
         problems = []
         if self.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
@@ -87,7 +90,7 @@ class TrainConfig:
             problems.append(f"lr must be a finite number > 0, got {self.lr}")
         if self.clip is not None and (not self.clip > 0 or not math.isfinite(self.clip)):
             problems.append(f"clip must be a finite number > 0, got {self.clip}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, Integral) or self.seed < 0:
+        if self.seed < 0:
             problems.append(f"seed must be an integer >= 0, got {self.seed!r}")
         if not 0 <= self.valid_fraction < 1:
             problems.append(f"valid_fraction must be in [0, 1), got {self.valid_fraction}")
@@ -101,6 +104,28 @@ class TrainConfig:
             problems.append(f"embedding_dim must be >= 1 or None, got {self.embedding_dim}")
         if problems:
             raise ValueError("; ".join(problems))
+
+    def _type_problems(self) -> list[str]:
+        """Each field whose value is not of its annotated kind (bool is not a number here)."""
+        problems = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            kinds = f.type.split(" | ")
+            if value is None and "None" in kinds:
+                continue
+            if "bool" in kinds:
+                fits = isinstance(value, bool)
+            elif "int" in kinds:
+                fits = isinstance(value, Integral) and not isinstance(value, bool)
+            elif "float" in kinds:
+                fits = isinstance(value, Real) and not isinstance(value, bool)
+            else:
+                fits = isinstance(value, str)
+            if not fits:
+                problems.append(
+                    f"{f.name} must be {' or '.join(kinds)}, got {type(value).__name__} {value!r}"
+                )
+        return problems
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -70,7 +70,12 @@ class Trainer:
         self.scheduler = build_scheduler(config, self.optimizer)
         if config.scheme != "sentences":
             self.batches = LanguageModelBatches(
-                self.data.train, config.batch_size, config.num_steps, config.scheme, self.rng
+                self.data.train,
+                config.batch_size,
+                config.num_steps,
+                config.scheme,
+                self.rng,
+                name=self.data.train_name(),
             )
         self.epoch = 0  # epochs finished
         # Where the epoch after `epoch` stands when the token budget stopped it
