@@ -324,6 +324,14 @@ def test_a_training_split_too_short_to_batch_is_named_as_the_split(corpus, tmp_p
         Trainer(config, log=quiet)
 
 
+def test_config_takes_no_clip():
+    """clip=None (train --no-clip) trains without clipping; the type check refused it."""
+    from retrograd.cli import _parser, _train_config
+
+    assert TrainConfig(clip=None).clip is None
+    assert _train_config(_parser().parse_args(["train", "--no-clip"])).clip is None
+
+
 def test_config_takes_numpy_numbers():
     config = TrainConfig(batch_size=np.int64(4), lr=np.float32(0.5), hidden_size=8)
     assert config.batch_size == 4 and config.lr == 0.5

@@ -47,7 +47,7 @@ class TrainConfig:
     max_tokens: int | None = None
     optimizer: str = "adam"
     lr: float = 0.005
-    clip: float = 1.0
+    clip: float | None = 1.0
     schedule: str = "plateau"
     scheme: str = "sequential"
     valid_fraction: float = 0.05
