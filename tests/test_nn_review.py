@@ -23,7 +23,7 @@ F32 = np.float32
     ],
 )
 def test_sizes_that_are_not_integers_are_named(make, name):
-    with pytest.raises(TypeError, match=rf": {name} must be an integer, got"):
+    with pytest.raises(TypeError, match=rf": {name} must be a positive integer, got"):
         make()
 
 

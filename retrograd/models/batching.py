@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from retrograd.models.corpus import CorpusError
+from retrograd.nn.layers import check_sizes
 
 SCHEMES = ("sequential", "random")
 # What split_train_valid cuts: token ids, or a list of sentences.
@@ -27,16 +28,6 @@ def _check_integers(function: str, **values: Any) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, Integral):
             raise TypeError(f"{function}: {name} must be an integer, got {value!r}")
-
-
-def _check_positive(function: str, **sizes: Any) -> None:
-    """Refuse a size that is not a positive integer, naming the function and argument
-    (range() and reshape would fail with their own message, or yield no batch at all)."""
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise TypeError(f"{function}: {name} must be a positive integer, got {value!r}")
-        if value < 1:
-            raise ValueError(f"{function}: {name} must be a positive integer, got {value}")
 
 
 def split_train_valid(corpus: Splittable, valid_fraction: float) -> tuple[Splittable, Splittable]:
@@ -71,7 +62,7 @@ class LanguageModelBatches:
     ) -> None:
         if scheme not in SCHEMES:
             raise ValueError(f"sampling scheme must be one of {SCHEMES}, got {scheme!r}")
-        _check_positive("LanguageModelBatches", batch_size=batch_size, num_steps=num_steps)
+        check_sizes("LanguageModelBatches", batch_size=batch_size, num_steps=num_steps)
         self.corpus = np.asarray(corpus, dtype=np.int64)
         self.batch_size = batch_size
         self.num_steps = num_steps
@@ -143,7 +134,7 @@ def sentence_batches(
     them. Sentence order is shuffled by `rng` when given. The arguments are
     checked here, when called, not at the first batch drawn.
     """
-    _check_positive("sentence_batches()", batch_size=batch_size)
+    check_sizes("sentence_batches()", batch_size=batch_size)
     _check_integers("sentence_batches()", pad_index=pad_index, ignore_index=ignore_index)
     usable = [s for s in sentences if len(s) >= 2]
     if not usable:

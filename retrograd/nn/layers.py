@@ -43,13 +43,14 @@ def check_dtype(x: Tensor, weight: Tensor, layer: str, what: str = "input") -> N
         )
 
 
-def check_sizes(layer: str, **sizes: Any) -> None:
-    """Refuse a size argument that is not a positive integer, naming it (not NumPy's message)."""
+def check_sizes(owner: str, **sizes: Any) -> None:
+    """Refuse a size argument that is not a positive integer, naming `owner` (the layer or
+    function) and the argument: NumPy's message, or a float cut silently, would not."""
     for name, value in sizes.items():
         if isinstance(value, bool) or not isinstance(value, Integral):
-            raise TypeError(f"{layer}: {name} must be an integer, got {value!r}")
+            raise TypeError(f"{owner}: {name} must be a positive integer, got {value!r}")
         if value <= 0:
-            raise ValueError(f"{layer}: {name} must be a positive integer, got {value}")
+            raise ValueError(f"{owner}: {name} must be a positive integer, got {value}")
 
 
 class Linear(Module):
