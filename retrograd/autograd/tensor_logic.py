@@ -24,10 +24,7 @@ class LogicMethods:
         try:
             return self._make(fn(self.data, other.data), None, 0)
         except ValueError:
-            raise ShapeError(
-                f"{fn.__name__}: operands with shapes {self.shape} and {other.shape} "
-                "do not broadcast together"
-            ) from None
+            raise _not_broadcastable(fn.__name__, self.shape, other.shape) from None
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)
@@ -77,10 +74,7 @@ class LogicMethods:
         try:
             return self._make(np.asarray(fn(self._data, value)), None, 0)
         except ValueError:
-            raise ShapeError(
-                f"{op}: operands with shapes {self.shape} and {np.shape(value)} "
-                "do not broadcast together"
-            ) from None
+            raise _not_broadcastable(op, self.shape, np.shape(value)) from None
 
     def __and__(self, other: Any) -> Tensor:
         return self._bitwise(other, np.bitwise_and, "bitwise_and (&)")
@@ -102,3 +96,8 @@ class LogicMethods:
                 f"bitwise_not (~): needs a boolean or integer tensor, got dtype {self.dtype}"
             )
         return self._make(np.invert(self._data), None, 0)
+
+
+def _not_broadcastable(op: str, shape: tuple[int, ...], other: tuple[int, ...]) -> ShapeError:
+    """The error for operands of `op` whose shapes do not broadcast together."""
+    return ShapeError(f"{op}: operands with shapes {shape} and {other} do not broadcast together")
