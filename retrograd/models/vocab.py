@@ -65,8 +65,8 @@ class Vocab:
         """The index of a token (0, `<unk>`, when unknown); a list of indices for a list or
         tuple of tokens, as d2l's Vocab."""
         if isinstance(tokens, list | tuple):
-            return [self.stoi.get(t, 0) for t in tokens]
-        return self.stoi.get(tokens, 0)
+            return self.encode(tokens)
+        return self.stoi.get(tokens, self.unk)
 
     def __repr__(self) -> str:
         shown = ", ".join(repr(t) for t in self.itos[:8])
@@ -78,14 +78,15 @@ class Vocab:
 
     def encode(self, tokens: Sequence[str], warn_unknown: bool = False) -> list[int]:
         """Indices of the tokens; unknown tokens map to `<unk>` (with a warning if asked)."""
-        unknown = sorted({t for t in tokens if t not in self.stoi})
-        if unknown and warn_unknown:
-            shown = ", ".join(repr(t) for t in unknown[:10])
-            warnings.warn(
-                f"{len(unknown)} token(s) not in the vocabulary map to <unk>: {shown}",
-                stacklevel=2,
-            )
-        return [self.stoi.get(t, 0) for t in tokens]
+        if warn_unknown:
+            unknown = sorted({t for t in tokens if t not in self.stoi})
+            if unknown:
+                shown = ", ".join(repr(t) for t in unknown[:10])
+                warnings.warn(
+                    f"{len(unknown)} token(s) not in the vocabulary map to <unk>: {shown}",
+                    stacklevel=2,
+                )
+        return [self.stoi.get(t, self.unk) for t in tokens]
 
     def decode(self, indices: Iterable[int]) -> list[str]:
         """Tokens of the indices; an index that is not an integer raises TypeError, one out
@@ -97,7 +98,9 @@ class Vocab:
             except TypeError:
                 raise TypeError(f"decode(): index {i!r} is not an integer") from None
             if not 0 <= index < len(self.itos):
-                raise IndexError(f"index {index} is out of range for a vocabulary of {len(self)}")
+                raise IndexError(
+                    f"decode(): index {index} is out of range for a vocabulary of {len(self)}"
+                )
             out.append(self.itos[index])
         return out
 
