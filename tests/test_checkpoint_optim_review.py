@@ -89,3 +89,19 @@ def test_save_long_int_round_trips(tmp_path):
     value = -(2**13_999)
     rg.save({value: [value, 2**64]}, tmp_path / "big.ckpt")
     assert rg.load(tmp_path / "big.ckpt") == {value: [value, 2**64]}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: optim.SGD(m, lr=0.1),
+        lambda m: nn.utils.clip_grad_norm_(m, 1.0),
+        lambda m: nn.utils.clip_grad_value_(m, 1.0),
+    ],
+)
+def test_a_container_module_given_as_parameters_is_told_to_pass_its_parameters(make):
+    """Sequential iterates over its layers, so it was taken as a list and the error named
+    the first layer ('param 0 is a Linear'), without the fix."""
+    model = nn.Sequential(nn.Linear(2, 2, generator=0))
+    with pytest.raises(TypeError, match=r"got Sequential; pass module.parameters\(\)"):
+        make(model)

@@ -549,3 +549,14 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
             grad.fill(0)
         else:
             p.grad = np.zeros_like(grad)
+
+
+def not_parameters(value: Any) -> str | None:
+    """Why `value` cannot be a collection of parameters, as "got <type>..." for an error;
+    None if it may be one. A module is named with the fix: a container such as
+    `Sequential` is iterable, but over its layers, not its parameters."""
+    if isinstance(value, Module):
+        return f"got {type(value).__name__}; pass module.parameters()"
+    if not isinstance(value, Iterable):
+        return f"got {type(value).__name__}"
+    return None

@@ -13,6 +13,7 @@ from numbers import Real
 import numpy as np
 
 from retrograd.autograd import Tensor
+from retrograd.nn.module import not_parameters
 
 TensorsT = Tensor | Iterable[Tensor]
 
@@ -21,14 +22,10 @@ def _grads(parameters: TensorsT, fn: str) -> list[np.ndarray]:
     """The gradient arrays of the tensors that have one."""
     if isinstance(parameters, Tensor):
         tensors = [parameters]
-    elif isinstance(parameters, Iterable):
-        tensors = list(parameters)
+    elif problem := not_parameters(parameters):
+        raise TypeError(f"{fn}(): parameters must be a Tensor or an iterable of tensors, {problem}")
     else:
-        hint = "; pass module.parameters()" if hasattr(parameters, "parameters") else ""
-        raise TypeError(
-            f"{fn}(): parameters must be a Tensor or an iterable of tensors, "
-            f"got {type(parameters).__name__}{hint}"
-        )
+        tensors = list(parameters)
     grads = []
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):

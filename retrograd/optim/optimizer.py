@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import ShapeError, Tensor, enable_grad
-from retrograd.nn.module import Parameter, zero_grads
+from retrograd.nn.module import Parameter, not_parameters, zero_grads
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -99,11 +99,11 @@ class Optimizer:
                 f"{self._name}: parameters must be in an ordered collection (list, tuple), "
                 "not a set: their order numbers them in state_dict()"
             )
-        if not isinstance(params, Iterable):
-            hint = "; pass module.parameters()" if hasattr(params, "parameters") else ""
+        problem = not_parameters(params)
+        if problem:
             raise TypeError(
                 f"{self._name}: params must be an iterable of tensors or of param-group dicts, "
-                f"got {type(params).__name__}{hint}"
+                f"{problem}"
             )
         return list(params)
 
