@@ -196,3 +196,12 @@ def test_too_short_training_split_is_named_as_the_split_with_the_corpus_size(tmp
         LanguageModelBatches(data.train, 4, 35, name=data.train_name())
     with pytest.raises(CorpusError, match="^corpus of 80 tokens is shorter than one batch"):
         LanguageModelBatches(data.train, 4, 35)
+
+
+@pytest.mark.parametrize(("steps", "error"), [(0, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_draw_model_graph_names_steps_that_are_not_a_positive_integer(tmp_path, steps, error):
+    """0 failed inside the RNN ('input must have at least one step'), 2.5 with Python's
+    'float object cannot be interpreted as an integer'."""
+    with pytest.raises(error, match=r"draw_model_graph\(\): steps must be a positive integer"):
+        draw_model_graph(tmp_path / "graph.dot", steps=steps)
+    assert not (tmp_path / "graph.dot").exists()

@@ -9,6 +9,7 @@ import numpy as np
 from retrograd.autograd import render, to_dot
 from retrograd.models.language_model import RNNLanguageModel
 from retrograd.models.vocab import Vocab
+from retrograd.nn.layers import check_sizes
 
 DEFAULT_PREFIX = "time"
 # The untrained model's shape when none is given (its vocabulary: 10 tokens, embedded in 4).
@@ -43,6 +44,8 @@ def draw_model_graph(
     With `gradients`, each time step is coloured by the norm of the gradient
     reaching its hidden state, which shows vanishing or exploding gradients.
     """
+    if steps is not None:
+        check_sizes("draw_model_graph()", steps=steps)
     rng = np.random.default_rng(seed)
     shape = {"cell": cell, "hidden_size": hidden_size, "layers": layers}
     if checkpoint is not None:
