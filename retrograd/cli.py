@@ -170,10 +170,9 @@ def _parser() -> argparse.ArgumentParser:
 def _usage_problem(args: argparse.Namespace) -> str | None:
     """A combination of flags that cannot work whatever the files say, or None."""
     if args.command == "graph" and args.prefix is not None and args.checkpoint is None:
-        return (
-            "--prefix needs --checkpoint: the untrained model reads random tokens "
-            "(--steps sets how many)"
-        )
+        from retrograd.models.graph_demo import PREFIX_NEEDS_CHECKPOINT
+
+        return PREFIX_NEEDS_CHECKPOINT
     return None
 
 

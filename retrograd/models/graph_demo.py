@@ -15,6 +15,9 @@ DEFAULT_PREFIX = "time"
 # The untrained model's shape when none is given (its vocabulary: 10 tokens, embedded in 4).
 DEFAULT_MODEL = {"cell": "rnn", "hidden_size": 8, "layers": 1}
 DEFAULT_STEPS = 4
+PREFIX_NEEDS_CHECKPOINT = (
+    "--prefix needs --checkpoint: the untrained model reads random tokens (--steps sets how many)"
+)
 MODEL_FLAGS = {"cell": "--cell", "hidden_size": "--hidden-size", "layers": "--layers"}
 
 
@@ -60,10 +63,7 @@ def draw_model_graph(
         tokens = np.asarray([ids])
     else:
         if prefix is not None:
-            raise ValueError(
-                "--prefix needs --checkpoint: the untrained model reads random tokens "
-                "(--steps sets how many)"
-            )
+            raise ValueError(PREFIX_NEEDS_CHECKPOINT)
         shape = {name: DEFAULT_MODEL[name] if v is None else v for name, v in shape.items()}
         model = RNNLanguageModel(
             10, shape["hidden_size"], shape["cell"], shape["layers"], embedding_dim=4, generator=rng
