@@ -122,7 +122,7 @@ def test_dropout_refuses_a_p_that_is_not_a_number(bad):
 def test_init_constant_and_d2l_normal_name_a_wrong_argument():
     tensor = rg.zeros(2, 2)
     for bad in ("a", None, True):
-        with pytest.raises(TypeError, match="constant_\\(\\): value must be a number, got"):
+        with pytest.raises(TypeError, match="constant_\\(\\): value must be a real number, got"):
             init.constant_(tensor, bad)
     with pytest.raises(TypeError, match="d2l_normal_\\(\\): expected a Module, got Tensor"):
         init.d2l_normal_(tensor, generator=0)
@@ -140,3 +140,30 @@ def test_init_constant_and_d2l_normal_name_a_wrong_argument():
 def test_a_state_that_is_not_an_array_is_named(module, x, state, what):
     with pytest.raises(TypeError, match=rf"{type(module).__name__}: {what} must be a tensor or"):
         module(x, state)
+
+
+@pytest.mark.parametrize(
+    ("fill", "argument"),
+    [
+        (lambda t: init.uniform_(t, "0", 1.0, generator=0), r"uniform_\(\): a"),
+        (lambda t: init.normal_(t, 0.0, "1", generator=0), r"normal_\(\): std"),
+        (lambda t: init.normal_(t, None, generator=0), r"normal_\(\): mean"),
+        (lambda t: init.constant_(t, 1j), r"constant_\(\): value"),
+    ],
+)
+def test_init_names_an_argument_that_is_not_a_real_number(fill, argument):
+    """A string failed in math.isfinite or in a comparison, naming neither the function nor
+    the argument; a complex constant was cast to its real part with NumPy's warning."""
+    tensor = rg.zeros(2, 2)
+    with pytest.raises(TypeError, match=rf"{argument} must be a real number, got"):
+        fill(tensor)
+    assert not tensor.data.any()
+
+
+def test_normal_init_refuses_a_mean_that_is_not_finite():
+    """std NaN was refused, but a NaN or infinite mean filled the tensor with it."""
+    tensor = rg.zeros(2, 2)
+    for mean in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=r"normal_\(\): mean must be finite, got"):
+            init.normal_(tensor, mean, generator=0)
+    assert not tensor.data.any()

@@ -9,7 +9,7 @@ is a `numpy.random.Generator` or an int seed; the global NumPy state is never us
 from __future__ import annotations
 
 import math
-from numbers import Number
+from numbers import Real
 
 import numpy as np
 
@@ -36,6 +36,14 @@ def _check_floating(tensor: Tensor, fn: str) -> None:
         )
 
 
+def _check_real(fn: str, **values: object) -> None:
+    """Refuse an argument that is not a real number, naming `fn` and the argument (a string
+    would fail in a comparison, a complex value be cast to its real part)."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise TypeError(f"{fn}(): {name} must be a real number, got {value!r}")
+
+
 def _rng(generator: Seed, fn: str) -> np.random.Generator:
     """The generator to draw from; None is refused so that every draw is reproducible."""
     if generator is None:
@@ -45,6 +53,7 @@ def _rng(generator: Seed, fn: str) -> np.random.Generator:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Seed) -> Tensor:
     """Fill with samples from uniform(a, b)."""
+    _check_real("uniform_", a=a, b=b)
     if not (math.isfinite(a) and math.isfinite(b)):
         raise ValueError(f"uniform_(): bounds must be finite, got a={a}, b={b}")
     if not a <= b:
@@ -55,6 +64,9 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Seed)
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Seed) -> Tensor:
     """Fill with samples from normal(mean, std)."""
+    _check_real("normal_", mean=mean, std=std)
+    if not math.isfinite(mean):  # NaN or inf would fill the tensor with it
+        raise ValueError(f"normal_(): mean must be finite, got {mean}")
     if not std >= 0:  # also refuses NaN, which would fill the tensor with NaN
         raise ValueError(f"normal_(): std must be non-negative, got {std}")
     _check_floating(tensor, "normal_")
@@ -63,8 +75,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: S
 
 def constant_(tensor: Tensor, value: float) -> Tensor:
     """Fill with one value."""
-    if isinstance(value, bool) or not isinstance(value, Number):
-        raise TypeError(f"constant_(): value must be a number, got {value!r}")
+    _check_real("constant_", value=value)
     return _fill(tensor, np.full(tensor.shape, value))
 
 
