@@ -171,12 +171,11 @@ class Trainer:
     def run(self) -> TrainResult:
         """Train up to `config.epochs` (or the token budget), saving after every epoch.
 
-        An interrupted epoch is not saved: its weights may be half-updated,
-        and resuming mid-epoch would not reproduce the uninterrupted run.
-        The checkpoint of the last finished epoch stays, and `resume`
-        repeats the interrupted epoch from it exactly. A budget that runs out
-        inside an epoch stops after a whole batch: that position is saved,
-        and `resume` with a larger budget goes on from it exactly.
+        A budget that runs out inside an epoch stops after a whole batch: that
+        position is saved, and `resume` with a larger budget goes on from it
+        exactly. An interrupted epoch (Ctrl-C) is not saved: its weights may be
+        half-updated. The last checkpoint stays (a finished epoch, or a budget
+        stop), and `resume` repeats what followed it exactly.
         """
         config = self.config
         if self.epoch >= config.epochs:
