@@ -24,6 +24,25 @@ from retrograd.autograd.tensor import Tensor
 VALUE_LIMIT = 16
 """Tensors with at most this many elements have their values printed when asked."""
 
+SHOWN_PARAMS = (
+    "index",
+    "axis",
+    "axes",
+    "sizes",
+    "keepdims",
+    "squeeze",
+    "low",
+    "high",
+    "dtype",
+    "reduction",
+)
+"""The op parameters a drawing shows, in this order: those that say what the op computed.
+The others are the engine's own (an RNN layer's buffers, a weight's layout) or the
+output's shape, which the label already gives."""
+
+PARAM_LIMIT = 40
+"""Longest parameter line drawn; a longer one (a long index) is cut with "…"."""
+
 HIDDEN_COLOUR = "#c0392b"
 
 KIND_STYLE = {
@@ -122,23 +141,92 @@ def tensor_label(t: Tensor, kind: str, values: bool, gradients: bool) -> str:
 
 
 def op_label(node: Node, outputs: dict[int, Tensor], values: bool, gradients: bool) -> str:
-    """The op's name, its output's name (if any) and shape, value and retained gradient norm."""
+    """The op's name, its output's name (if any) and shape, its parameters (`axis=1`),
+    value and retained gradient norm."""
     lines = [node.op.label(node.params)]
+    params = param_text(node)
     if node.n_outputs == 1 and 0 in outputs:
         out = outputs[0]
         if out.name:
             lines.append(out.name)
         lines.append(_shape(out.shape))
+        if params:
+            lines.append(params)
         if values and out.data.size <= VALUE_LIMIT:
             lines.append(_values(out.data))
         if gradients and out.grad is not None:
             lines.append(f"‖grad‖ = {_norm(out.grad)}")
         return "\n".join(lines)
     lines.append(f"{node.n_outputs} outputs")
+    if params:
+        lines.append(params)
     for i in sorted(outputs):
         if gradients and outputs[i].grad is not None:
             lines.append(f"‖grad[{i}]‖ = {_norm(outputs[i].grad)}")
     return "\n".join(lines)
+
+
+def param_text(node: Node) -> str:
+    """The parameters that say what the op computed, as `axis=1, keepdims`; "" if none.
+
+    False and None are left out, and so is the axis of a reduction over every
+    axis of its input (a plain `sum`); an index is written as in Python
+    (`[1:, ::2]`). The text is cut at PARAM_LIMIT characters.
+    """
+    parts = []
+    for key in SHOWN_PARAMS:
+        value = node.params.get(key)
+        if value is None or value is False or (key == "axis" and _every_axis(node, value)):
+            continue
+        if key == "index":
+            parts.append(_index_text(value))
+        else:
+            parts.append(key if value is True else f"{key}={_param_value(value)}")
+    text = ", ".join(parts)
+    return text if len(text) <= PARAM_LIMIT else text[: PARAM_LIMIT - 1] + "…"
+
+
+def _every_axis(node: Node, axis: object) -> bool:
+    """Whether `axis` (a reduction's tuple of axes) names every axis of the op's input."""
+    return isinstance(axis, tuple) and len(set(axis)) == node.parents[0].ndim
+
+
+def _param_value(value: object) -> str:
+    if isinstance(value, tuple) and len(value) == 1:
+        return str(value[0])
+    if isinstance(value, np.ndarray):
+        return _array_text(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, np.dtype | type):
+        return str(np.dtype(value))
+    return str(value)
+
+
+def _index_text(index: object) -> str:
+    """A getitem index as Python writes it: `[0, 2]`, `[1:, ::2]`, `[mask(3, 2)]`."""
+    items = index if isinstance(index, tuple) else (index,)
+    return "[" + ", ".join(_index_item(item) for item in items) + "]"
+
+
+def _index_item(item: object) -> str:
+    if isinstance(item, slice):
+        start, stop = ("" if end is None else str(end) for end in (item.start, item.stop))
+        return f"{start}:{stop}" + ("" if item.step is None else f":{item.step}")
+    if item is Ellipsis:
+        return "..."
+    if isinstance(item, np.ndarray):
+        return _array_text(item) if item.ndim else str(item.item())
+    return str(item)
+
+
+def _array_text(array: np.ndarray) -> str:
+    """An array parameter: its values if at most 4, else its kind and shape."""
+    if array.dtype == np.bool_:
+        return f"mask{array.shape}"
+    if array.size <= 4:
+        return np.array2string(array, separator=", ", precision=4, floatmode="maxprec")
+    return f"array{array.shape}"
 
 
 def _shape(shape: tuple[int, ...]) -> str:
