@@ -7,17 +7,11 @@ Names and conventions are PyTorch's, so models move there unchanged
 
 from retrograd.nn import functional, init
 from retrograd.nn.cells import GRUCell, LSTMCell, RNNCell
+from retrograd.nn.containers import ModuleList, Sequential
 from retrograd.nn.layers import Dropout, Embedding, Identity, Linear, ReLU, Sigmoid, Tanh
 from retrograd.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
-from retrograd.nn.module import (
-    IncompatibleKeys,
-    Module,
-    ModuleList,
-    Parameter,
-    Sequential,
-    StateDictError,
-    functional_call,
-)
+from retrograd.nn.module import IncompatibleKeys, Module, Parameter, StateDictError
+from retrograd.nn.params import functional_call
 from retrograd.nn.recurrent import GRU, LSTM, RNN
 from retrograd.nn.torch_compat import from_torch_state_dict, to_torch_state_dict
 from retrograd.nn.utils import clip_grad_norm_, clip_grad_value_

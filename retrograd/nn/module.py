@@ -8,16 +8,15 @@ state dict of plain NumPy arrays.
 
 from __future__ import annotations
 
-import operator
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from retrograd.autograd import Tensor, scope
+from retrograd.nn.params import zero_grads
 
 
 class Parameter(Tensor):
@@ -418,137 +417,6 @@ class Module:
             return head + ")"
         body = "\n  ".join(lines)
         return f"{head}\n  {body}\n)"
-
-
-class Sequential(Module):
-    """Modules applied one after another; built from arguments or an ordered mapping."""
-
-    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], Mapping):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for index, module in enumerate(modules):
-                self.add_module(str(index), module)
-
-    def forward(self, x: Any) -> Any:
-        for module in self._modules.values():
-            x = module(x)
-        return x
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def __getitem__(self, index: int | slice) -> Module:
-        items = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
-        return _item(items, index, "Sequential")
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
-
-
-class ModuleList(Module):
-    """A list of modules, registered under '0', '1', ... (layers of a stack, for example)."""
-
-    def __init__(self, modules: Iterable[Module] = ()) -> None:
-        super().__init__()
-        self.extend(modules)
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for module in modules:
-            self.append(module)
-        return self
-
-    def __getitem__(self, index: int | slice) -> Module | ModuleList:
-        items = list(self._modules.values())
-        if isinstance(index, slice):
-            # Filled directly, not re-registered: the modules keep the scope labels
-            # and parameter names they have in this list.
-            part = ModuleList()
-            part._modules.update((str(i), module) for i, module in enumerate(items[index]))
-            return part
-        return _item(items, index, "ModuleList")
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
-
-
-def _item(modules: list[Module], index: int, container: str) -> Module:
-    """modules[index], with an error that names the container and its length."""
-    try:
-        index = operator.index(index)
-    except TypeError:
-        raise TypeError(
-            f"{container}: index must be an integer or a slice, got {type(index).__name__}"
-        ) from None
-    if not -len(modules) <= index < len(modules):
-        raise IndexError(f"{container}: index {index} is out of range for {len(modules)} modules")
-    return modules[index]
-
-
-@contextmanager
-def _swapped(module: Module, tensors: Mapping[str, Tensor]) -> Iterator[None]:
-    """Temporarily replace parameters by dotted name with the given tensors."""
-    owners = dict(module.named_modules())
-    saved = []
-    try:
-        for key, tensor in tensors.items():
-            path, _, leaf = key.rpartition(".")
-            owner = owners.get(path)
-            if owner is None or leaf not in owner._parameters:
-                raise KeyError(
-                    f"functional_call(): {type(module).__name__} has no parameter {key!r}"
-                )
-            saved.append((owner, leaf, owner._parameters[leaf]))
-            owner._parameters[leaf] = tensor
-        yield
-    finally:
-        for owner, leaf, original in reversed(saved):
-            owner._parameters[leaf] = original
-
-
-def functional_call(
-    module: Module, tensors: Mapping[str, Tensor], *args: Any, **kwargs: Any
-) -> Any:
-    """Run `module(*args, **kwargs)` with some parameters replaced by other tensors.
-
-    The module's own parameters are restored afterwards. This makes a whole
-    model a function of its weights, e.g. to `gradcheck` it in float64.
-    """
-    with _swapped(module, tensors):
-        return module(*args, **kwargs)
-
-
-def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
-    """Forget the gradients of `params`: set `.grad` to None, or to zeros.
-
-    Zeros are written into the gradient array itself, as PyTorch does, so
-    a reference to `p.grad` taken earlier sees them. A new zero array
-    replaces a gradient that cannot be written (read-only) or that is a
-    view of another array, whose owner may still need its values.
-    """
-    for p in params:
-        grad = p.grad
-        if set_to_none or grad is None:
-            p.grad = None
-        elif isinstance(grad, np.ndarray) and grad.flags.writeable and grad.base is None:
-            grad.fill(0)
-        else:
-            p.grad = np.zeros_like(grad)
 
 
 def not_parameters(value: Any) -> str | None:

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import ShapeError, Tensor, enable_grad
-from retrograd.nn.module import Parameter, not_parameters, zero_grads
+from retrograd.nn.module import Parameter, not_parameters
+from retrograd.nn.params import zero_grads
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -114,7 +115,7 @@ class Optimizer:
     # ----- stepping -----
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: set `.grad` to None (default) or to zeros, in place where
-        the array allows (see `retrograd.nn.module.zero_grads`)."""
+        the array allows (see `retrograd.nn.params.zero_grads`)."""
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
