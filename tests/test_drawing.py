@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import retrograd as rg
 from retrograd.autograd import (
     Tensor,
     gradient_norms,
@@ -450,8 +451,88 @@ def test_to_dot_legend_names_only_what_is_drawn():
     source = to_dot(loss).source
     legend = source[source.index("subgraph cluster_legend") :]
     assert "legend_parameter" in legend and "legend_hidden" in legend
+    assert "legend_position" in legend  # the matmuls' inputs are numbered
     assert "legend_constant" not in legend and "legend_gap" not in legend
     assert "legend" not in to_dot(loss, legend=False).source
+    x = Tensor(np.ones(2), requires_grad=True)
+    assert "legend_position" not in to_dot((x + x * x).sum()).source
+
+
+def test_to_dot_legend_says_an_op_shows_its_parameters():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    dot = parse(to_dot(x.sum(axis=1)).source.replace("legend_op", "n999"))
+    assert dot.labels["n999"] == "op, with its output's shape\nand its parameters (axis=1)"
+
+
+def edges_into(dot: Dot, target: str) -> list[tuple[str, str]]:
+    """(source, the text written on the edge) for each edge into `target`, in drawn order."""
+    found = []
+    for source, edge_target, attrs in dot.edges:
+        if edge_target == target:
+            label = re.search(r'label="([^"]*)"', attrs)
+            found.append((source, label.group(1) if label else ""))
+    return found
+
+
+def numbers_into(dot: Dot, op: str) -> list[tuple[str, str]]:
+    """(source's title, number on its edge) for each edge into the one op titled `op`."""
+    (target,) = dot.titled(op)
+    return [(_title(dot.labels[source]), text) for source, text in edges_into(dot, target)]
+
+
+@pytest.mark.parametrize(
+    ("draw", "op", "expected"),
+    [
+        (lambda a, b, c: b - a, "sub", [("b", "0"), ("a", "1")]),
+        (lambda a, b, c: a / b, "div", [("a", "0"), ("b", "1")]),
+        (lambda a, b, c: b**a, "pow", [("b", "0"), ("a", "1")]),
+        (lambda a, b, c: rg.where(c, b, a), "where", [("c", "0"), ("b", "1"), ("a", "2")]),
+        (lambda a, b, c: rg.concat([b, a, b]), "concat", [("b", "0"), ("a", "1"), ("b", "2")]),
+        (lambda a, b, c: a - a, "sub", [("a", "0"), ("a", "1")]),
+        (
+            lambda a, b, c: a.reshape(2, 1) @ b.reshape(1, 2),
+            "matmul",
+            [("reshape", "0"), ("reshape", "1")],
+        ),
+    ],
+)
+def test_to_dot_numbers_the_inputs_of_ops_whose_order_matters(draw, op, expected):
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True, name="a")
+    b = Tensor(np.array([3.0, 4.0]), requires_grad=True, name="b")
+    c = Tensor(np.array([True, False]), name="c")
+    assert numbers_into(parse(to_dot(draw(a, b, c).sum()).source), op) == expected
+
+
+def test_to_dot_numbers_an_output_index_and_an_input_position_on_one_edge():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, name="x")
+    first, second = x.unbind(0)
+    assert numbers_into(parse(to_dot((second - first).sum()).source), "sub") == [
+        ("split", "[1] → 0"),
+        ("split", "[0] → 1"),
+    ]
+
+
+def test_to_dot_leaves_interchangeable_and_single_inputs_unnumbered():
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True, name="a")
+    b = Tensor(np.array([3.0, 4.0]), requires_grad=True, name="b")
+    y = ((a + b) * rg.minimum(rg.maximum(a, b), a)).tanh().sum()
+    dot = parse(to_dot(y, legend=False).source)
+    assert len(dot.edges) == 11  # 2 into each of add, maximum, minimum, mul; 3 one-input
+    assert all("label=" not in attrs for _, _, attrs in dot.edges)
+
+
+def test_to_dot_gap_edge_is_numbered_only_when_it_stands_for_one_input():
+    _, _, states = unrolled_rnn(6)
+    with scope("rnn"):
+        stacked = rg.stack(states)
+    dot = parse(to_dot(stacked.sum(), steps=(1, 1)).source)
+    (gap,) = dot.ids("gap")
+    (stack,) = dot.titled("stack")
+    into_stack = dict(edges_into(dot, stack))
+    assert into_stack[gap] == ""  # it stands for steps 1 to 4: inputs 1 to 4 of the stack
+    assert sorted(into_stack.values()) == ["", "0", "5"]
+    (matmul,) = [t for s, t, _ in dot.edges if s == gap and t != stack]
+    assert dict(edges_into(dot, matmul))[gap] == "0"  # step 4's hidden state: one input
 
 
 @pytest.mark.parametrize(

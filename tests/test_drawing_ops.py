@@ -91,12 +91,28 @@ def check_drawing(root: rg.Tensor, **options) -> dict[str, tuple[str, str]]:
         )
         sources = [s for s, t, _ in edges if t == key]
         assert len(sources) == len(node.parents)
+        assert [_position(a) for _, t, a in edges if t == key] == expected_positions(node)
         for source, parent in zip(sources, node.parents):
             if parent._node is None:
                 assert "box" in nodes[source][1]
             else:
                 assert source == drawn[parent._node]
     return nodes
+
+
+def expected_positions(node) -> list[str]:
+    """Each input's place in the call, written on its edge when the op's inputs cannot be
+    swapped (`sub`, `matmul`, `where`, `concat`); no number for one input, nor for `add`."""
+    n = len(node.parents)
+    numbered = n > 1 and node.op.name not in {"add", "mul", "maximum", "minimum"}
+    return [str(i) if numbered else "" for i in range(n)]
+
+
+def _position(attrs: str) -> str:
+    """The input position an edge's label gives: `0` from `0` or `[1] → 0`, "" from `[1]`."""
+    match = re.search(r'label="([^"]*)"', attrs)
+    text = match.group(1).split(" → ")[-1] if match else ""
+    return "" if text.startswith("[") else text
 
 
 def op_ids(nodes: dict[str, tuple[str, str]]) -> list[str]:

@@ -45,6 +45,15 @@ PARAM_LIMIT = 40
 
 HIDDEN_COLOUR = "#c0392b"
 
+INTERCHANGEABLE_INPUTS = frozenset({"add", "mul", "maximum", "minimum"})
+"""Ops whose result does not change when their inputs are swapped. Every edge into any
+other op with two or more inputs is numbered with its input's place in the call (`a - b`:
+a is 0), since the layout alone does not say which operand is which. (Graphviz's
+`ordering="in"` would lay inputs out in order, but it can crash or warn in some Graphviz
+builds on graphs with clusters, which scopes make; a label draws in every build.)"""
+
+POSITION_COLOUR = "#1f5fa8"
+
 KIND_STYLE = {
     "op": 'shape=ellipse, style=filled, fillcolor="#ffffff", color="#555555"',
     "parameter": 'shape=box, style="rounded,filled", fillcolor="#d5e8d4", color="#82b366"',
@@ -57,7 +66,7 @@ GAP_STYLE = 'shape=box, style="rounded,dashed", color="#888888", fontcolor="#555
 
 _KIND_MEANING = {
     "output": "output: the tensor drawn from",
-    "op": "op, with its output's shape",
+    "op": "op, with its output's shape\nand its parameters (axis=1)",
     "parameter": "parameter: a named weight,\ndrawn once, an edge into each use",
     "input": "input: a leaf that is not a parameter",
     "constant": "constant: a number in the graph",
@@ -86,13 +95,16 @@ class Item:
 
 @dataclass(frozen=True)
 class Edge:
-    """One drawn edge; `style` is a key of _EDGE_STYLE."""
+    """One drawn edge; `style` is a key of _EDGE_STYLE, `label` the output of a
+    multi-output op it carries (`[1]`), `position` its place among the op's inputs ("0").
+    Both are written on the edge, as `[1] → 0` when it has both."""
 
     source: str
     target: str
     style: str
     label: str
     dashed: bool
+    position: str = ""
 
 
 @dataclass
@@ -277,7 +289,9 @@ class DotWriter:
         if legend:
             kinds = {item.kind for item in items}
             hidden = any(edge.style == "hidden" for edge in edges)
-            lines.extend(f"  {line}" for line in self._legend(kinds, hidden, bool(gaps)))
+            numbered = any(edge.position for edge in edges)
+            legend_lines = self._legend(kinds, hidden, numbered, bool(gaps))
+            lines.extend(f"  {line}" for line in legend_lines)
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -328,7 +342,7 @@ class DotWriter:
             f'labeljust="l"; style="rounded,filled"; fillcolor="{fill}"; color="#bbbbbb";{font}',
         ]
 
-    def _legend(self, kinds: set[str], hidden: bool, gap: bool) -> list[str]:
+    def _legend(self, kinds: set[str], hidden: bool, numbered: bool, gap: bool) -> list[str]:
         """A cluster of sample nodes, one per kind of thing drawn, stacked by invisible edges."""
         nodes = [
             f"legend_{kind} [label={quote(meaning)}, {KIND_STYLE[kind]}];"
@@ -339,6 +353,14 @@ class DotWriter:
             nodes.append(
                 f'legend_hidden [label="━━▶ hidden state,\\nfrom one step to the next", '
                 f'shape=plaintext, fontcolor="{HIDDEN_COLOUR}"];'
+            )
+        if numbered:
+            text = (
+                "0, 1, … on an edge into an op: the input's\nplace in the op's call (a - b: a is 0)"
+            )
+            nodes.append(
+                f"legend_position [label={quote(text)}, shape=plaintext, fontsize=9, "
+                f'fontcolor="{POSITION_COLOUR}"];'
             )
         if gap:
             nodes.append(f'legend_gap [label="⋯ time steps not drawn", {GAP_STYLE}];')
@@ -383,7 +405,9 @@ def _edge_line(edge: Edge) -> str:
     attrs = [a for a in (_EDGE_STYLE[edge.style],) if a]
     if edge.dashed:
         attrs.append("style=dashed")
-    if edge.label:
-        attrs.append(f"label={quote(edge.label)}, fontsize=9")
+    text = " → ".join(part for part in (edge.label, edge.position) if part)
+    if text:
+        font = f', fontcolor="{POSITION_COLOUR}"' if edge.position else ""
+        attrs.append(f"label={quote(text)}, fontsize=9{font}")
     suffix = f" [{', '.join(attrs)}]" if attrs else ""
     return f"{edge.source} -> {edge.target}{suffix};"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retrograd.autograd.dot_text import (
+    INTERCHANGEABLE_INPUTS,
     DotWriter,
     Edge,
     Gap,
@@ -305,15 +306,17 @@ class _Builder:
     def _edges_into(self, node: Node) -> None:
         target = self._gap(node).id if node in self.elided else self.node_ids[node]
         target_step = self.scopes[node.scope]
-        for p in node.parents:
+        numbered = _inputs_numbered(node) and not target.startswith("gap")
+        for i, p in enumerate(node.parents):
             source = self._source(p)
             if source is None or source == target:
                 continue
             gapped = source.startswith("gap") or target.startswith("gap")
             producer = p._node
             label = f"[{p._index}]" if producer is not None and producer.n_outputs > 1 else ""
+            position = str(i) if numbered else ""
             if gapped and (source, target) in self.gap_edges:
-                self._merge_gap_edge(self.gap_edges[source, target], label)
+                self._merge_gap_edge(self.gap_edges[source, target], label, position)
                 continue
             if gapped:
                 self.gap_edges[source, target] = len(self.edges)
@@ -328,14 +331,18 @@ class _Builder:
                     source_step and target_step and source_step[1] != target_step[1]
                 )
                 style = "hidden" if source_step and target_step and crosses else "plain"
-            self.edges.append(Edge(source, target, style, label, dashed=gapped))
+            self.edges.append(Edge(source, target, style, label, gapped, position))
 
-    def _merge_gap_edge(self, position: int, label: str) -> None:
+    def _merge_gap_edge(self, index: int, label: str, position: str) -> None:
         """One drawn edge stands for every edge between a node and a gap; an output index
-        is kept on it only while all of them carry the same one (`[1]`, not `[1]` for 1..4)."""
-        edge = self.edges[position]
+        or input position is kept on it only while all of them carry the same one (`[1]`,
+        not `[1]` for 1..4; no position for the many inputs of a `stack` it stands for)."""
+        edge = self.edges[index]
         if edge.label != label:
-            self.edges[position] = dataclasses.replace(edge, label="")
+            edge = dataclasses.replace(edge, label="")
+        if edge.position != position:
+            edge = dataclasses.replace(edge, position="")
+        self.edges[index] = edge
 
     def _outputs(self, roots: list[Tensor]) -> None:
         seen: set[int] = set()
@@ -352,6 +359,12 @@ class _Builder:
             source = self._source(r)
             label = f"[{r._index}]" if r._node.n_outputs > 1 else ""
             self.edges.append(Edge(source, target, "plain", label, dashed=False))  # type: ignore[arg-type]
+
+
+def _inputs_numbered(node: Node) -> bool:
+    """Whether the edges into `node` say which input each is: an op of two or more
+    inputs whose order matters (`sub`, `matmul`, `where`, `concat`; not `add`)."""
+    return len(node.parents) > 1 and node.op.name not in INTERCHANGEABLE_INPUTS
 
 
 def _common_scope(scopes: list[str | None], is_parameter: bool) -> str | None:
