@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from hypothesis import given
 from hypothesis import strategies as st
 
 import retrograd as rg
@@ -182,3 +183,16 @@ EXTRA_CASES: dict[str, OpCase] = {
     ),
     "shared_intermediate": OpCase(_shared_intermediate_case, one()),
 }
+
+
+def first_example(case: OpCase) -> tuple:
+    """The first inputs `case.inputs` draws (hypothesis's first example is simple and fixed)."""
+    found = []
+
+    @given(case.inputs)
+    def grab(arrays: tuple) -> None:
+        if not found:
+            found.append(arrays)
+
+    grab()
+    return found[0]

@@ -13,29 +13,16 @@ import subprocess
 
 import numpy as np
 import pytest
-from hypothesis import given
 
 import retrograd as rg
 from retrograd.autograd import detect_anomaly, gradient_norms, scope, to_dot
 from retrograd.autograd.graph import topological_order
-from tests.op_table import EXTRA_CASES, OPS
+from tests.op_table import EXTRA_CASES, OPS, first_example
 
 CASES = {**OPS, **EXTRA_CASES}
 QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 NODE = re.compile(r"^\s*(\w+) \[label=(\"(?:[^\"\\]|\\.)*\")(.*)\];$")
 EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?;$")
-
-
-def first_example(case):
-    found = []
-
-    @given(case.inputs)
-    def grab(arrays):
-        if not found:
-            found.append(arrays)
-
-    grab()
-    return found[0]
 
 
 def parse(text: str) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str, str]]]:

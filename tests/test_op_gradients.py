@@ -14,7 +14,7 @@ from retrograd.autograd import Function, GradcheckError, gradcheck
 from retrograd.autograd.ops import shape
 from retrograd.autograd.ops.shape import RADIX_SORT_SIZE, WIDE_ROW_VALUES
 from retrograd.testing import arrays, assert_gradients, values
-from tests.op_table import EXTRA_CASES, OPS
+from tests.op_table import EXTRA_CASES, OPS, first_example
 
 CASES = {**OPS, **EXTRA_CASES}
 
@@ -36,25 +36,13 @@ def test_op_gradient_matches_central_differences(name, data):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_op_gradient_has_input_shape_and_dtype(name):
     case = CASES[name]
-    arrays = _first_example(case)
+    arrays = first_example(case)
     for dtype in (np.float32, np.float64):
         inputs = [rg.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
         out = case.fn(*inputs)
         out.sum().backward()
         for x in inputs:
             assert x.grad is not None and x.grad.shape == x.shape and x.grad.dtype == dtype
-
-
-def _first_example(case):
-    found = []
-
-    @given(case.inputs)
-    def grab(arrays):
-        if not found:
-            found.append(arrays)
-
-    grab()
-    return found[0]
 
 
 def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
