@@ -182,3 +182,28 @@ def test_backward_errors_outside_anomaly_mode_name_no_line() -> None:
     loss.backward()
     with pytest.raises(RuntimeError, match="to go twice$"):
         loss.backward()
+
+
+def test_set_grad_enabled_as_call_context_and_decorator_like_torch():
+    """PyTorch code switches recording with set_grad_enabled(mode); it did not exist."""
+    x = rg.ones(2, requires_grad=True)
+    with rg.set_grad_enabled(False):
+        assert not rg.is_grad_enabled() and not (x * 2).requires_grad
+    assert rg.is_grad_enabled()
+    with rg.no_grad(), rg.set_grad_enabled(True):
+        assert (x * 2).requires_grad
+    try:
+        rg.set_grad_enabled(False)
+        assert not rg.is_grad_enabled()
+    finally:
+        rg.set_grad_enabled(True)
+
+    @rg.set_grad_enabled(False)
+    def doubled_records() -> bool:
+        return (x * 2).requires_grad
+
+    assert rg.is_grad_enabled()  # decorating switched nothing
+    assert doubled_records() is False and rg.is_grad_enabled()
+    with pytest.raises(TypeError, match=r"set_grad_enabled\(\): mode must be True or False, got 1"):
+        rg.set_grad_enabled(1)
+    assert rg.is_grad_enabled()

@@ -41,6 +41,7 @@ from retrograd.autograd.graph import (
     is_grad_enabled,
     no_grad,
     scope,
+    set_grad_enabled,
     time_steps,
     topological_order,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "maximum",
     "minimum",
     "no_grad",
+    "set_grad_enabled",
     "one_hot",
     "one_hot_linear",
     "ones",

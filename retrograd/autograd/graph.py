@@ -199,18 +199,22 @@ class no_grad:
         grad_mode.enabled = self._outer.pop()
 
     def __call__(self, fn: F) -> F:
-        mode = type(self)
-        if not callable(fn):
-            raise TypeError(f"{mode.__name__}: decorates a function, got {type(fn).__name__}")
-        if inspect.isgeneratorfunction(fn):
-            return _resumed_under(mode, fn)
+        return _decorated(fn, type(self), type(self).__name__)
 
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with mode():
-                return fn(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+def _decorated(fn: F, mode: Callable[[], no_grad], name: str) -> F:
+    """`fn` running inside a fresh `mode()` at every call (every resume, for a generator)."""
+    if not callable(fn):
+        raise TypeError(f"{name}: decorates a function, got {type(fn).__name__}")
+    if inspect.isgeneratorfunction(fn):
+        return _resumed_under(mode, fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with mode():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _resumed_under(mode: Callable[[], no_grad], fn: F) -> F:
@@ -245,6 +249,37 @@ class enable_grad(no_grad):
     """Context manager and decorator that turns recording back on inside `no_grad`."""
 
     _enable = True
+
+
+class set_grad_enabled(no_grad):
+    """Turn graph recording on or off, as PyTorch's `set_grad_enabled(mode)`.
+
+    Called alone it switches the mode at once and for good. In a `with`
+    block the mode before the call comes back at the end; as a decorator it
+    leaves the mode alone and switches it around each call of the function.
+    """
+
+    def __new__(cls, mode: bool) -> set_grad_enabled:
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(): mode must be True or False, got {mode!r}")
+        super().__init__()
+        self._enable = mode
+        self._before: bool | None = grad_mode.enabled  # restored by the first exit
+        grad_mode.enabled = mode
+
+    def __enter__(self) -> None:
+        before, self._before = self._before, None
+        self._outer.append(grad_mode.enabled if before is None else before)
+        grad_mode.enabled = self._enable
+
+    def __call__(self, fn: F) -> F:
+        if self._before is not None:  # decorating switches nothing until the function runs
+            grad_mode.enabled, self._before = self._before, None
+        enable = self._enable
+        return _decorated(fn, lambda: set_grad_enabled(enable), "set_grad_enabled")
 
 
 def is_grad_enabled() -> bool:
