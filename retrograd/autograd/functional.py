@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -212,10 +213,16 @@ def cross_entropy(
     )
 
 
+def is_integer(value: Any) -> bool:
+    """Whether `value` is a Python or NumPy integer and not a bool: the test every integer
+    argument needs, since a float would be cut silently and a bool taken as 0 or 1."""
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
 def check_ignore_index(ignore_index: Any, fn: str) -> int:
     """`ignore_index` as an int, or a TypeError naming `fn`: a float or bool would
     silently match no target (or the class 1), so padding would count in the loss."""
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int | np.integer):
+    if not is_integer(ignore_index):
         raise TypeError(f"{fn}: ignore_index must be an integer, got {ignore_index!r}")
     return int(ignore_index)
 

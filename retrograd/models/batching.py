@@ -9,11 +9,12 @@ reset per batch). Plus padded sentence batches for the word-level setup.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any, TypeVar
 
 import numpy as np
 
+from retrograd.autograd.functional import is_integer
 from retrograd.models.corpus import CorpusError
 from retrograd.nn.layers import check_sizes
 
@@ -26,7 +27,7 @@ def _check_integers(function: str, **values: Any) -> None:
     """Refuse a value that is not an integer (a float would be cut silently by NumPy,
     a bool taken as 0 or 1), naming the function and argument."""
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, Integral):
+        if not is_integer(value):
             raise TypeError(f"{function}: {name} must be an integer, got {value!r}")
 
 

@@ -9,12 +9,12 @@ PyTorch, so a state dict trained here behaves the same there.
 from __future__ import annotations
 
 import math
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 
 from retrograd.autograd import Tensor, as_generator
+from retrograd.autograd.functional import is_integer
 from retrograd.nn import functional as F
 from retrograd.nn import init
 from retrograd.nn.module import Module, Parameter
@@ -47,7 +47,7 @@ def check_sizes(owner: str, **sizes: Any) -> None:
     """Refuse a size argument that is not a positive integer, naming `owner` (the layer or
     function) and the argument: NumPy's message, or a float cut silently, would not."""
     for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, Integral):
+        if not is_integer(value):
             raise TypeError(f"{owner}: {name} must be a positive integer, got {value!r}")
         if value <= 0:
             raise ValueError(f"{owner}: {name} must be a positive integer, got {value}")
