@@ -100,17 +100,27 @@ def test_gradcheck_promotion_warning_names_the_dtype():
 
 
 @pytest.mark.parametrize(
-    ("options", "match"),
+    ("options", "error", "match"),
     [
-        ({"fn": 3}, "fn must be callable, got int"),
-        ({"full_jacobian_limit": "20"}, "full_jacobian_limit must be an integer >= 0, got '20'"),
-        ({"full_jacobian_limit": 1.5}, "full_jacobian_limit must be an integer >= 0, got 1.5"),
-        ({"seed": "a"}, "seed must be an integer >= 0, got 'a'"),
-        ({"seed": -1}, "seed must be an integer >= 0, got -1"),
+        ({"fn": 3}, TypeError, "fn must be callable, got int"),
+        (
+            {"full_jacobian_limit": "20"},
+            TypeError,
+            "full_jacobian_limit must be an integer >= 0, got '20'",
+        ),
+        (
+            {"full_jacobian_limit": 1.5},
+            TypeError,
+            "full_jacobian_limit must be an integer >= 0, got 1.5",
+        ),
+        ({"full_jacobian_limit": -1}, ValueError, "full_jacobian_limit must be an integer >= 0"),
+        ({"seed": "a"}, TypeError, "seed must be an integer >= 0, got 'a'"),
+        ({"seed": True}, TypeError, "seed must be an integer >= 0, got True"),
+        ({"seed": -1}, ValueError, "seed must be an integer >= 0, got -1"),
     ],
 )
-def test_gradcheck_names_a_bad_fn_limit_or_seed(options, match):
+def test_gradcheck_names_a_bad_fn_limit_or_seed(options, error, match):
     arguments = {"fn": lambda x: x.tanh(), **options}
-    with pytest.raises(TypeError, match=f"gradcheck\\(\\): {match}"):
+    with pytest.raises(error, match=f"gradcheck\\(\\): {match}"):
         gradcheck(arguments.pop("fn"), [_x()], **arguments)
     assert gradcheck(lambda x: x.tanh(), [_x()], full_jacobian_limit=0, seed=np.int64(3))

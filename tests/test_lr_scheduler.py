@@ -197,13 +197,14 @@ def test_reduce_on_plateau_step_names_a_metric_that_is_not_a_number(metrics, mat
     assert plateau.best == 1.0
 
 
-@pytest.mark.parametrize("last_epoch", ["3", 2.0, -2, True])
-def test_schedulers_refuse_a_last_epoch_that_is_not_an_integer_from_minus_one(last_epoch):
+@pytest.mark.parametrize(
+    ("last_epoch", "error"),
+    [("3", TypeError), (2.0, TypeError), (True, TypeError), (-2, ValueError)],
+)
+def test_schedulers_refuse_a_last_epoch_that_is_not_an_integer_from_minus_one(last_epoch, error):
     opt = _optimizer()
     for group in opt.param_groups:
         group["initial_lr"] = group["lr"]
-    with pytest.raises(
-        ValueError, match=f"StepLR: last_epoch must be an integer >= -1.*{last_epoch!r}"
-    ):
+    with pytest.raises(error, match=f"StepLR: last_epoch must be an integer >= -1.*{last_epoch!r}"):
         StepLR(opt, step_size=2, last_epoch=last_epoch)
     assert StepLR(opt, step_size=2, last_epoch=np.int64(3)).last_epoch == 4

@@ -85,7 +85,7 @@ def test_sampling_with_every_token_banned_names_the_problem():
 @pytest.mark.parametrize(("length", "top_k"), [(2.5, None), (True, None), (3, 1.5)])
 def test_generate_refuses_a_length_or_top_k_that_is_not_an_integer(length, top_k):
     model = RNNLanguageModel(5, 4, generator=0)
-    with pytest.raises(ValueError, match="must be an integer"):
+    with pytest.raises(TypeError, match="must be an integer"):
         generate(model, [1], length, 1.0, top_k, generator=0)
 
 

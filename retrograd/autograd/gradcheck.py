@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from retrograd.autograd.functional import is_integer
 from retrograd.autograd.graph import enable_grad, no_grad
 from retrograd.autograd.tensor import Tensor
 
@@ -80,12 +81,16 @@ def check_tolerances(eps: Any, atol: Any, rtol: Any) -> None:
 
 
 def check_options(fn: Any, full_jacobian_limit: Any, seed: Any) -> None:
-    """Refuse a `fn` that cannot be called and a limit or seed that is not an integer."""
+    """Refuse a `fn` that cannot be called (TypeError), a limit or seed that is not an integer
+    (TypeError) or is negative (ValueError)."""
     if not callable(fn):
         raise TypeError(f"gradcheck(): fn must be callable, got {type(fn).__name__}")
     for name, value in (("full_jacobian_limit", full_jacobian_limit), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-            raise TypeError(f"gradcheck(): {name} must be an integer >= 0, got {value!r}")
+        problem = f"gradcheck(): {name} must be an integer >= 0, got {value!r}"
+        if not is_integer(value):
+            raise TypeError(problem)
+        if value < 0:
+            raise ValueError(problem)
 
 
 def _copies(inputs: Any) -> tuple[list[Any], list[int]]:

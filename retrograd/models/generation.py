@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from numbers import Integral, Real
+from numbers import Real
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from retrograd.autograd import as_generator, no_grad
+from retrograd.autograd.functional import is_integer
 from retrograd.models.corpus import join_tokens, preprocess_prompt, tokenize
 from retrograd.models.language_model import RNNLanguageModel
 from retrograd.models.vocab import Vocab
@@ -76,10 +77,12 @@ def sample_next(
 
 
 def _check_top_k(top_k: int | None) -> None:
-    """Refuse a top_k that is not None or an integer >= 1."""
-    if top_k is not None and (
-        isinstance(top_k, bool) or not isinstance(top_k, Integral) or top_k < 1
-    ):
+    """Refuse a top_k that is not None or an integer (TypeError) or is below 1 (ValueError)."""
+    if top_k is None:
+        return
+    if not is_integer(top_k):
+        raise TypeError(f"top_k must be an integer >= 1 or None, got {top_k!r}")
+    if top_k < 1:
         raise ValueError(f"top_k must be an integer >= 1 or None, got {top_k!r}")
 
 
@@ -102,7 +105,9 @@ def generate(
     """
     if len(prefix) == 0:
         raise ValueError("generate(): the prefix must hold at least one token")
-    if isinstance(length, bool) or not isinstance(length, Integral) or length < 0:
+    if not is_integer(length):
+        raise TypeError(f"generate(): length must be an integer >= 0, got {length!r}")
+    if length < 0:
         raise ValueError(f"generate(): length must be an integer >= 0, got {length!r}")
     check_temperature(temperature, "generate(): temperature")
     rng = as_generator(generator)

@@ -12,6 +12,7 @@ import math
 from numbers import Integral
 from typing import Any, SupportsFloat
 
+from retrograd.autograd.functional import is_integer
 from retrograd.optim.optimizer import Optimizer, check_number
 
 
@@ -25,11 +26,14 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {optimizer!r}")
-        if isinstance(last_epoch, bool) or not isinstance(last_epoch, Integral) or last_epoch < -1:
-            raise ValueError(
-                f"{type(self).__name__}: last_epoch must be an integer >= -1 (-1 starts a new "
-                f"schedule), got {last_epoch!r}"
-            )
+        problem = (
+            f"{type(self).__name__}: last_epoch must be an integer >= -1 (-1 starts a new "
+            f"schedule), got {last_epoch!r}"
+        )
+        if not is_integer(last_epoch):
+            raise TypeError(problem)
+        if last_epoch < -1:
+            raise ValueError(problem)
         self.optimizer = optimizer
         last_epoch = int(last_epoch)
         if last_epoch == -1:
