@@ -138,6 +138,14 @@ def test_constructor_names_the_shapes_of_a_ragged_list(data: list, shapes: str, 
         rg.Tensor(data, dtype=dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.int64])
+@pytest.mark.parametrize(("data", "item"), [(["a"], "'a'"), ([[1.0, 2.0], [3.0, "x"]], "'x'")])
+def test_constructor_with_a_dtype_names_a_non_numeric_item(data: list, item: str, dtype) -> None:
+    """NumPy's own message was "could not convert string to float"."""
+    with pytest.raises(TypeError, match=rf"^Tensor\(\): data must hold numbers, got {item}$"):
+        rg.Tensor(data, dtype=dtype)
+
+
 def test_constructor_names_the_dtype_of_other_non_numeric_data() -> None:
     with pytest.raises(TypeError, match="must be numeric, got dtype object"):
         rg.Tensor([None, 1.0])

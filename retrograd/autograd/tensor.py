@@ -34,7 +34,10 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
         array = np.array(data, dtype=dtype)
     except ValueError:
         nested_shape(data, "Tensor")  # a ragged list: names the shapes that differ
-        raise
+        item = _first_non_number(data, dtype)
+        if item is None:
+            raise
+        raise TypeError(f"Tensor(): data must hold numbers, got {item!r}") from None
     if (
         dtype is None
         and array.dtype == np.float64
@@ -44,6 +47,17 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(_not_numeric(array))
     return array
+
+
+def _first_non_number(data: Any, dtype: Any) -> Any:
+    """The first item of rectangular `data` that NumPy cannot convert to `dtype` (a string
+    such as 'a'), or None: names the culprit instead of NumPy's "could not convert"."""
+    for item in np.array(data, dtype=object).flat:
+        try:
+            np.array(item, dtype=dtype)
+        except (TypeError, ValueError):
+            return item
+    return None
 
 
 def nested_shape(data: Any, op: str) -> tuple[int, ...]:
