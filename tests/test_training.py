@@ -368,6 +368,14 @@ def test_resume_with_the_token_budget_spent_says_so(corpus, tmp_path):
     assert "nothing to train: 128 tokens seen, --max-tokens is 100" in lines[-1]
 
 
+def test_spent_token_budget_line_separates_thousands(corpus, tmp_path):
+    lines = []
+    trainer = Trainer(small_config(corpus, tmp_path / "run", max_tokens=1000), log=lines.append)
+    trainer.tokens_seen = 10_080
+    trainer.run()
+    assert "nothing to train: 10,080 tokens seen, --max-tokens is 1000" in lines[0]
+
+
 def _run_with_budgets(corpus, out_dir, budgets, **changes):
     """Train to 2 epochs under each token budget in turn, resuming from the last checkpoint.
 

@@ -185,7 +185,7 @@ class Trainer:
             )
         elif self._budget_spent():
             self.log(
-                f"nothing to train: {self.tokens_seen} tokens seen, --max-tokens is "
+                f"nothing to train: {self.tokens_seen:,} tokens seen, --max-tokens is "
                 f"{config.max_tokens} (raise it to continue)"
             )
         try:
