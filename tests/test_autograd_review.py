@@ -207,3 +207,13 @@ def test_set_grad_enabled_as_call_context_and_decorator_like_torch():
     with pytest.raises(TypeError, match=r"set_grad_enabled\(\): mode must be True or False, got 1"):
         rg.set_grad_enabled(1)
     assert rg.is_grad_enabled()
+
+
+def test_backward_refuses_a_retained_grad_of_the_wrong_shape():
+    """A non-leaf that retains its gradient is checked as a leaf is, before summing into it."""
+    x = rg.ones(3, requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.grad = np.zeros(5, dtype=np.float32)
+    with pytest.raises(ShapeError, match=r"cannot accumulate into \.grad .*shape \(5,\)"):
+        y.sum().backward()

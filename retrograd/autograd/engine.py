@@ -159,8 +159,7 @@ def _deposit(tensor: Tensor, grad: np.ndarray, owned: bool) -> None:
     """Store a finished gradient in `tensor.grad`, accumulating as PyTorch does."""
     if tensor.grad is None:
         tensor.grad = grad if owned else grad.copy()
-    else:
-        _check_held_grad(tensor)
+    else:  # `_check_held_grad` has passed
         tensor.grad = _sum(tensor.grad, grad)
 
 
@@ -296,6 +295,8 @@ def _backward(root: Tensor, grad: np.ndarray | None, retain_graph: bool) -> None
             for t in retained.pop(node, ()):
                 g = node_grad[t._index] if node.op.multiple_outputs else node_grad
                 if g is not None:
+                    if t.grad is not None:
+                        _check_held_grad(t)
                     _deposit(t, g, False)
         if node.created != mutations:
             _check_versions(node)
