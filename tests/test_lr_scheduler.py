@@ -139,7 +139,10 @@ def test_reduce_on_plateau_state_dict_round_trip(tmp_path):
 @pytest.mark.parametrize(
     ("make", "error", "match"),
     [
-        (lambda o: StepLR(o, step_size=0), ValueError, "step_size must be a positive integer"),
+        (lambda o: StepLR(o, step_size=0), ValueError, "step_size must be an integer >= 1"),
+        (lambda o: StepLR(o, step_size=2.0), TypeError, "step_size must be an integer >= 1"),
+        (lambda o: ReduceLROnPlateau(o, patience=1.5), TypeError, "patience must be an integer"),
+        (lambda o: ReduceLROnPlateau(o, cooldown=True), TypeError, "cooldown must be an integer"),
         (lambda o: StepLR(o, step_size=2, gamma=-0.5), ValueError, "invalid gamma"),
         (lambda o: ExponentialLR(o, gamma="0.5"), TypeError, "gamma must be a number"),
         (lambda o: StepLR("sgd", step_size=2), TypeError, "expected an Optimizer"),
@@ -167,7 +170,6 @@ def test_scheduler_refuses_a_foreign_state_dict():
     [
         (ExponentialLR(_optimizer(), gamma=0.5).state_dict(), r"missing keys \['step_size'\]"),
         ({}, r"missing keys \['_is_initial', '_last_lr', 'base_lrs'"),
-        ([("gamma", 0.5)], r"expected a dict from state_dict\(\), got list"),
     ],
 )
 def test_scheduler_refuses_a_state_dict_with_missing_keys_and_stays_unchanged(state, match):
@@ -175,6 +177,14 @@ def test_scheduler_refuses_a_state_dict_with_missing_keys_and_stays_unchanged(st
     before = scheduler.state_dict()
     with pytest.raises(ValueError, match=match):
         scheduler.load_state_dict(state)
+    assert scheduler.state_dict() == before
+
+
+def test_scheduler_refuses_a_state_dict_that_is_not_a_dict_with_a_type_error():
+    scheduler = StepLR(_optimizer(), step_size=2, gamma=0.5)
+    before = scheduler.state_dict()
+    with pytest.raises(TypeError, match=r"expected a dict from state_dict\(\), got list"):
+        scheduler.load_state_dict([("gamma", 0.5)])
     assert scheduler.state_dict() == before
 
 

@@ -258,6 +258,14 @@ def test_load_state_dict_refuses_malformed_input(change, match):
         opt.load_state_dict({**opt.state_dict(), **change})
 
 
+def test_load_state_dict_refuses_what_is_not_a_dict_with_a_type_error():
+    opt = optim.SGD(_params(np.random.default_rng(15)), lr=0.1)
+    with pytest.raises(TypeError, match=r"SGD.load_state_dict\(\): expected a dict .*got list"):
+        opt.load_state_dict([opt.state_dict()])
+    with pytest.raises(ValueError, match="expected a dict with 'state' and 'param_groups'"):
+        opt.load_state_dict({"state": {}})
+
+
 def test_load_state_dict_reports_mismatches():
     params = _params(np.random.default_rng(15))
     adam = optim.Adam(params, lr=0.1)

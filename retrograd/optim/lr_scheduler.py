@@ -9,11 +9,9 @@ so a resumed run continues the same schedule.
 from __future__ import annotations
 
 import math
-from numbers import Integral
 from typing import Any, SupportsFloat
 
-from retrograd.autograd.functional import is_integer
-from retrograd.optim.optimizer import Optimizer, check_number
+from retrograd.optim.optimizer import Optimizer, check_count, check_number
 
 
 class LRScheduler:
@@ -26,14 +24,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {optimizer!r}")
-        problem = (
-            f"{type(self).__name__}: last_epoch must be an integer >= -1 (-1 starts a new "
-            f"schedule), got {last_epoch!r}"
-        )
-        if not is_integer(last_epoch):
-            raise TypeError(problem)
-        if last_epoch < -1:
-            raise ValueError(problem)
+        check_count(type(self).__name__, "last_epoch", last_epoch, -1)
         self.optimizer = optimizer
         last_epoch = int(last_epoch)
         if last_epoch == -1:
@@ -84,7 +75,7 @@ class LRScheduler:
         """
         where = f"{type(self).__name__}.load_state_dict()"
         if not isinstance(state_dict, dict):
-            raise ValueError(
+            raise TypeError(
                 f"{where}: expected a dict from state_dict(), got {type(state_dict).__name__}"
             )
         expected = self.state_dict().keys()
@@ -112,8 +103,7 @@ class StepLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        if isinstance(step_size, bool) or not isinstance(step_size, Integral) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
+        check_count("StepLR", "step_size", step_size, 1)
         check_number("StepLR", "gamma", gamma)
         self.step_size = int(step_size)
         self.gamma = gamma
@@ -172,9 +162,8 @@ class ReduceLROnPlateau(LRScheduler):
                 f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
             )
         check_number(name, "factor", factor, high=1.0)
-        for arg, value in (("patience", patience), ("cooldown", cooldown)):
-            if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
-                raise ValueError(f"{name}: {arg} must be a non-negative integer, got {value!r}")
+        check_count(name, "patience", patience, 0)
+        check_count(name, "cooldown", cooldown, 0)
         check_number(name, "threshold", threshold)
         check_number(name, "eps", eps)
         groups = len(optimizer.param_groups)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import ShapeError, Tensor, enable_grad
+from retrograd.autograd.functional import is_integer
 from retrograd.nn.module import Parameter, not_parameters
 from retrograd.nn.params import zero_grads
 
@@ -197,7 +198,11 @@ class Optimizer:
         Every problem found is reported in one error.
         """
         label = f"{self._name}.load_state_dict()"
-        if not isinstance(state_dict, dict) or {"state", "param_groups"} - state_dict.keys():
+        if not isinstance(state_dict, dict):
+            raise TypeError(
+                f"{label}: expected a dict from state_dict(), got {type(state_dict).__name__}"
+            )
+        if {"state", "param_groups"} - state_dict.keys():
             raise ValueError(f"{label}: expected a dict with 'state' and 'param_groups'")
         saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
         if not isinstance(saved_groups, list | tuple) or not all(
@@ -218,9 +223,7 @@ class Optimizer:
         new_groups = []
         for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             ids = saved.get("params", ())
-            if not isinstance(ids, list | tuple) or not all(
-                isinstance(i, Integral) and not isinstance(i, bool) for i in ids
-            ):
+            if not isinstance(ids, list | tuple) or not all(is_integer(i) for i in ids):
                 problems.append(f"param group {g} 'params' is not a list of parameter indices")
                 ids = []
             elif len(ids) != len(group["params"]):
@@ -283,3 +286,13 @@ def check_number(
         else:
             bounds = f"in [{low}, {high}" + ("]" if upto else ")")
         raise ValueError(f"{owner}: invalid {name} {value!r}; it must be {bounds}")
+
+
+def check_count(owner: str, name: str, value: Any, low: int) -> None:
+    """Raise unless `value` is an integer >= `low`: a TypeError for a float or bool (cut or
+    taken as 0 or 1 silently otherwise), a ValueError for one out of range."""
+    problem = f"{owner}: {name} must be an integer >= {low}, got {value!r}"
+    if not is_integer(value):
+        raise TypeError(problem)
+    if value < low:
+        raise ValueError(problem)
