@@ -86,10 +86,15 @@ class ReductionMethods:
 
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Smallest value: the negated maximum of the negated values (ties share the
-        gradient equally, as torch.amin)."""
+        gradient equally, as torch.amin). Integer and boolean tensors, which have no
+        gradient, take NumPy's minimum: negating would wrap an unsigned 0 or the least
+        signed integer around (and fails on bools)."""
         axes = _axes(axis, self.ndim, "min")
-        if self._data.size == 0:
-            ops.reduce.check_not_empty(self._data, axes, "min")
+        data = self._data
+        if data.size == 0:
+            ops.reduce.check_not_empty(data, axes, "min")
+        if data.dtype.kind != "f":
+            return self._make(np.asarray(np.min(data, axis=axes, keepdims=keepdims)), None, 0)
         return -((-self).max(axes, keepdims))
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
