@@ -145,16 +145,26 @@ def _call(fn: Callable, leaves: list) -> Any:
 
 
 def _outputs(result: Any) -> list[Tensor]:
-    """fn's result as a list of float64 Tensors, one per output."""
+    """fn's result as a list of floating Tensors, one per output.
+
+    An integer or boolean output (indices, a mask) has no gradient and is not
+    checked, as in PyTorch: it stands in the list as an empty tensor, so the
+    other outputs keep their numbers in failure messages.
+    """
     outs = list(result) if isinstance(result, tuple | list) else [result]
     for k, out in enumerate(outs):
-        what = "fn's output" if len(outs) == 1 else f"fn's output {k}"
-        if not isinstance(out, Tensor) or out.dtype.kind != "f":
-            raise TypeError(
-                "gradcheck(): fn must return a floating Tensor or a tuple of them; "
-                f"{what} is {_kind(out)}"
-            )
-    return outs
+        if not isinstance(out, Tensor):
+            what = "fn's output" if len(outs) == 1 else f"fn's output {k}"
+            raise TypeError(f"{_MUST_RETURN}; {what} is {_kind(out)}")
+    if all(out.dtype.kind != "f" for out in outs):
+        kinds = ", ".join(_kind(out) for out in outs)
+        raise TypeError(f"{_MUST_RETURN}; fn returned {kinds}")
+    return [out if out.dtype.kind == "f" else _NO_GRADIENT for out in outs]
+
+
+_MUST_RETURN = "gradcheck(): fn must return a floating Tensor or a tuple of them"
+_NO_GRADIENT = Tensor(np.empty(0))
+"""The stand-in for an output without gradient: nothing to compare."""
 
 
 def _kind(value: Any) -> str:
