@@ -72,3 +72,12 @@ def test_gradcheck_integer_outputs_match_torch_gradcheck():
     x = torch.tensor(data, requires_grad=True)
     assert torch.autograd.gradcheck(lambda x: torch.max(x, 1), (x,))
     assert gradcheck(lambda x: (x.max(axis=1), x.argmax(axis=1)), [_leaf(data)])
+
+
+@pytest.mark.parametrize("axis", [4, -5])
+def test_unsqueeze_out_of_range_names_the_tensors_own_dimensions(axis):
+    """The error called a 3-d tensor 4-d (the range check ran on the result's axes)."""
+    with pytest.raises(
+        ValueError, match=r"axis -?\d is out of range for a 3-d tensor \(axes -4 to 3"
+    ):
+        rg.zeros(2, 3, 4).unsqueeze(axis)

@@ -67,7 +67,15 @@ class ShapeMethods:
     broadcast_to = expand
 
     def unsqueeze(self, axis: int) -> Tensor:
-        axis = _axis(axis, self.ndim + 1, "unsqueeze")
+        """Insert an axis of size 1 at `axis`, from -(ndim + 1) to ndim."""
+        ndim = self._data.ndim
+        if isinstance(axis, int | np.integer) and not -ndim - 1 <= axis <= ndim:
+            # Named here: the check of the result's axes would call the tensor (ndim + 1)-d.
+            raise ValueError(
+                f"unsqueeze(): axis {axis} is out of range for a {ndim}-d tensor "
+                f"(axes {-ndim - 1} to {ndim} insert one)"
+            )
+        axis = _axis(axis, ndim + 1, "unsqueeze")
         return self.reshape(np.expand_dims(self.data, axis).shape)
 
     def squeeze(self, axis: Axis = None) -> Tensor:
