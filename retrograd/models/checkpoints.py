@@ -55,7 +55,16 @@ RESUME_FIXED = (
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """A language-model checkpoint; anything else raises `CheckpointError`."""
+    """A language-model checkpoint; anything else raises `CheckpointError`.
+
+    A directory raises IsADirectoryError, as opening it would, but in the shell's
+    words ("PATH: Is a directory") and naming the checkpoint a run wrote inside
+    it: what a user who passed the run's directory meant.
+    """
+    if Path(path).is_dir():
+        inside = Path(path) / CHECKPOINT
+        hint = f"; its run's checkpoint is {inside}" if inside.is_file() else ""
+        raise IsADirectoryError(f"{path}: Is a directory, not a checkpoint file{hint}")
     return _checked(load(path), path)
 
 

@@ -1,0 +1,80 @@
+"""Language models and the command line as a demanding user meets them: a run's directory
+given as its checkpoint, a vocabulary moved between machines, empty path flags."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from retrograd.cli import main
+from retrograd.models import TrainConfig, Trainer, Vocab
+from retrograd.models.checkpoints import load_checkpoint, model_from_checkpoint
+
+TEXT = "the time traveller smiled round at us. then he said that time is only a kind of space. "
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A tiny trained run: its directory, holding checkpoint.ckpt."""
+    tmp = tmp_path_factory.mktemp("fresh")
+    corpus = tmp / "corpus.txt"
+    corpus.write_text(TEXT * 4)
+    config = TrainConfig(
+        corpus=str(corpus),
+        hidden_size=4,
+        embedding_dim=3,
+        batch_size=2,
+        num_steps=5,
+        epochs=1,
+        sample_every=0,
+        out_dir=str(tmp / "run"),
+        progress=False,
+    )
+    Trainer(config, log=lambda line: None).run()
+    return tmp / "run"
+
+
+def _error(capsys) -> str:
+    return capsys.readouterr().err
+
+
+def test_run_directory_given_as_checkpoint_names_the_checkpoint_inside(run_dir, capsys):
+    with pytest.raises(IsADirectoryError, match="Is a directory, not a checkpoint file"):
+        load_checkpoint(run_dir)
+    with pytest.raises(IsADirectoryError, match=f"its run's checkpoint is {run_dir}/checkpoint"):
+        model_from_checkpoint(run_dir)
+    for command in ("generate", "evaluate"):
+        assert main([command, "--checkpoint", str(run_dir)]) == 1
+        message = _error(capsys)
+        assert f"checkpoint is {run_dir / 'checkpoint.ckpt'}" in message
+        assert "Errno" not in message
+
+
+def test_directory_without_a_checkpoint_is_named_as_a_directory(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"Is a directory, not a checkpoint file$"):
+        load_checkpoint(tmp_path)
+
+
+LOCALE_ASCII = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0"}
+LOCALE_ASCII["PYTHONUTF8"] = "0"
+
+
+def _in_ascii_locale(code: str, *args: str) -> subprocess.CompletedProcess:
+    """Run Python code where the locale's encoding is ASCII (as on a bare C locale)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], env=LOCALE_ASCII, capture_output=True, text=True
+    )
+
+
+def test_vocab_file_does_not_depend_on_the_locale(tmp_path):
+    saved_here, saved_there = tmp_path / "here.json", tmp_path / "there.json"
+    Vocab(list("café naïve")).save(saved_here)
+    code = (
+        "import sys; from retrograd.models import Vocab; "
+        "v = Vocab.load(sys.argv[1]); v.save(sys.argv[2]); print(ascii(v.itos))"
+    )
+    done = _in_ascii_locale(code, str(saved_here), str(saved_there))
+    assert done.returncode == 0, done.stderr
+    assert "'\\xe9'" in done.stdout and "'\\xef'" in done.stdout
+    assert Vocab.load(saved_there).itos == Vocab.load(saved_here).itos
