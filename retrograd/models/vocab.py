@@ -123,11 +123,14 @@ class Vocab:
         return vocab
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False))
+        """Write the vocabulary as UTF-8 JSON, whatever the machine's locale: a file saved
+        here loads on a machine whose default encoding is ASCII or cp1252."""
+        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path) -> Vocab:
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Read a vocabulary written by `save` (UTF-8 JSON)."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def _flatten(tokens: Iterable) -> Iterable[str]:
