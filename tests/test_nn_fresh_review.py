@@ -68,3 +68,31 @@ def test_functional_call_takes_every_name_of_a_shared_module():
     out = nn.functional_call(model, {"second.weight": zeros}, np.ones((1, 2)))
     assert np.array_equal(out.data, model.first.bias.data[None])
     assert model.first.weight is not zeros
+
+
+def _repr_pair(lib):
+    """Modules of library `lib` (retrograd.nn or torch.nn) mixing extra_repr and children."""
+
+    class WithChild(lib.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = lib.Linear(2, 3)
+
+        def extra_repr(self):
+            return "scale=2"
+
+    class TwoLines(lib.Module):
+        def extra_repr(self):
+            return "a=1\nb=2"
+
+    outer = lib.Sequential(WithChild(), TwoLines(), lib.Tanh())
+    return [repr(WithChild()), repr(TwoLines()), repr(outer)]
+
+
+def test_repr_lays_out_extra_repr_and_children_as_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = _repr_pair(nn), _repr_pair(torch.nn)
+    assert ours == theirs
+    assert ours[0] == (
+        "WithChild(\n  scale=2\n  (inner): Linear(in_features=2, out_features=3, bias=True)\n)"
+    )

@@ -408,15 +408,20 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [
+        """PyTorch's layout: a one-line `extra_repr` inside the parentheses when there are no
+        sub-modules; otherwise its lines, then one line per sub-module, each indented."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [
             f"({name}): " + repr(module).replace("\n", "\n  ")
             for name, module in self._modules.items()
         ]
-        head = f"{type(self).__name__}({self.extra_repr()}"
+        lines = extra_lines + child_lines
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{type(self).__name__}({extra})"
         if not lines:
-            return head + ")"
-        body = "\n  ".join(lines)
-        return f"{head}\n  {body}\n)"
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 def not_parameters(value: Any) -> str | None:
