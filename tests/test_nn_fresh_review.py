@@ -96,3 +96,35 @@ def test_repr_lays_out_extra_repr_and_children_as_torch():
     assert ours[0] == (
         "WithChild(\n  scale=2\n  (inner): Linear(in_features=2, out_features=3, bias=True)\n)"
     )
+
+
+@pytest.mark.parametrize(
+    "loss", [nn.functional.mse_loss, nn.functional.binary_cross_entropy_with_logits]
+)
+def test_loss_of_an_integer_target_tensor_keeps_the_input_dtype(loss):
+    torch = pytest.importorskip("torch")
+    labels = np.array([0, 1, 1])
+    x = rg.tensor(np.array([0.5, -1.0, 2.0], dtype=np.float32), requires_grad=True)
+    as_tensor, as_array = loss(x, rg.tensor(labels)), loss(x, labels)
+    expected = getattr(torch.nn.functional, loss.__name__)(
+        torch.tensor(x.data), torch.tensor(labels).float()
+    )
+    assert as_tensor.dtype == as_array.dtype == np.float32
+    assert as_tensor.item() == as_array.item() == pytest.approx(expected.item(), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "target, detail",
+    [
+        (["a", "b", "c"], "got ['a', 'b', 'c']"),
+        (None, "got None"),
+        ([[1.0, 2.0], [3.0]], "got [[1.0, 2.0], [3.0]]"),
+        (np.zeros(3, dtype=complex), "got dtype complex128"),
+    ],
+)
+@pytest.mark.parametrize("loss", [nn.MSELoss(), nn.BCEWithLogitsLoss()])
+def test_loss_names_a_target_that_is_not_numbers(loss, target, detail):
+    name = "mse_loss" if isinstance(loss, nn.MSELoss) else "binary_cross_entropy_with_logits"
+    with pytest.raises(TypeError, match=rf"^{name}\(\): target must be an array of real") as err:
+        loss(rg.zeros(3), target)
+    assert detail in str(err.value)

@@ -44,11 +44,22 @@ __all__ = [
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _as_tensor(value: Any, like: Tensor) -> Tensor:
-    """A constant tensor in `like`'s dtype (targets given as arrays or lists)."""
+def _as_target(value: Any, like: Tensor, fn: str) -> Tensor:
+    """A loss's target as a tensor: a floating tensor as it is (its gradient and dtype its
+    own, as in PyTorch); integers or bools, given as a tensor, an array or a list, as a
+    constant in `like`'s dtype, so int labels never turn a float32 loss into float64."""
     if isinstance(value, Tensor):
-        return value
-    return Tensor(np.asarray(value, dtype=like.dtype))
+        if value.dtype.kind == "f":
+            return value
+        value = value.data
+    try:
+        array = np.asarray(value)
+    except ValueError:  # a ragged list
+        array = np.asarray(None)
+    if array.dtype.kind not in "biuf":
+        got = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else f"{value!r:.60}"
+        raise TypeError(f"{fn}(): target must be an array of real numbers, got {got}")
+    return Tensor(array.astype(like.dtype))
 
 
 def check_reduction(reduction: str, fn: str) -> None:
@@ -187,7 +198,7 @@ def binary_cross_entropy_with_logits(
     """
     check_reduction(reduction, "binary_cross_entropy_with_logits")
     _check_floating(logits, "binary_cross_entropy_with_logits", "logits")
-    target_t = _as_tensor(target, logits)
+    target_t = _as_target(target, logits, "binary_cross_entropy_with_logits")
     if target_t.shape != logits.shape:
         raise ShapeError(
             f"binary_cross_entropy_with_logits: target shape {target_t.shape} differs from "
@@ -202,7 +213,7 @@ def mse_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (x - target)^2, averaged, summed, or per element."""
     check_reduction(reduction, "mse_loss")
     _check_floating(x, "mse_loss", "input")
-    target_t = _as_tensor(target, x)
+    target_t = _as_target(target, x, "mse_loss")
     if target_t.shape != x.shape:
         raise ShapeError(
             f"mse_loss: target shape {target_t.shape} differs from input shape {x.shape}"
