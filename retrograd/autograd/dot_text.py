@@ -264,19 +264,16 @@ class DotWriter:
         self.colours = heat_colours(norms)
         self.shown: list[StepKey] = []
         self.members: dict[tuple[str, ...], list[str]] = {(): []}
+        self.member_ids: dict[tuple[str, ...], list[str]] = {(): []}
         self.children: dict[tuple[str, ...], list[tuple[str, ...]]] = {(): []}
         self.cluster_ids: dict[tuple[str, ...], int] = {}
 
     def write(self, items: list[Item], edges: list[Edge], gaps: list[Gap], legend: bool) -> str:
         """The DOT text: settings, clustered nodes, gap markers, edges, legend."""
         for item in items:
-            self._members(item.scope).append(
-                f"{item.id} [label={quote(item.label)}, {KIND_STYLE[item.kind]}];"
-            )
+            self._place(item.id, item.scope, f"{quote(item.label)}, {KIND_STYLE[item.kind]}")
         for gap in gaps:
-            self._members(gap.scope).append(
-                f"{gap.id} [label={quote(_gap_label(gap))}, {GAP_STYLE}];"
-            )
+            self._place(gap.id, gap.scope, f"{quote(_gap_label(gap))}, {GAP_STYLE}")
         lines = [
             "digraph retrograd {",
             f'  graph [rankdir={self.rankdir}, fontname="Helvetica", fontsize=11, '
@@ -295,17 +292,19 @@ class DotWriter:
         lines.append("}")
         return "\n".join(lines) + "\n"
 
-    def _members(self, scope: str | None) -> list[str]:
-        """The line list of a scope's cluster, creating it and its parents on first use."""
+    def _place(self, node_id: str, scope: str | None, label_and_style: str) -> None:
+        """Put a node's line in its scope's cluster, creating it and its parents on first use."""
         path = tuple(part for part in (scope or "").split("/") if part)
         for depth in range(1, len(path) + 1):
             sub = path[:depth]
             if sub not in self.members:
                 self.members[sub] = []
+                self.member_ids[sub] = []
                 self.children[sub] = []
                 self.children[sub[:-1]].append(sub)
                 self.cluster_ids[sub] = len(self.cluster_ids)
-        return self.members[path]
+        self.members[path].append(f"{node_id} [label={label_and_style}];")
+        self.member_ids[path].append(node_id)
 
     def _clusters(self) -> list[str]:
         """Every cluster with its nodes, nested by scope path (an explicit stack, no recursion)."""
@@ -322,6 +321,8 @@ class DotWriter:
                 lines.extend(f"{indent}{attr}" for attr in self._cluster_attrs(path))
                 stack.append((False, path))
             lines.extend(indent + line for line in self.members[path])
+            if path and step_of(path[-1]) is not None:
+                lines.extend(indent + line for line in self._title_space(path))
             stack.extend((True, child) for child in reversed(self.children[path]))
         return lines
 
@@ -330,17 +331,49 @@ class DotWriter:
         if key is None:
             return [f"label={quote(path[-1])};", 'labeljust="l"; style="rounded"; color="#999999";']
         step_key = ("/".join(path[:-1]), key[1])
-        label = path[-1]
         fill = "#f4f4f4"
         if step_key in self.norms:
             self.shown.append(step_key)
-            label += f"\n‖∂L/∂h‖ = {self.norms[step_key]:.3g}"
             fill = self.colours[step_key]
         font = ' fontcolor="#ffffff";' if is_dark(fill) else ""
         return [
-            f"label={quote(label)};",
-            f'labeljust="l"; style="rounded,filled"; fillcolor="{fill}"; color="#bbbbbb";{font}',
+            f"label={quote(self._step_title(path))};",
+            f'labeljust="c"; style="rounded,filled"; fillcolor="{fill}"; color="#bbbbbb";{font}',
         ]
+
+    def _step_title(self, path: tuple[str, ...]) -> str:
+        """A time step's title: `t=2`, and the norm of the gradient reaching its hidden state."""
+        key = step_of(path[-1])
+        step_key = ("/".join(path[:-1]), key[1])  # type: ignore[index]
+        if step_key in self.norms:
+            return f"{path[-1]}\n‖∂L/∂h‖ = {self.norms[step_key]:.3g}"
+        return path[-1]
+
+    def _title_space(self, path: tuple[str, ...]) -> list[str]:
+        """An invisible node the size of a time step's title, ranked above every node of the
+        step, so that the title has a row of its own.
+
+        Graphviz lays a cluster's title over its top row, where the edges into the step
+        arrive (the hidden state from the step before, the weights): they and their
+        numbers ran across `t=2`. An edge is routed around a node, so the space keeps them
+        off the title; the title is centred, as the space is among the step's nodes.
+        """
+        space = f"title{self.cluster_ids[path]}"
+        below = " ".join(self._ids_under(path))
+        return [
+            f"{space} [label={quote(self._step_title(path))}, shape=plaintext, style=invis];",
+            f"{space} -> {{{below}}} [style=invis];",
+        ]
+
+    def _ids_under(self, path: tuple[str, ...]) -> list[str]:
+        """The ids of the nodes in a cluster and in the clusters nested in it."""
+        ids: list[str] = []
+        stack = [path]
+        while stack:
+            sub = stack.pop()
+            ids.extend(self.member_ids[sub])
+            stack.extend(self.children[sub])
+        return ids
 
     def _legend(self, kinds: set[str], hidden: bool, numbered: bool, gap: bool) -> list[str]:
         """A cluster of sample nodes, one per kind of thing drawn, stacked by invisible edges."""
