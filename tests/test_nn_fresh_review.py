@@ -2,6 +2,9 @@
 `functional_call`, the layout of `repr`, loss targets of other dtypes, and dropout
 between the layers of a recurrent stack."""
 
+import copy
+import warnings
+
 import numpy as np
 import pytest
 
@@ -128,3 +131,63 @@ def test_loss_names_a_target_that_is_not_numbers(loss, target, detail):
     with pytest.raises(TypeError, match=rf"^{name}\(\): target must be an array of real") as err:
         loss(rg.zeros(3), target)
     assert detail in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_recurrent_dropout_between_layers_matches_torch(kind):
+    torch = pytest.importorskip("torch")
+    p, steps, batch = 0.4, 5, 2
+    ours = getattr(nn, kind)(3, 4, 3, dropout=p, batch_first=True, generator=0, dtype=F64)
+    theirs = [getattr(torch.nn, kind)(3 if k == 0 else 4, 4, batch_first=True) for k in range(3)]
+    state = nn.to_torch_state_dict(ours)
+    for k, layer in enumerate(theirs):
+        layer.double().load_state_dict(
+            {name.replace(f"_l{k}", "_l0"): v for name, v in state.items() if f"_l{k}" in name}
+        )
+    masks = copy.deepcopy(ours.generator)  # the masks ours will draw, time-major
+    x = np.random.default_rng(1).standard_normal((batch, steps, 3))
+    x_ours, x_theirs = rg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, _ = ours(x_ours)
+    (out * out).sum().backward()
+    h = x_theirs
+    for k, layer in enumerate(theirs):
+        h, _ = layer(h)
+        if k < 2:
+            keep = (masks.random((steps, batch, 4)) >= p) / (1 - p)
+            h = h * torch.from_numpy(keep.swapaxes(0, 1))
+    (h * h).sum().backward()
+    np.testing.assert_allclose(out.data, h.detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(x_ours.grad, x_theirs.grad.numpy(), rtol=0, atol=1e-10)
+    for k, layer in enumerate(theirs):
+        for name, param in layer.named_parameters():
+            ours_grad = ours._parameters[name.replace("_l0", f"_l{k}")].grad
+            np.testing.assert_allclose(ours_grad, param.grad.numpy(), rtol=0, atol=1e-10)
+
+
+def test_recurrent_dropout_is_the_identity_in_eval_mode_and_shown_in_repr():
+    dropped = nn.GRU(3, 4, 2, dropout=0.5, generator=0, dtype=F64)
+    plain = nn.GRU(3, 4, 2, generator=0, dtype=F64)
+    x = np.random.default_rng(1).standard_normal((5, 2, 3))
+    assert not np.array_equal(dropped(x)[0].data, plain(x)[0].data)
+    dropped.eval()
+    assert np.array_equal(dropped(x)[0].data, plain(x)[0].data)
+    assert repr(dropped) == "GRU(3, 4, num_layers=2, dropout=0.5)"
+
+
+def test_recurrent_dropout_is_checked_and_warned_about_as_torch():
+    with pytest.raises(ValueError, match=r"^LSTM: dropout must be in \[0, 1\], got 1.5"):
+        nn.LSTM(3, 4, 2, dropout=1.5)
+    with pytest.raises(TypeError, match="^RNN: dropout must be a number"):
+        nn.RNN(3, 4, 2, dropout=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nn.RNN(3, 4, dropout=0.2)
+    assert "with num_layers=1 it does nothing" in str(caught[0].message)
+    assert caught[0].filename == __file__
+
+
+def test_recurrent_arguments_after_dropout_are_keywords():
+    """torch.nn.GRU(3, 4, 2, True, True, 0.2, True) means bidirectional=True: refused, not
+    taken as another option."""
+    with pytest.raises(TypeError, match="positional"):
+        nn.GRU(3, 4, 2, True, True, 0.2, True)

@@ -131,12 +131,13 @@ def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> T
     return where(padding, take(weight.detach(), array), rows)
 
 
-def check_probability(p: Any, fn: str) -> None:
-    """Refuse a drop probability that is not a number in [0, 1] (True would drop everything)."""
+def check_probability(p: Any, fn: str, what: str = "p") -> None:
+    """Refuse a drop probability (the argument `what`) that is not a number in [0, 1]
+    (True would drop everything)."""
     if isinstance(p, bool) or not isinstance(p, Real):
-        raise TypeError(f"{fn}: p must be a number in [0, 1], got {p!r}")
+        raise TypeError(f"{fn}: {what} must be a number in [0, 1], got {p!r}")
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{fn}: p must be in [0, 1], got {p}")
+        raise ValueError(f"{fn}: {what} must be in [0, 1], got {p}")
 
 
 def dropout(

@@ -24,6 +24,7 @@ Parameter names, shapes, gate orders and initialisation are PyTorch's.
 
 from __future__ import annotations
 
+import warnings
 from contextlib import nullcontext
 from typing import Any
 
@@ -43,6 +44,7 @@ from retrograd.autograd.graph import ShapeError, gc_paused
 from retrograd.autograd.ops import Stack
 from retrograd.autograd.ops.linalg import transposed
 from retrograd.autograd.ops.rows import GradientRows
+from retrograd.nn import functional as F
 from retrograd.nn.cells import (
     GATES,
     NONLINEARITIES,
@@ -71,6 +73,8 @@ class _Recurrent(Module):
         num_layers: int = 1,
         bias: bool = True,
         batch_first: bool = False,
+        dropout: float = 0.0,
+        *,
         retain_hidden_grads: bool = False,
         generator: Seed = None,
         dtype: Any = np.float32,
@@ -78,17 +82,31 @@ class _Recurrent(Module):
         super().__init__()
         name = type(self).__name__
         check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        F.check_probability(dropout, name, "dropout")
+        if dropout > 0 and num_layers == 1:
+            # Point at the caller's line: RNN's own __init__ adds one frame.
+            caller = 3 if type(self).__init__ is not _Recurrent.__init__ else 2
+            warnings.warn(
+                f"{name}: dropout={dropout} acts between stacked layers, so with num_layers=1 "
+                "it does nothing (as in PyTorch)",
+                UserWarning,
+                stacklevel=caller,
+            )
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bias = bias
         self.batch_first = batch_first
+        self.dropout = dropout
         self.retain_hidden_grads = retain_hidden_grads
         self.hidden_states: list[list[Tensor]] = []
         rng = as_generator(generator)
         for k in range(num_layers):
             size = input_size if k == 0 else hidden_size
             make_weights(self, f"_l{k}", size, hidden_size, GATES[self.kind], bias, rng, dtype)
+        # Dropout masks come after the weights from the same generator: a seeded
+        # model drops the same units on every run.
+        self.generator = rng
 
     def forward(self, x: Any, state: State = None) -> tuple[Tensor, State]:
         """Run all time steps; return (outputs (T, B, H), final state) (B first if batch_first).
@@ -99,6 +117,8 @@ class _Recurrent(Module):
         (`one_hot_linear`) instead of multiplying by the one-hot array.
         `state` is h0 of shape (num_layers, B, H) (for LSTM the pair (h0, c0));
         None starts from zeros. Gradients reach x (unless indices) and the given state.
+        In training mode, the outputs of every layer but the last pass through
+        dropout with probability `dropout`, as in PyTorch.
         """
         with gc_paused():
             return self._forward(x, state)
@@ -127,6 +147,10 @@ class _Recurrent(Module):
                     proj, initial[k], w_hh, None if fold else b_hh, w_hh_t
                 )
                 layer_input = record(Stack, tuple(outputs), {"axis": 0, **buffers})
+                if k < self.num_layers - 1:
+                    layer_input = F.dropout(
+                        layer_input, self.dropout, self.training, generator=self.generator
+                    )
             finals.append(final)
             if self.retain_hidden_grads:
                 for t, h in enumerate(outputs):
@@ -194,6 +218,8 @@ class _Recurrent(Module):
             parts.append("bias=False")
         if self.batch_first:
             parts.append("batch_first=True")
+        if self.dropout:
+            parts.append(f"dropout={self.dropout}")
         return ", ".join(parts)
 
 
@@ -214,6 +240,8 @@ class RNN(_Recurrent):
         nonlinearity: str = "tanh",
         bias: bool = True,
         batch_first: bool = False,
+        dropout: float = 0.0,
+        *,
         retain_hidden_grads: bool = False,
         generator: Seed = None,
         dtype: Any = np.float32,
@@ -226,9 +254,10 @@ class RNN(_Recurrent):
             num_layers,
             bias,
             batch_first,
-            retain_hidden_grads,
-            generator,
-            dtype,
+            dropout,
+            retain_hidden_grads=retain_hidden_grads,
+            generator=generator,
+            dtype=dtype,
         )
         self.nonlinearity = nonlinearity
 
