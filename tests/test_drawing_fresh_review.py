@@ -7,8 +7,10 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from retrograd.autograd import Tensor, render
 from retrograd.models.graph_demo import draw_model_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -89,3 +91,13 @@ def test_unrolled_drawing_keeps_edges_and_their_numbers_off_the_step_titles(
             gradients=gradients,
         )
         assert title_collisions(out.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize("format", [None, "svg", "png"])
+def test_render_refuses_a_picture_suffix_it_cannot_draw(tmp_path: Path, format: str | None):
+    x = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(
+        ValueError, match=r"graph\.jpg.*\.jpg is not a format drawn here; use \.svg"
+    ):
+        render((x * 2).sum(), tmp_path / "graph.jpg", format)
+    assert list(tmp_path.iterdir()) == []  # no graph.jpg.svg beside it

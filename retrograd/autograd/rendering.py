@@ -22,6 +22,11 @@ from retrograd.autograd.drawing import Graph, to_dot
 from retrograd.autograd.tensor import Tensor
 
 FORMATS = ("svg", "png", "pdf", "dot")
+OTHER_PICTURES = frozenset(
+    {"jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp", "eps", "ps", "svgz", "emf", "ico"}
+)
+"""Suffixes of picture formats not drawn here: a path ending in one is refused, since
+writing SVG to `graph.jpg.svg` is not the picture asked for."""
 # Seconds the `dot` program may take before it is stopped: a graph of thousands of
 # nodes draws in seconds, so this only ends a run that hangs.
 DOT_TIMEOUT = 120.0
@@ -136,6 +141,11 @@ def _output(given: str | Path, format: str | None) -> tuple[Path, str]:
             f"{str(path / 'graph.svg')!r}"
         )
     suffix = path.suffix.lower().lstrip(".")
+    if suffix in OTHER_PICTURES:
+        raise ValueError(
+            f"render(): cannot draw {str(path)!r}: .{suffix} is not a format drawn here; "
+            f"use .svg, .png, .pdf or .dot (the DOT text)"
+        )
     if format is None:
         if suffix in FORMATS:
             return path, suffix
