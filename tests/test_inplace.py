@@ -25,7 +25,13 @@ IN_PLACE: dict[str, tuple[Callable[[rg.Tensor], object], list[float]]] = {
     "div_": (lambda t: t.div_(2.0), [0.5, -1.0]),
     "copy_": (lambda t: t.copy_(np.array([7.0, 8.0])), [7.0, 8.0]),
     "zero_": (lambda t: t.zero_(), [0.0, 0.0]),
+    "setitem": (lambda t: _setitem(t), [5.0, -2.0]),
 }
+
+
+def _setitem(t: rg.Tensor) -> rg.Tensor:
+    t[0] = 5.0
+    return t
 
 
 def _iadd(t: rg.Tensor) -> rg.Tensor:
@@ -134,6 +140,51 @@ def test_failed_inplace_leaves_values_and_version_alone() -> None:
         rg.tensor(np.array([1, 2])).div_(2)
     np.testing.assert_array_equal(t.data, [1.0, -2.0])
     assert t.version == 0
+
+
+@pytest.mark.parametrize(
+    ("index", "value", "expected"),
+    [
+        (0, rg.tensor([1.0, 2.0, 3.0]), [[1, 2, 3], [0, 0, 0]]),
+        ((1, [0, 2]), 5, [[0, 0, 0], [5, 0, 5]]),
+        ((slice(None), rg.tensor([1])), np.array([[4.0], [6.0]]), [[0, 4, 0], [0, 6, 0]]),
+        (rg.tensor([[True, False, False], [False, False, True]]), -1.0, [[-1, 0, 0], [0, 0, -1]]),
+        (..., 2, [[2, 2, 2], [2, 2, 2]]),
+    ],
+)
+def test_setitem_writes_the_selection_as_numpy_does(index, value, expected) -> None:
+    t = rg.zeros(2, 3)
+    t[index] = value
+    np.testing.assert_array_equal(t.data, expected)
+    assert t.dtype == np.float32 and t.version > 0
+
+
+def test_setitem_through_a_view_invalidates_nodes_that_saved_the_tensor() -> None:
+    w = rg.tensor([1.0, 2.0], requires_grad=True)
+    c = rg.tensor([3.0, 4.0])
+    loss = (w * c).sum()
+    c.detach()[0] = 9.0
+    assert c.data[0] == 9.0
+    with pytest.raises(RuntimeError, match=STALE):
+        loss.backward()
+
+
+def test_setitem_refuses_bad_writes_and_leaves_the_tensor_alone() -> None:
+    t = rg.zeros(2, 3)
+    with pytest.raises(IndexError, match=r"setitem: index 5 into shape \(2, 3\)"):
+        t[5] = 1.0
+    with pytest.raises(ShapeError, match=r"setitem: cannot update shape \(2, 3\)"):
+        t[0] = [1.0, 2.0]
+    with pytest.raises(TypeError, match="setitem: cannot write float64 values into .* int64"):
+        rg.tensor([1, 2])[0] = 2.5
+    w = rg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="setitem: the value requires grad"):
+        t[0, 0] = w[0]
+    np.testing.assert_array_equal(t.data, np.zeros((2, 3)))
+    assert t.version == 0
+    with rg.no_grad():
+        t[0, :2] = w
+    np.testing.assert_array_equal(t.data[0], [1.0, 2.0, 0.0])
 
 
 def test_backward_after_inplace_on_saved_input_names_op_and_tensor() -> None:

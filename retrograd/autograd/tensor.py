@@ -9,6 +9,7 @@ operators) and `tensor_in_place`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from retrograd.autograd import engine, ops
 from retrograd.autograd.function import record
 from retrograd.autograd.graph import Node, grad_mode, last_written, mark_written
 from retrograd.autograd.tensor_elementwise import ElementwiseMethods
-from retrograd.autograd.tensor_in_place import InPlaceMethods
+from retrograd.autograd.tensor_in_place import InPlaceMethods, assign_at
 from retrograd.autograd.tensor_logic import LogicMethods
 from retrograd.autograd.tensor_reductions import ReductionMethods
 from retrograd.autograd.tensor_shape import ShapeMethods
@@ -405,6 +406,22 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LogicMethods, I
 
     def __getitem__(self, index: Any) -> Tensor:
         return record(ops.GetItem, (self,), {"index": _plain_index(index)})
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """In place: `value`, broadcast, into the selection (NumPy's `a[index] = value`).
+
+        Like every in-place update it is refused on a tensor that requires grad
+        while grad mode is on; so is a `value` that requires grad, which this
+        write would cut from the graph (build such a tensor with `stack`,
+        `concat` or `where` instead).
+        """
+        if isinstance(value, Tensor) and value.requires_grad and grad_mode.enabled:
+            raise RuntimeError(
+                "setitem: the value requires grad, and writing it into a tensor would cut it "
+                "from the graph; build the tensor out of place (rg.stack, rg.concat, rg.where) "
+                "or write under retrograd.no_grad()"
+            )
+        self._in_place(functools.partial(assign_at, _plain_index(index)), value, "setitem")
 
 
 def _plain_index(index: Any) -> Any:

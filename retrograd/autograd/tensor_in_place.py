@@ -74,7 +74,7 @@ class InPlaceMethods:
 def _result_dtype(ufunc: Any, target: np.ndarray, value: Any) -> np.dtype:
     """The dtype of what an in-place update computes (int64 / int64 gives float64), which
     is what failed to fit the target; the value's own dtype where even that fails."""
-    if ufunc is _assign:
+    if not isinstance(ufunc, np.ufunc):  # an assignment: what fails to fit is the value
         return np.asarray(value).dtype
     try:
         return np.asarray(ufunc(target, value)).dtype
@@ -85,3 +85,15 @@ def _result_dtype(ufunc: Any, target: np.ndarray, value: Any) -> np.dtype:
 def _assign(target: np.ndarray, value: Any, out: np.ndarray, casting: str) -> None:
     """`copy_` as a ufunc-shaped call, so it shares the in-place checks."""
     np.copyto(out, value, casting=casting)
+
+
+def assign_at(index: Any, target: np.ndarray, value: Any, out: np.ndarray, casting: str) -> None:
+    """`setitem` as a ufunc-shaped call (as `_assign`), with `copy_`'s casting rule: NumPy's
+    own assignment would cut floats written into an integer tensor silently."""
+    value = np.asarray(value)
+    if not np.can_cast(value.dtype, out.dtype, casting):
+        raise TypeError(f"cannot cast {value.dtype} to {out.dtype}")
+    try:
+        out[index] = value
+    except IndexError as err:
+        raise IndexError(f"setitem: index {index!r} into shape {out.shape}: {err}") from None
