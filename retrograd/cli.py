@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +66,21 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _file_name(text: str) -> str:
-    """A file name that is not empty (an empty --output would mean the default silently)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("must name a file, got an empty name")
-    return text
+def _path_name(kind: str) -> Callable[[str], str]:
+    """An argparse type for the name of a `kind` ("file", "directory") that is not empty:
+    an empty one (say, an unset shell variable) would silently mean the default, or the
+    current directory."""
+
+    def check(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"must name a {kind}, got an empty name")
+        return text
+
+    return check
+
+
+_file_name = _path_name("file")
+_directory_name = _path_name("directory")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,7 +89,9 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a language model (the main job)")
     train.add_argument("--preset", choices=sorted(PRESETS), help="start from a named configuration")
-    train.add_argument("--corpus", help="UTF-8 text file (default: the built-in Time Machine)")
+    train.add_argument(
+        "--corpus", type=_file_name, help="UTF-8 text file (default: the built-in Time Machine)"
+    )
     train.add_argument("--level", choices=["char", "word"])
     train.add_argument("--preprocessing", choices=["d2l", "raw"])
     train.add_argument("--max-corpus-tokens", type=_positive_int)
@@ -115,7 +127,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--sample-length", type=int)
     train.add_argument("--sample-temperature", type=float, help="0 samples greedily")
     train.add_argument("--dtype", choices=["float32", "float64"])
-    train.add_argument("--out-dir", help="where checkpoint, metrics and plot go")
+    train.add_argument(
+        "--out-dir", type=_directory_name, help="where checkpoint, metrics and plot go"
+    )
     start = train.add_mutually_exclusive_group()
     start.add_argument(
         "--resume",
@@ -131,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
 
     generate = commands.add_parser("generate", help="continue a prompt with a trained model")
-    generate.add_argument("--checkpoint", required=True)
+    generate.add_argument("--checkpoint", type=_file_name, required=True)
     generate.add_argument("--prefix", default="time traveller ")
     generate.add_argument("--length", type=int, default=200)
     generate.add_argument("--temperature", type=float, default=0.0, help="0: greedy")
@@ -139,11 +153,15 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=0)
 
     evaluate = commands.add_parser("evaluate", help="perplexity of a trained model")
-    evaluate.add_argument("--checkpoint", required=True)
-    evaluate.add_argument("--corpus", help="text to evaluate on (default: the validation split)")
+    evaluate.add_argument("--checkpoint", type=_file_name, required=True)
+    evaluate.add_argument(
+        "--corpus", type=_file_name, help="text to evaluate on (default: the validation split)"
+    )
 
     graph = commands.add_parser("graph", help="draw the unrolled graph of a recurrent model")
-    graph.add_argument("--checkpoint", help="draw a trained model reading --prefix instead")
+    graph.add_argument(
+        "--checkpoint", type=_file_name, help="draw a trained model reading --prefix instead"
+    )
     graph.add_argument("--prefix", help="with --checkpoint: the text read (default: 'time')")
     graph.add_argument(
         "--steps",
@@ -318,7 +336,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     from retrograd.models.language_model import perplexity
 
     model, vocab, config = model_from_checkpoint(args.checkpoint)
-    if args.corpus:
+    if args.corpus is not None:
         config = config.replace(corpus=args.corpus, valid_fraction=0.0, max_corpus_tokens=None)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -78,3 +78,32 @@ def test_vocab_file_does_not_depend_on_the_locale(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "'\\xe9'" in done.stdout and "'\\xef'" in done.stdout
     assert Vocab.load(saved_there).itos == Vocab.load(saved_here).itos
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--corpus", ""], "argument --corpus: must name a file, got an empty name"),
+        (["train", "--out-dir", ""], "argument --out-dir: must name a directory"),
+        (["generate", "--checkpoint", ""], "argument --checkpoint: must name a file"),
+        (["evaluate", "--checkpoint", "{ckpt}", "--corpus", ""], "argument --corpus: must name"),
+        (["graph", "--checkpoint", "", "--output", "g.dot"], "argument --checkpoint: must name"),
+    ],
+)
+def test_cli_empty_path_is_a_usage_error(run_dir, tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    args = [a.format(ckpt=run_dir / "checkpoint.ckpt") for a in args]
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    assert message in _error(capsys)
+    assert not capsys.readouterr().out and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [("out_dir", "out_dir must name a directory"), ("corpus", "corpus must name a file")],
+)
+def test_config_refuses_an_empty_path(field, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{field: ""})

@@ -100,6 +100,11 @@ class TrainConfig:
         for name in ("max_tokens", "max_corpus_tokens"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1 or None, got {getattr(self, name)}")
+        # An empty path is the current directory: a run would write there, or read it.
+        if not self.out_dir.strip():
+            problems.append("out_dir must name a directory, got an empty name")
+        if self.corpus is not None and not self.corpus.strip():
+            problems.append("corpus must name a file (or be None: the built-in), got ''")
         if self.embedding_dim is not None and self.embedding_dim < 1:
             problems.append(f"embedding_dim must be >= 1 or None, got {self.embedding_dim}")
         if problems:
