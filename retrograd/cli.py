@@ -342,6 +342,7 @@ def _evaluate(args: argparse.Namespace) -> None:
             warnings.simplefilter("ignore")
             data = build_dataset(config, vocab)
         batches, where = evaluation_batches(data, config, "train"), args.corpus
+        _warn_unknown_targets(batches, vocab.unk, where)
     else:
         advice = "run evaluate where training ran, or measure another text with --corpus"
         _check_saved_corpus(config, args.checkpoint, advice)
@@ -353,6 +354,23 @@ def _evaluate(args: argparse.Namespace) -> None:
         need = "one sentence" if config.scheme == "sentences" else f"{config.num_steps + 1} tokens"
         raise CLIError(f"{where} is too short to evaluate (it needs at least {need})")
     print(f"perplexity on {where}: {perplexity(model, batches, carry_state=False):.3f}")
+
+
+def _warn_unknown_targets(batches: list, unk: int, where: str) -> None:
+    """Say how many of the targets measured are tokens the model's vocabulary lacks: another
+    text's perplexity scores them all as <unk>, which the number alone does not show."""
+    import numpy as np
+
+    from retrograd.models.language_model import token_count
+
+    unknown = sum(int(np.count_nonzero(y == unk)) for _, y in batches)
+    if unknown:
+        total = sum(token_count(y) for _, y in batches)
+        warnings.warn(
+            f"{unknown:,} of the {total:,} tokens measured in {where} are not in the model's "
+            "vocabulary: the perplexity scores them as <unk>",
+            stacklevel=2,
+        )
 
 
 def _graph(args: argparse.Namespace) -> None:

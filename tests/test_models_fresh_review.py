@@ -107,3 +107,22 @@ def test_cli_empty_path_is_a_usage_error(run_dir, tmp_path, monkeypatch, capsys,
 def test_config_refuses_an_empty_path(field, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**{field: ""})
+
+
+def test_evaluate_on_another_text_says_how_many_tokens_are_unknown(run_dir, tmp_path, capsys):
+    other = tmp_path / "other.txt"
+    other.write_text("zebra quiz " * 6)  # z, b, q: letters the training text lacks
+    checkpoint = str(run_dir / "checkpoint.ckpt")
+    assert main(["evaluate", "--checkpoint", checkpoint, "--corpus", str(other)]) == 0
+    captured = capsys.readouterr()
+    assert "perplexity on" in captured.out
+    # 65 characters make 12 windows of 5 steps: the targets are characters 1 to 60.
+    targets = ("zebra quiz " * 6).strip()[1:61]
+    unknown = sum(c in "zbq" for c in targets)
+    assert (
+        f"retrograd evaluate: warning: {unknown} of the 60 tokens measured in {other} are not "
+        "in the model's vocabulary: the perplexity scores them as <unk>"
+    ) in captured.err
+    same_text = str(run_dir.parent / "corpus.txt")
+    assert main(["evaluate", "--checkpoint", checkpoint, "--corpus", same_text]) == 0
+    assert "warning" not in capsys.readouterr().err
