@@ -15,6 +15,7 @@ import numpy as np
 
 from retrograd.autograd import Tensor, as_generator
 from retrograd.autograd.functional import is_integer
+from retrograd.autograd.tensor import as_array
 from retrograd.nn import functional as F
 from retrograd.nn import init
 from retrograd.nn.module import Module, Parameter
@@ -118,6 +119,29 @@ class Embedding(Module):
         init.normal_(self.weight, 0.0, 1.0, generator=as_generator(generator))
         if padding_idx is not None:
             self.weight.data[padding_idx] = 0
+
+    @classmethod
+    def from_pretrained(
+        cls, embeddings: Any, freeze: bool = True, padding_idx: int | None = None
+    ) -> Embedding:
+        """An Embedding whose weight is a copy of the (num, dim) floating `embeddings`, in
+        their dtype, as PyTorch's: frozen (the weight does not require grad) unless
+        `freeze=False`. Row `padding_idx` keeps its values and gets no gradient."""
+        array = as_array(embeddings)
+        if array.ndim != 2:
+            raise ValueError(
+                "Embedding.from_pretrained(): embeddings must be 2-D (num_embeddings, "
+                f"embedding_dim), got shape {array.shape}"
+            )
+        if array.dtype.kind != "f":
+            raise TypeError(
+                f"Embedding.from_pretrained(): embeddings must be floating, got dtype {array.dtype}"
+            )
+        rows, cols = array.shape
+        embedding = cls(rows, cols, padding_idx=padding_idx, generator=0, dtype=array.dtype)
+        embedding.weight.data = array
+        embedding.weight.requires_grad_(not freeze)
+        return embedding
 
     def forward(self, indices: Any) -> Tensor:
         return F.embedding(indices, self.weight, self.padding_idx)

@@ -55,6 +55,9 @@ class StateDictError(RuntimeError):
     """A state dict does not fit the module; the message lists every problem at once."""
 
 
+_MISSING = object()
+
+
 def _is_subpath(short: str | None, full: str) -> bool:
     """True if `full` is `short` or `short` with a dotted prefix (names only ever grow)."""
     return short is None or full == short or full.endswith("." + short)
@@ -240,6 +243,30 @@ class Module:
     def modules(self) -> Iterator[Module]:
         return map(itemgetter(1), self.named_modules())
 
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at the dotted path `target` ("" is this module), as PyTorch's.
+
+        Walks one name per part, without listing the whole tree. An
+        AttributeError names the first part that is missing or not a module.
+        """
+        if not isinstance(target, str):
+            raise TypeError(f"get_submodule(): target must be a str, got {type(target).__name__}")
+        module: Module = self
+        for part in target.split(".") if target else []:
+            child = getattr(module, part, _MISSING)
+            if child is _MISSING:
+                raise AttributeError(
+                    f"{type(module).__name__} has no attribute `{part}` "
+                    f"(in get_submodule({target!r}))"
+                )
+            if not isinstance(child, Module):
+                raise AttributeError(
+                    f"`{part}` is not an nn.Module but a {type(child).__name__} "
+                    f"(in get_submodule({target!r}))"
+                )
+            module = child
+        return module
+
     def _parameter_items(
         self, remove_duplicate: bool = True, recurse: bool = True
     ) -> Iterator[tuple[str, Parameter]]:
@@ -308,6 +335,16 @@ class Module:
     def eval(self) -> Module:
         """Set evaluation mode (Dropout is the identity)."""
         return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set `requires_grad` on every parameter, as PyTorch's; returns self.
+
+        `requires_grad_(False)` freezes the module (for fine-tuning part of a
+        model): backward gives its parameters no gradient from then on.
+        """
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient: set it to None (default) or to zeros
