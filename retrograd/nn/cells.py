@@ -127,13 +127,19 @@ def make_weights(
         module.register_parameter("bias_hh" + suffix, None)
 
 
-def check_state(state: Any, shape: tuple[int, ...], like: Tensor, what: str, kind: str) -> Tensor:
-    """The given state as a tensor of `shape` in the parameters' dtype, or a clear error."""
+def check_state(
+    state: Any, shape: tuple[int, ...], like: Tensor, what: str, kind: str, layout: str = ""
+) -> Tensor:
+    """The given state as a tensor of `shape` in the parameters' dtype, or a clear error.
+
+    `layout`, if given, says what the axes of `shape` are; a shape error ends with it.
+    """
     if not isinstance(state, Tensor) and np.asarray(state).dtype.kind not in "biuf":
         raise TypeError(f"{kind}: {what} must be a tensor or array, got {type(state).__name__}")
     state = as_input(state)
     if state.shape != shape:
-        raise ShapeError(f"{kind}: {what} must have shape {shape}, got {state.shape}")
+        meaning = f": {layout}" if layout else ""
+        raise ShapeError(f"{kind}: {what} must have shape {shape}, got {state.shape}{meaning}")
     check_dtype(state, like, kind, what)
     return state
 

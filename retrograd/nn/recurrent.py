@@ -17,8 +17,14 @@ graph cheap:
 - the outputs are joined by one `stack` (a vanilla RNN writes its steps into
   one buffer, so that stack copies nothing).
 
+With `bidirectional=True` each layer also runs its `_reverse` weights over
+the time-reversed input, through the same layer code, and reverses their
+outputs back; the two directions' outputs are joined along the features.
+
 Every step's ops are recorded under the scope `t=<step>`; with several
 layers each layer's ops sit under `layer<k>`, so steps read `layer1/t=3`.
+The reverse direction's ops sit under `reverse`, its steps numbered in the
+order it runs them (`reverse/t=0` reads the last time step).
 Parameter names, shapes, gate orders and initialisation are PyTorch's.
 """
 
@@ -33,6 +39,7 @@ import numpy as np
 from retrograd.autograd import (
     Tensor,
     as_generator,
+    concat,
     linear,
     one_hot_linear,
     scope,
@@ -59,6 +66,7 @@ from retrograd.nn.layers import Seed, as_input, check_dtype, check_sizes
 from retrograd.nn.module import Module
 
 State = Any
+WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 class _Recurrent(Module):
@@ -75,6 +83,7 @@ class _Recurrent(Module):
         batch_first: bool = False,
         dropout: float = 0.0,
         *,
+        bidirectional: bool = False,
         retain_hidden_grads: bool = False,
         generator: Seed = None,
         dtype: Any = np.float32,
@@ -98,27 +107,46 @@ class _Recurrent(Module):
         self.bias = bias
         self.batch_first = batch_first
         self.dropout = dropout
+        if not isinstance(bidirectional, bool):
+            raise TypeError(f"{name}: bidirectional must be True or False, got {bidirectional!r}")
+        self.bidirectional = bidirectional
         self.retain_hidden_grads = retain_hidden_grads
         self.hidden_states: list[list[Tensor]] = []
         rng = as_generator(generator)
+        # PyTorch's order: layer k's weights, then its `_reverse` weights, then layer k + 1's.
         for k in range(num_layers):
-            size = input_size if k == 0 else hidden_size
-            make_weights(self, f"_l{k}", size, hidden_size, GATES[self.kind], bias, rng, dtype)
+            size = input_size if k == 0 else hidden_size * self.num_directions
+            for suffix in self._directions:
+                make_weights(
+                    self, f"_l{k}{suffix}", size, hidden_size, GATES[self.kind], bias, rng, dtype
+                )
         # Dropout masks come after the weights from the same generator: a seeded
         # model drops the same units on every run.
         self.generator = rng
 
+    @property
+    def num_directions(self) -> int:
+        """2 for a bidirectional module, else 1."""
+        return 2 if self.bidirectional else 1
+
+    @property
+    def _directions(self) -> tuple[str, ...]:
+        """The parameter-name suffix of each direction, in PyTorch's order."""
+        return ("", "_reverse") if self.bidirectional else ("",)
+
     def forward(self, x: Any, state: State = None) -> tuple[Tensor, State]:
-        """Run all time steps; return (outputs (T, B, H), final state) (B first if batch_first).
+        """Run all time steps; return (outputs (T, B, D*H), final state) (B first if batch_first).
 
         `x` may also be integer class indices of shape (T, B) ((B, T) if
         batch_first), each standing for a one-hot vector of input_size
         classes: the first layer then looks up its input projection
         (`one_hot_linear`) instead of multiplying by the one-hot array.
-        `state` is h0 of shape (num_layers, B, H) (for LSTM the pair (h0, c0));
-        None starts from zeros. Gradients reach x (unless indices) and the given state.
-        In training mode, the outputs of every layer but the last pass through
-        dropout with probability `dropout`, as in PyTorch.
+        `state` is h0 of shape (num_layers * D, B, H) (for LSTM the pair (h0, c0)),
+        D = num_directions, ordered as PyTorch's: layer 0 forward, layer 0
+        reverse, layer 1 forward, ...; None starts from zeros. The final state
+        has that shape and order. Gradients reach x (unless indices) and the
+        given state. In training mode, the outputs of every layer but the last
+        pass through dropout with probability `dropout`, as in PyTorch.
         """
         with gc_paused():
             return self._forward(x, state)
@@ -131,37 +159,58 @@ class _Recurrent(Module):
         kept = []
         layer_input = x
         for k in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = (
-                self._parameters[f"{name}_l{k}"]
-                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-            )
             with scope(f"layer{k}") if self.num_layers > 1 else nullcontext():
-                # Where b_hh only adds to the step's input projection (RNN, LSTM; not GRU's
-                # reset-gated b_hn), it joins b_ih there once instead of once per step.
-                fold = self.kind != "gru" and b_hh is not None
-                project = one_hot_linear if layer_input.dtype.kind in "iu" else linear
-                proj = project(layer_input, w_ih, b_ih + b_hh if fold else b_ih)
-                # Every step multiplies by W_hh^T: one C-order copy makes each product faster.
-                w_hh_t = transposed(w_hh.data)
-                outputs, final, buffers = self._layer(
-                    proj, initial[k], w_hh, None if fold else b_hh, w_hh_t
-                )
-                layer_input = record(Stack, tuple(outputs), {"axis": 0, **buffers})
+                if self.bidirectional:
+                    layer_input, runs = self._both_directions(layer_input, k, initial)
+                else:
+                    layer_input, outputs, final = self._direction(layer_input, f"_l{k}", initial[k])
+                    runs = [(outputs, final)]
                 if k < self.num_layers - 1:
                     layer_input = F.dropout(
                         layer_input, self.dropout, self.training, generator=self.generator
                     )
-            finals.append(final)
-            if self.retain_hidden_grads:
-                for t, h in enumerate(outputs):
-                    if h.requires_grad:  # not under no_grad (generation, evaluation)
-                        h.retain_grad()
-                    h.name = f"h_l{k}[t={t}]"
-                kept.append(outputs)
+            for suffix, (outputs, final) in zip(self._directions, runs):
+                finals.append(final)
+                if self.retain_hidden_grads:
+                    kept.append(self._retain(outputs, f"h_l{k}{suffix}"))
         if self.retain_hidden_grads:
             self.hidden_states = kept
         output = layer_input.transpose(0, 1) if self.batch_first else layer_input
         return output, self._final(finals)
+
+    def _direction(self, layer_input: Tensor, suffix: str, state: Any) -> tuple:
+        """One direction of one layer over `layer_input` (T, B, D_k) in its time order, with
+        the weights named `*{suffix}`: (outputs stacked (T, B, H), list of outputs, final)."""
+        w_ih, w_hh, b_ih, b_hh = (self._parameters[name + suffix] for name in WEIGHTS)
+        # Where b_hh only adds to the step's input projection (RNN, LSTM; not GRU's
+        # reset-gated b_hn), it joins b_ih there once instead of once per step.
+        fold = self.kind != "gru" and b_hh is not None
+        project = one_hot_linear if layer_input.dtype.kind in "iu" else linear
+        proj = project(layer_input, w_ih, b_ih + b_hh if fold else b_ih)
+        # Every step multiplies by W_hh^T: one C-order copy makes each product faster.
+        w_hh_t = transposed(w_hh.data)
+        outputs, final, buffers = self._layer(proj, state, w_hh, None if fold else b_hh, w_hh_t)
+        return record(Stack, tuple(outputs), {"axis": 0, **buffers}), outputs, final
+
+    def _both_directions(self, layer_input: Tensor, k: int, initial: list) -> tuple:
+        """Layer k forward and over the reversed time steps: (outputs (T, B, 2H), and per
+        direction (list of outputs in time order, final state))."""
+        forward, outputs, final = self._direction(layer_input, f"_l{k}", initial[2 * k])
+        with scope("reverse"):
+            reverse, reversed_outputs, reverse_final = self._direction(
+                layer_input[::-1], f"_l{k}_reverse", initial[2 * k + 1]
+            )
+        both = concat([forward, reverse[::-1]], axis=2)
+        return both, [(outputs, final), (reversed_outputs[::-1], reverse_final)]
+
+    @staticmethod
+    def _retain(outputs: list[Tensor], name: str) -> list[Tensor]:
+        """Have every step's output keep its gradient, named `name[t=<t>]`."""
+        for t, h in enumerate(outputs):
+            if h.requires_grad:  # not under no_grad (generation, evaluation)
+                h.retain_grad()
+            h.name = f"{name}[t={t}]"
+        return outputs
 
     def _check_input(self, x: Any) -> Tensor:
         x = as_input(x)
@@ -185,12 +234,19 @@ class _Recurrent(Module):
         return x.transpose(0, 1) if self.batch_first else x
 
     def _layer_states(self, state: Any, batch: int, like: Tensor, what: str) -> list[Tensor]:
-        """One (B, H) state per layer, from a (num_layers, B, H) tensor or zeros."""
+        """One (B, H) state per layer and direction, from a (num_layers * num_directions,
+        B, H) tensor or zeros."""
+        count = self.num_layers * self.num_directions
         if state is None:
             zeros = np.zeros((batch, self.hidden_size), dtype=like.dtype)
-            return [Tensor(zeros) for _ in range(self.num_layers)]
-        shape = (self.num_layers, batch, self.hidden_size)
-        return list(check_state(state, shape, like, what, type(self).__name__).unbind(0))
+            return [Tensor(zeros) for _ in range(count)]
+        shape = (count, batch, self.hidden_size)
+        layout = (
+            f"(num_layers * num_directions, batch, hidden_size) with num_layers={self.num_layers}"
+            f", num_directions={self.num_directions}, hidden_size={self.hidden_size}"
+        )
+        name = type(self).__name__
+        return list(check_state(state, shape, like, what, name, layout).unbind(0))
 
     def _initial(self, state: State, batch: int, like: Tensor) -> list:
         if isinstance(state, tuple | list):
@@ -220,6 +276,8 @@ class _Recurrent(Module):
             parts.append("batch_first=True")
         if self.dropout:
             parts.append(f"dropout={self.dropout}")
+        if self.bidirectional:
+            parts.append("bidirectional=True")
         return ", ".join(parts)
 
 
@@ -227,9 +285,11 @@ class RNN(_Recurrent):
     """Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu), stacked.
 
     Parameters weight_ih_l{k} (H, D_k), weight_hh_l{k} (H, H), bias_ih_l{k},
-    bias_hh_l{k}. With `retain_hidden_grads=True` every step's hidden state
-    keeps its gradient after backward; they are listed per layer in
-    `hidden_states` (which then holds the graph until the next forward).
+    bias_hh_l{k}; with `bidirectional=True` also the same with the suffix
+    `_reverse`, and D_k = 2H above layer 0. With `retain_hidden_grads=True`
+    every step's hidden state keeps its gradient after backward; they are
+    listed per layer and direction, in time order, in `hidden_states` (which
+    then holds the graph until the next forward).
     """
 
     def __init__(
@@ -242,6 +302,7 @@ class RNN(_Recurrent):
         batch_first: bool = False,
         dropout: float = 0.0,
         *,
+        bidirectional: bool = False,
         retain_hidden_grads: bool = False,
         generator: Seed = None,
         dtype: Any = np.float32,
@@ -255,6 +316,7 @@ class RNN(_Recurrent):
             bias,
             batch_first,
             dropout,
+            bidirectional=bidirectional,
             retain_hidden_grads=retain_hidden_grads,
             generator=generator,
             dtype=dtype,
