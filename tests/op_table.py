@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import retrograd as rg
+from retrograd import nn
 from retrograd.autograd import functional as F
 from retrograd.testing import arrays, broadcastable_shapes, shapes
 
@@ -105,6 +106,7 @@ def _expand_case(a: rg.Tensor) -> rg.Tensor:
 
 
 ROWS = np.array([[0, 2, 2], [1, 0, 2]])
+CLASS_WEIGHT = np.array([0.5, 2.0, 1.0, 0.0, 1.5])
 
 OPS: dict[str, OpCase] = {
     "add": OpCase(lambda a, b: a + b, broadcast((-2, 2), (-2, 2))),
@@ -182,6 +184,27 @@ EXTRA_CASES: dict[str, OpCase] = {
         lambda a: a.flatten(1, 2) * np.arange(12.0).reshape(12, 1), fixed((2, 3, 4, 1))
     ),
     "shared_intermediate": OpCase(_shared_intermediate_case, one()),
+    # crossentropy's options: class weights and label smoothing, over (N, C, d1) logits.
+    "crossentropy_weight_smoothing": OpCase(
+        lambda z: nn.functional.cross_entropy(
+            z, np.array([[2, -100, 3], [0, 4, 1]]), weight=CLASS_WEIGHT, label_smoothing=0.2
+        ),
+        fixed((2, 5, 3), domain=(-4, 4)),
+    ),
+    "crossentropy_smoothing_none": OpCase(
+        lambda z: (
+            nn.functional.cross_entropy(
+                z, np.array([2, -100, 0, 4]), reduction="none", label_smoothing=0.3
+            )
+            * np.arange(1.0, 5.0)
+        ),
+        fixed((4, 5), domain=(-4, 4)),
+    ),
+    # nll_loss is composed of getitem, mul and where: the ignored row takes no gradient.
+    "nll_loss_weight": OpCase(
+        lambda x: nn.functional.nll_loss(x, np.array([2, -100, 0, 4]), weight=CLASS_WEIGHT),
+        fixed((4, 5)),
+    ),
 }
 
 

@@ -9,7 +9,7 @@ from retrograd.nn import functional, init
 from retrograd.nn.cells import GRUCell, LSTMCell, RNNCell
 from retrograd.nn.containers import ModuleList, Sequential
 from retrograd.nn.layers import Dropout, Embedding, Identity, Linear, ReLU, Sigmoid, Tanh
-from retrograd.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from retrograd.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from retrograd.nn.module import IncompatibleKeys, Module, Parameter, StateDictError
 from retrograd.nn.params import functional_call
 from retrograd.nn.recurrent import GRU, LSTM, RNN
@@ -31,6 +31,7 @@ __all__ = [
     "MSELoss",
     "Module",
     "ModuleList",
+    "NLLLoss",
     "Parameter",
     "RNN",
     "RNNCell",

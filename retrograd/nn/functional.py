@@ -18,12 +18,17 @@ from retrograd.autograd import (
     maximum,
     one_hot,
     one_hot_linear,
+    ops,
     take,
     where,
 )
 from retrograd.autograd import cross_entropy as _cross_entropy
 from retrograd.autograd import linear as _linear
+from retrograd.autograd.function import record
+from retrograd.autograd.functional import check_ignore_index
 from retrograd.autograd.graph import ShapeError
+from retrograd.autograd.ops.linalg import check_classes
+from retrograd.autograd.tensor import as_array
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -33,6 +38,7 @@ __all__ = [
     "linear",
     "log_softmax",
     "mse_loss",
+    "nll_loss",
     "one_hot",
     "one_hot_linear",
     "relu",
@@ -63,6 +69,13 @@ def _as_target(value: Any, like: Tensor, fn: str) -> Tensor:
 
 
 def check_reduction(reduction: str, fn: str) -> None:
+    """Refuse a reduction other than "mean", "sum" or "none" (an array here is most likely
+    a class weight given by position, as PyTorch's first argument)."""
+    if not isinstance(reduction, str):
+        raise TypeError(
+            f"{fn}(): reduction must be one of {REDUCTIONS}, got {type(reduction).__name__} "
+            "(weight is a keyword argument: weight=...)"
+        )
     if reduction not in REDUCTIONS:
         raise ValueError(f"{fn}(): reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
@@ -178,14 +191,134 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 def cross_entropy(
-    logits: Tensor, target: Any, reduction: str = "mean", ignore_index: int = -100
+    logits: Tensor,
+    target: Any,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+    *,
+    weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer class targets.
 
     One fused op: stable for large logits, and targets equal to `ignore_index`
-    (padding) contribute nothing; "mean" averages over the other targets.
+    (padding) contribute nothing; "mean" averages over the other targets. As in
+    PyTorch, `weight` (C values) scales each target's loss by its class's weight,
+    and "mean" then divides by the sum of the kept targets' weights;
+    `label_smoothing` e in [0, 1] mixes each one-hot target with e / C of every class.
     """
-    return _cross_entropy(logits, target, ignore_index=ignore_index, reduction=reduction)
+    if weight is None and label_smoothing == 0.0:
+        return _cross_entropy(logits, target, ignore_index=ignore_index, reduction=reduction)
+    check_reduction(reduction, "cross_entropy")
+    ignore_index = check_ignore_index(ignore_index, "cross_entropy()")
+    check_probability(label_smoothing, "cross_entropy()", "label_smoothing")
+    rows, flat_target, weight, shape = _class_inputs("cross_entropy", logits, target, weight)
+    params = {
+        "ignore_index": ignore_index,
+        "reduction": reduction,
+        "weight": weight,
+        "label_smoothing": float(label_smoothing),
+    }
+    out = record(ops.CrossEntropy, (rows, Tensor._make(flat_target, None, 0)), params)
+    return out.reshape(shape) if reduction == "none" else out
+
+
+def nll_loss(
+    log_probs: Tensor,
+    target: Any,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+    *,
+    weight: Any = None,
+) -> Tensor:
+    """The negative log-likelihood -log_probs[n, t_n] of log-probabilities (N, C) or
+    (N, C, d1, ...), such as `log_softmax`'s, against integer class targets, as PyTorch's.
+
+    Targets equal to `ignore_index` contribute nothing; `weight` (C values) scales
+    each target's loss by its class's weight, and "mean" divides by the sum of the
+    kept targets' weights (0 when that sum is 0, as cross_entropy's mean over no target).
+    """
+    check_reduction(reduction, "nll_loss")
+    ignore_index = check_ignore_index(ignore_index, "nll_loss()")
+    rows, flat_target, weight, shape = _class_inputs("nll_loss", log_probs, target, weight)
+    keep = flat_target != ignore_index
+    check_classes(flat_target[keep], rows.shape[1], "nll_loss(): target")
+    classes = np.where(keep, flat_target, 0)
+    coef = -np.ones(classes.size, rows.dtype) if weight is None else -weight[classes]
+    losses = rows[np.arange(classes.size), classes] * coef
+    if not keep.all():
+        # where, not a zero coefficient: an ignored row's -inf log-probability would make NaN.
+        losses = where(keep, losses, 0.0)
+    if reduction == "none":
+        return losses.reshape(shape)
+    if reduction == "sum":
+        return losses.sum()
+    divisor = float(-coef[keep].sum())
+    return losses.sum() * (1 / divisor if divisor else 0.0)
+
+
+def _class_inputs(
+    fn: str, scores: Any, target: Any, weight: Any
+) -> tuple[Tensor, np.ndarray, np.ndarray | None, tuple[int, ...]]:
+    """A class loss's scores as (M, C) rows, its integer targets as (M,), its class weights
+    in the scores' dtype (or None), each checked against the others, and the target's shape
+    (that of the loss with reduction "none"). (N, C, d1, ...) scores become the N d1 ...
+    rows of C values each, as PyTorch takes them."""
+    if not isinstance(scores, Tensor):
+        scores = Tensor(as_array(scores))
+    if scores.dtype.kind != "f":
+        raise TypeError(f"{fn}(): input must be floating, got dtype {scores.dtype}")
+    if scores.ndim < 2:
+        raise ShapeError(
+            f"{fn}(): input must be (N, C) or (N, C, d1, ...), got shape {scores.shape}; "
+            "add a batch axis to unbatched input: reshape(1, -1) with a target of shape (1,)"
+        )
+    array = target.data if isinstance(target, Tensor) else as_array(target)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{fn}(): target must hold integers, got dtype {array.dtype}")
+    if array.shape != (scores.shape[0], *scores.shape[2:]):
+        raise ShapeError(
+            f"{fn}(): input {scores.shape} needs target of shape "
+            f"{(scores.shape[0], *scores.shape[2:])}, got {array.shape}"
+        )
+    n_classes = scores.shape[1]
+    weight = check_class_weight(weight, f"{fn}()")
+    if weight is not None and weight.shape != (n_classes,):
+        raise ShapeError(
+            f"{fn}(): weight must hold one value per class, shape ({n_classes},), "
+            f"got shape {weight.shape}"
+        )
+    if scores.ndim > 2:
+        scores = scores.permute(0, *range(2, scores.ndim), 1).reshape(-1, n_classes)
+    cast = None if weight is None else weight.astype(scores.dtype)
+    return scores, array.reshape(-1), cast, array.shape
+
+
+def check_class_weight(weight: Any, fn: str) -> np.ndarray | None:
+    """Class weights as a 1-D float array of finite, non-negative values (or None).
+
+    Weights get no gradient, so one that requires grad is refused rather than left
+    without one; a negative weight would reward the wrong class (PyTorch takes it).
+    """
+    if weight is None:
+        return None
+    if isinstance(weight, Tensor):
+        if weight.requires_grad:
+            raise ValueError(f"{fn}: weight gets no gradient; pass weight.detach()")
+        weight = weight.data
+    try:
+        array = np.asarray(weight)
+    except ValueError:  # a ragged list
+        array = np.asarray(None)
+    if array.dtype.kind not in "iuf":
+        got = f"dtype {array.dtype}" if isinstance(weight, np.ndarray) else f"{weight!r:.60}"
+        raise TypeError(f"{fn}: weight must be an array of real numbers, got {got}")
+    if array.ndim != 1:
+        raise ShapeError(f"{fn}: weight must be 1-D (one value per class), got shape {array.shape}")
+    if not np.isfinite(array).all() or (array < 0).any():
+        bad = array[~np.isfinite(array) | (array < 0)][0]
+        raise ValueError(f"{fn}: weight must be finite and non-negative, got {bad}")
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
 
 
 def binary_cross_entropy_with_logits(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from retrograd.autograd import Tensor
+from retrograd.autograd import Tensor, from_numpy
 from retrograd.autograd.functional import check_ignore_index
 from retrograd.nn import functional as F
 from retrograd.nn.layers import as_input
@@ -24,25 +24,79 @@ class _Loss(Module):
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer targets.
+class _ClassLoss(_Loss):
+    """A loss over integer class targets: `reduction`, `ignore_index` and class `weight`.
 
-    `reduction` is "mean" (over targets that are not `ignore_index`), "sum" or
-    "none"; targets equal to `ignore_index` (padding) contribute nothing.
+    `weight` (C non-negative values, or None) is kept as a constant tensor, as PyTorch
+    keeps its buffer; its length is checked against the input's classes at each call.
     """
 
-    def __init__(self, reduction: str = "mean", ignore_index: int = -100) -> None:
+    def __init__(self, reduction: str = "mean", ignore_index: int = -100, weight: Any = None):
         super().__init__(reduction)
-        self.ignore_index = check_ignore_index(ignore_index, "CrossEntropyLoss")
-
-    def forward(self, logits: Any, target: Any) -> Tensor:
-        return F.cross_entropy(as_input(logits), target, self.reduction, self.ignore_index)
+        name = type(self).__name__
+        self.ignore_index = check_ignore_index(ignore_index, name)
+        weight = F.check_class_weight(weight, name)
+        self.weight = None if weight is None else from_numpy(weight.copy())
 
     def extra_repr(self) -> str:
         parts = [super().extra_repr()]
         if self.ignore_index != -100:
             parts.append(f"ignore_index={self.ignore_index}")
+        if self.weight is not None:
+            parts.append(f"weight=({self.weight.shape[0]},)")
         return ", ".join(p for p in parts if p)
+
+
+class CrossEntropyLoss(_ClassLoss):
+    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer targets.
+
+    `reduction` is "mean" (over targets that are not `ignore_index`, weighted by
+    `weight` when given), "sum" or "none"; targets equal to `ignore_index` (padding)
+    contribute nothing. `label_smoothing` e in [0, 1] mixes each one-hot target with
+    e / C of every class, as PyTorch's.
+    """
+
+    def __init__(
+        self,
+        reduction: str = "mean",
+        ignore_index: int = -100,
+        *,
+        weight: Any = None,
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(reduction, ignore_index, weight)
+        F.check_probability(label_smoothing, "CrossEntropyLoss", "label_smoothing")
+        self.label_smoothing = float(label_smoothing)
+
+    def forward(self, logits: Any, target: Any) -> Tensor:
+        return F.cross_entropy(
+            as_input(logits),
+            target,
+            self.reduction,
+            self.ignore_index,
+            weight=self.weight,
+            label_smoothing=self.label_smoothing,
+        )
+
+    def extra_repr(self) -> str:
+        smoothing = f"label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
+        return ", ".join(p for p in (super().extra_repr(), smoothing) if p)
+
+
+class NLLLoss(_ClassLoss):
+    """Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, ...), such as
+    `LogSoftmax`'s, against integer targets; `reduction`, `ignore_index` and `weight`
+    as `CrossEntropyLoss`'s, as PyTorch's."""
+
+    def __init__(
+        self, reduction: str = "mean", ignore_index: int = -100, *, weight: Any = None
+    ) -> None:
+        super().__init__(reduction, ignore_index, weight)
+
+    def forward(self, log_probs: Any, target: Any) -> Tensor:
+        return F.nll_loss(
+            as_input(log_probs), target, self.reduction, self.ignore_index, weight=self.weight
+        )
 
 
 class BCEWithLogitsLoss(_Loss):
