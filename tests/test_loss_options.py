@@ -212,6 +212,8 @@ def test_class_weight_given_by_position_is_named():
     with pytest.raises(TypeError, match=r"reduction must be one of .*weight is a keyword"):
         F.nll_loss(rg.tensor(np.zeros((2, 3))), [0, 1], np.ones(3))
     with pytest.raises(TypeError, match=r"reduction must be one of .*weight is a keyword"):
+        F.cross_entropy(rg.tensor(np.zeros((2, 3))), [0, 1], np.ones(3))
+    with pytest.raises(TypeError, match=r"reduction must be one of .*weight is a keyword"):
         nn.CrossEntropyLoss(np.ones(3))
 
 

@@ -11,6 +11,12 @@ import numpy as np
 from retrograd.autograd import ops
 from retrograd.autograd.function import record
 from retrograd.autograd.graph import ShapeError
+from retrograd.autograd.loss_arguments import (
+    check_probability,
+    check_reduction,
+    class_rows,
+    class_weight,
+)
 from retrograd.autograd.ops.linalg import check_classes
 from retrograd.autograd.tensor import Tensor, as_array
 
@@ -179,38 +185,33 @@ def _check_out(out: Any, x: Tensor, weight: Tensor, bias: Any, residual: Any) ->
 
 
 def cross_entropy(
-    logits: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean"
+    logits: Tensor,
+    target: Any,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    *,
+    weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer targets.
 
-    `reduction` is "mean" (over targets that are not `ignore_index`), "sum" or
-    "none" (one loss per target, shaped like the target).
+    One fused op: stable for large logits. `reduction` is "mean" (over targets
+    that are not `ignore_index`), "sum" or "none" (one loss per target, shaped
+    like the target). As in PyTorch, `weight` (C values) scales each target's
+    loss by its class's weight, and "mean" then divides by the sum of the kept
+    targets' weights; `label_smoothing` e in [0, 1] mixes each one-hot target
+    with e / C of every class.
     """
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"cross_entropy(): reduction must be mean, sum or none, got {reduction!r}")
+    check_reduction(reduction, "cross_entropy")
     ignore_index = check_ignore_index(ignore_index, "cross_entropy()")
-    logits = _batched_logits(logits)
-    target_t = target if isinstance(target, Tensor) else Tensor._make(as_array(target), None, 0)
-    if target_t.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy(): target must hold integers, got dtype {target_t.dtype}")
-    if target_t.shape != (logits.shape[0], *logits.shape[2:]):
-        raise ShapeError(
-            f"cross_entropy: logits {logits.shape} need target of shape "
-            f"{(logits.shape[0], *logits.shape[2:])}, got {target_t.shape}"
-        )
-    if logits.ndim > 2:
-        classes = logits.shape[1]
-        logits = logits.permute(0, *range(2, logits.ndim), 1).reshape(-1, classes)
-        flat_target = Tensor._make(target_t.data.reshape(-1), None, 0)
-        out = record(
-            ops.CrossEntropy,
-            (logits, flat_target),
-            {"ignore_index": ignore_index, "reduction": reduction},
-        )
-        return out.reshape(target_t.shape) if reduction == "none" else out
-    return record(
-        ops.CrossEntropy, (logits, target_t), {"ignore_index": ignore_index, "reduction": reduction}
-    )
+    rows, flat_target, shape = class_rows(logits, target, "cross_entropy", "logits")
+    params = {"ignore_index": ignore_index, "reduction": reduction}
+    if weight is not None or label_smoothing != 0.0:
+        check_probability(label_smoothing, "cross_entropy()", "label_smoothing")
+        params["weight"] = class_weight(weight, rows, "cross_entropy()")
+        params["label_smoothing"] = float(label_smoothing)
+    out = record(ops.CrossEntropy, (rows, flat_target), params)
+    return out.reshape(shape) if reduction == "none" and len(shape) > 1 else out
 
 
 def is_integer(value: Any) -> bool:
@@ -225,26 +226,6 @@ def check_ignore_index(ignore_index: Any, fn: str) -> int:
     if not is_integer(ignore_index):
         raise TypeError(f"{fn}: ignore_index must be an integer, got {ignore_index!r}")
     return int(ignore_index)
-
-
-def _batched_logits(logits: Any) -> Tensor:
-    """cross_entropy's logits as a floating tensor with a batch axis: (N, C) or (N, C, d1, ...).
-
-    Unbatched (C,) logits are refused, naming their shape, rather than blaming the target.
-    """
-    logits = _tensor(logits, "cross_entropy", "logits")
-    if logits.dtype.kind != "f":  # NumPy would give a float64 loss of integer logits
-        raise TypeError(f"cross_entropy(): logits must be floating, got dtype {logits.dtype}")
-    if logits.ndim == 1:
-        raise ShapeError(
-            f"cross_entropy(): logits of shape {logits.shape} have no batch axis and unbatched "
-            "input is not supported; add one: logits.reshape(1, -1) with a target of shape (1,)"
-        )
-    if logits.ndim < 2:
-        raise ShapeError(
-            f"cross_entropy(): logits must be (N, C) or (N, C, d1, ...), got shape {logits.shape}"
-        )
-    return logits
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

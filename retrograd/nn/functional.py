@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -18,17 +18,20 @@ from retrograd.autograd import (
     maximum,
     one_hot,
     one_hot_linear,
-    ops,
     take,
     where,
 )
 from retrograd.autograd import cross_entropy as _cross_entropy
 from retrograd.autograd import linear as _linear
-from retrograd.autograd.function import record
 from retrograd.autograd.functional import check_ignore_index
 from retrograd.autograd.graph import ShapeError
+from retrograd.autograd.loss_arguments import (
+    check_probability,
+    check_reduction,
+    class_rows,
+    class_weight,
+)
 from retrograd.autograd.ops.linalg import check_classes
-from retrograd.autograd.tensor import as_array
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -47,8 +50,6 @@ __all__ = [
     "tanh",
 ]
 
-REDUCTIONS = ("mean", "sum", "none")
-
 
 def _as_target(value: Any, like: Tensor, fn: str) -> Tensor:
     """A loss's target as a tensor: a floating tensor as it is (its gradient and dtype its
@@ -66,18 +67,6 @@ def _as_target(value: Any, like: Tensor, fn: str) -> Tensor:
         got = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else f"{value!r:.60}"
         raise TypeError(f"{fn}(): target must be an array of real numbers, got {got}")
     return Tensor(array.astype(like.dtype))
-
-
-def check_reduction(reduction: str, fn: str) -> None:
-    """Refuse a reduction other than "mean", "sum" or "none" (an array here is most likely
-    a class weight given by position, as PyTorch's first argument)."""
-    if not isinstance(reduction, str):
-        raise TypeError(
-            f"{fn}(): reduction must be one of {REDUCTIONS}, got {type(reduction).__name__} "
-            "(weight is a keyword argument: weight=...)"
-        )
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{fn}(): reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
 def _check_floating(x: Tensor, fn: str, what: str) -> None:
@@ -144,15 +133,6 @@ def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> T
     return where(padding, take(weight.detach(), array), rows)
 
 
-def check_probability(p: Any, fn: str, what: str = "p") -> None:
-    """Refuse a drop probability (the argument `what`) that is not a number in [0, 1]
-    (True would drop everything)."""
-    if isinstance(p, bool) or not isinstance(p, Real):
-        raise TypeError(f"{fn}: {what} must be a number in [0, 1], got {p!r}")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{fn}: {what} must be in [0, 1], got {p}")
-
-
 def dropout(
     x: Tensor, p: float = 0.5, training: bool = True, *, generator: np.random.Generator | int
 ) -> Tensor:
@@ -207,20 +187,14 @@ def cross_entropy(
     and "mean" then divides by the sum of the kept targets' weights;
     `label_smoothing` e in [0, 1] mixes each one-hot target with e / C of every class.
     """
-    if weight is None and label_smoothing == 0.0:
-        return _cross_entropy(logits, target, ignore_index=ignore_index, reduction=reduction)
-    check_reduction(reduction, "cross_entropy")
-    ignore_index = check_ignore_index(ignore_index, "cross_entropy()")
-    check_probability(label_smoothing, "cross_entropy()", "label_smoothing")
-    rows, flat_target, weight, shape = _class_inputs("cross_entropy", logits, target, weight)
-    params = {
-        "ignore_index": ignore_index,
-        "reduction": reduction,
-        "weight": weight,
-        "label_smoothing": float(label_smoothing),
-    }
-    out = record(ops.CrossEntropy, (rows, Tensor._make(flat_target, None, 0)), params)
-    return out.reshape(shape) if reduction == "none" else out
+    return _cross_entropy(
+        logits,
+        target,
+        ignore_index,
+        reduction,
+        weight=weight,
+        label_smoothing=label_smoothing,
+    )
 
 
 def nll_loss(
@@ -240,7 +214,9 @@ def nll_loss(
     """
     check_reduction(reduction, "nll_loss")
     ignore_index = check_ignore_index(ignore_index, "nll_loss()")
-    rows, flat_target, weight, shape = _class_inputs("nll_loss", log_probs, target, weight)
+    rows, targets, shape = class_rows(log_probs, target, "nll_loss", "input")
+    weight = class_weight(weight, rows, "nll_loss()")
+    flat_target = targets.data
     keep = flat_target != ignore_index
     check_classes(flat_target[keep], rows.shape[1], "nll_loss(): target")
     classes = np.where(keep, flat_target, 0)
@@ -255,70 +231,6 @@ def nll_loss(
         return losses.sum()
     divisor = float(-coef[keep].sum())
     return losses.sum() * (1 / divisor if divisor else 0.0)
-
-
-def _class_inputs(
-    fn: str, scores: Any, target: Any, weight: Any
-) -> tuple[Tensor, np.ndarray, np.ndarray | None, tuple[int, ...]]:
-    """A class loss's scores as (M, C) rows, its integer targets as (M,), its class weights
-    in the scores' dtype (or None), each checked against the others, and the target's shape
-    (that of the loss with reduction "none"). (N, C, d1, ...) scores become the N d1 ...
-    rows of C values each, as PyTorch takes them."""
-    if not isinstance(scores, Tensor):
-        scores = Tensor(as_array(scores))
-    if scores.dtype.kind != "f":
-        raise TypeError(f"{fn}(): input must be floating, got dtype {scores.dtype}")
-    if scores.ndim < 2:
-        raise ShapeError(
-            f"{fn}(): input must be (N, C) or (N, C, d1, ...), got shape {scores.shape}; "
-            "add a batch axis to unbatched input: reshape(1, -1) with a target of shape (1,)"
-        )
-    array = target.data if isinstance(target, Tensor) else as_array(target)
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{fn}(): target must hold integers, got dtype {array.dtype}")
-    if array.shape != (scores.shape[0], *scores.shape[2:]):
-        raise ShapeError(
-            f"{fn}(): input {scores.shape} needs target of shape "
-            f"{(scores.shape[0], *scores.shape[2:])}, got {array.shape}"
-        )
-    n_classes = scores.shape[1]
-    weight = check_class_weight(weight, f"{fn}()")
-    if weight is not None and weight.shape != (n_classes,):
-        raise ShapeError(
-            f"{fn}(): weight must hold one value per class, shape ({n_classes},), "
-            f"got shape {weight.shape}"
-        )
-    if scores.ndim > 2:
-        scores = scores.permute(0, *range(2, scores.ndim), 1).reshape(-1, n_classes)
-    cast = None if weight is None else weight.astype(scores.dtype)
-    return scores, array.reshape(-1), cast, array.shape
-
-
-def check_class_weight(weight: Any, fn: str) -> np.ndarray | None:
-    """Class weights as a 1-D float array of finite, non-negative values (or None).
-
-    Weights get no gradient, so one that requires grad is refused rather than left
-    without one; a negative weight would reward the wrong class (PyTorch takes it).
-    """
-    if weight is None:
-        return None
-    if isinstance(weight, Tensor):
-        if weight.requires_grad:
-            raise ValueError(f"{fn}: weight gets no gradient; pass weight.detach()")
-        weight = weight.data
-    try:
-        array = np.asarray(weight)
-    except ValueError:  # a ragged list
-        array = np.asarray(None)
-    if array.dtype.kind not in "iuf":
-        got = f"dtype {array.dtype}" if isinstance(weight, np.ndarray) else f"{weight!r:.60}"
-        raise TypeError(f"{fn}: weight must be an array of real numbers, got {got}")
-    if array.ndim != 1:
-        raise ShapeError(f"{fn}: weight must be 1-D (one value per class), got shape {array.shape}")
-    if not np.isfinite(array).all() or (array < 0).any():
-        bad = array[~np.isfinite(array) | (array < 0)][0]
-        raise ValueError(f"{fn}: weight must be finite and non-negative, got {bad}")
-    return array if array.dtype.kind == "f" else array.astype(np.float64)
 
 
 def binary_cross_entropy_with_logits(

@@ -9,6 +9,7 @@ from typing import Any
 
 from retrograd.autograd import Tensor, from_numpy
 from retrograd.autograd.functional import check_ignore_index
+from retrograd.autograd.loss_arguments import check_class_weight
 from retrograd.nn import functional as F
 from retrograd.nn.layers import as_input
 from retrograd.nn.module import Module
@@ -35,7 +36,7 @@ class _ClassLoss(_Loss):
         super().__init__(reduction)
         name = type(self).__name__
         self.ignore_index = check_ignore_index(ignore_index, name)
-        weight = F.check_class_weight(weight, name)
+        weight = check_class_weight(weight, name)
         self.weight = None if weight is None else from_numpy(weight.copy())
 
     def extra_repr(self) -> str:

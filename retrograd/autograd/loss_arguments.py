@@ -1,0 +1,118 @@
+"""The arguments of the class losses (cross-entropy, NLL) and of every loss's reduction,
+checked in one place, so each loss names the same mistakes the same way."""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+import numpy as np
+
+from retrograd.autograd.graph import ShapeError
+from retrograd.autograd.tensor import Tensor, as_array
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(reduction: str, fn: str) -> None:
+    """Refuse a reduction other than "mean", "sum" or "none" (an array here is most likely
+    a class weight given by position, as PyTorch's first argument)."""
+    if not isinstance(reduction, str):
+        raise TypeError(
+            f"{fn}(): reduction must be one of {REDUCTIONS}, got {type(reduction).__name__} "
+            "(weight is a keyword argument: weight=...)"
+        )
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{fn}(): reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def check_probability(p: Any, fn: str, what: str = "p") -> None:
+    """Refuse a probability (the argument `what`: a drop rate, a label smoothing) that is
+    not a number in [0, 1] (True would drop everything)."""
+    if isinstance(p, bool) or not isinstance(p, Real):
+        raise TypeError(f"{fn}: {what} must be a number in [0, 1], got {p!r}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{fn}: {what} must be in [0, 1], got {p}")
+
+
+def check_class_weight(weight: Any, fn: str) -> np.ndarray | None:
+    """Class weights as a 1-D float array of finite, non-negative values (or None).
+
+    Weights get no gradient, so one that requires grad is refused rather than left
+    without one; a negative weight would reward the wrong class (PyTorch takes it).
+    """
+    if weight is None:
+        return None
+    if isinstance(weight, Tensor):
+        if weight.requires_grad:
+            raise ValueError(f"{fn}: weight gets no gradient; pass weight.detach()")
+        weight = weight.data
+    try:
+        array = np.asarray(weight)
+    except ValueError:  # a ragged list
+        array = np.asarray(None)
+    if array.dtype.kind not in "iuf":
+        got = f"dtype {array.dtype}" if isinstance(weight, np.ndarray) else f"{weight!r:.60}"
+        raise TypeError(f"{fn}: weight must be an array of real numbers, got {got}")
+    if array.ndim != 1:
+        raise ShapeError(f"{fn}: weight must be 1-D (one value per class), got shape {array.shape}")
+    if not np.isfinite(array).all() or (array < 0).any():
+        bad = array[~np.isfinite(array) | (array < 0)][0]
+        raise ValueError(f"{fn}: weight must be finite and non-negative, got {bad}")
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
+
+
+def class_weight(weight: Any, rows: Tensor, fn: str) -> np.ndarray | None:
+    """`check_class_weight`'s array, checked to hold one value per class of the (M, C)
+    `rows`, in their dtype."""
+    array = check_class_weight(weight, fn)
+    if array is None:
+        return None
+    n_classes = rows.shape[1]
+    if array.shape != (n_classes,):
+        raise ShapeError(
+            f"{fn}: weight must hold one value per class, shape ({n_classes},), "
+            f"got shape {array.shape}"
+        )
+    return array.astype(rows.dtype)
+
+
+def class_rows(scores: Any, target: Any, fn: str, name: str) -> tuple[Tensor, Tensor, tuple]:
+    """A class loss's floating scores (the argument `name`) as (M, C) rows, its integer
+    targets as (M,), and the target's shape (that of the loss with reduction "none").
+
+    (N, C, d1, ...) scores become the N d1 ... rows of C values each, as PyTorch
+    takes them. Unbatched (C,) scores are refused, naming their shape, rather than
+    blaming the target.
+    """
+    if not isinstance(scores, Tensor):
+        try:
+            scores = Tensor(scores)
+        except TypeError as err:
+            raise TypeError(f"{fn}(): {name} must be a tensor or numeric array: {err}") from None
+    if scores.dtype.kind != "f":  # NumPy would give a float64 loss of integer scores
+        raise TypeError(f"{fn}(): {name} must be floating, got dtype {scores.dtype}")
+    if scores.ndim < 2:
+        raise ShapeError(
+            f"{fn}(): {name} must be (N, C) or (N, C, d1, ...), got shape {scores.shape}"
+            + (
+                "; unbatched input is not supported: add a batch axis, "
+                f"{name}.reshape(1, -1) with a target of shape (1,)"
+                if scores.ndim == 1
+                else ""
+            )
+        )
+    targets = target if isinstance(target, Tensor) else Tensor._make(as_array(target), None, 0)
+    if targets.dtype.kind not in "iu":
+        raise TypeError(f"{fn}(): target must hold integers, got dtype {targets.dtype}")
+    shape = (scores.shape[0], *scores.shape[2:])
+    if targets.shape != shape:
+        raise ShapeError(
+            f"{fn}(): {name} of shape {scores.shape} needs target of shape {shape}, "
+            f"got {targets.shape}"
+        )
+    if scores.ndim > 2:
+        n_classes = scores.shape[1]
+        scores = scores.permute(0, *range(2, scores.ndim), 1).reshape(-1, n_classes)
+        return scores, Tensor._make(targets.data.reshape(-1), None, 0), shape
+    return scores, targets, shape
