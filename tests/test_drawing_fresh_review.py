@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrograd.autograd import Tensor, render
+from retrograd.autograd import Tensor, render, scope, to_dot
 from retrograd.models.graph_demo import draw_model_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -101,3 +101,14 @@ def test_render_refuses_a_picture_suffix_it_cannot_draw(tmp_path: Path, format: 
     ):
         render((x * 2).sum(), tmp_path / "graph.jpg", format)
     assert list(tmp_path.iterdir()) == []  # no graph.jpg.svg beside it
+
+
+def test_long_names_and_scope_labels_are_cut_in_the_drawing():
+    long = "w" * 5_000
+    x = Tensor(np.ones(2), requires_grad=True, name=long)
+    with scope("s" * 5_000):
+        y = x * 2.0
+    y.name = "y" * 5_000
+    dot = to_dot(y).source
+    assert long not in dot and "y" * 100 not in dot and "s" * 100 not in dot
+    assert "w" * 59 + "…" in dot and "y" * 59 + "…" in dot and "s" * 59 + "…" in dot

@@ -43,6 +43,10 @@ output's shape, which the label already gives."""
 PARAM_LIMIT = 40
 """Longest parameter line drawn; a longer one (a long index) is cut with "…"."""
 
+NAME_LIMIT = 60
+"""Longest tensor name or scope label drawn; a longer one is cut with "…" (a name of
+thousands of characters would stretch the picture past reading)."""
+
 HIDDEN_COLOUR = "#c0392b"
 
 INTERCHANGEABLE_INPUTS = frozenset({"add", "mul", "maximum", "minimum"})
@@ -144,7 +148,7 @@ def tensor_kind(t: Tensor) -> str:
 
 def tensor_label(t: Tensor, kind: str, values: bool, gradients: bool) -> str:
     """Name (else kind), shape and dtype; the values if small and asked for; the gradient norm."""
-    lines = [t.name or kind, f"{_shape(t.shape)} {t.dtype}"]
+    lines = [_cut(t.name, NAME_LIMIT) if t.name else kind, f"{_shape(t.shape)} {t.dtype}"]
     if kind == "constant" or (values and t.data.size <= VALUE_LIMIT):
         lines.append(_values(t.data))
     if gradients and t.grad is not None:
@@ -160,7 +164,7 @@ def op_label(node: Node, outputs: dict[int, Tensor], values: bool, gradients: bo
     if node.n_outputs == 1 and 0 in outputs:
         out = outputs[0]
         if out.name:
-            lines.append(out.name)
+            lines.append(_cut(out.name, NAME_LIMIT))
         lines.append(_shape(out.shape))
         if params:
             lines.append(params)
@@ -194,8 +198,12 @@ def param_text(node: Node) -> str:
             parts.append(_index_text(value))
         else:
             parts.append(key if value is True else f"{key}={_param_value(value)}")
-    text = ", ".join(parts)
-    return text if len(text) <= PARAM_LIMIT else text[: PARAM_LIMIT - 1] + "…"
+    return _cut(", ".join(parts), PARAM_LIMIT)
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text`, cut to `limit` characters with "…" if longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _every_axis(node: Node, axis: object) -> bool:
@@ -329,7 +337,10 @@ class DotWriter:
     def _cluster_attrs(self, path: tuple[str, ...]) -> list[str]:
         key = step_of(path[-1])
         if key is None:
-            return [f"label={quote(path[-1])};", 'labeljust="l"; style="rounded"; color="#999999";']
+            return [
+                f"label={quote(_cut(path[-1], NAME_LIMIT))};",
+                'labeljust="l"; style="rounded"; color="#999999";',
+            ]
         step_key = ("/".join(path[:-1]), key[1])
         fill = "#f4f4f4"
         if step_key in self.norms:
