@@ -35,6 +35,20 @@ def check_probability(p: Any, fn: str, what: str = "p") -> None:
         raise ValueError(f"{fn}: {what} must be in [0, 1], got {p}")
 
 
+def real_array(value: Any, what: str, kinds: str = "biuf") -> np.ndarray:
+    """`value` (an array, list or number) as an array of one of the dtype `kinds`, or a
+    TypeError naming `what` and the value: NumPy's own errors for strings, None or a
+    ragged list ("could not convert", "inhomogeneous shape") name neither."""
+    try:
+        array = np.asarray(value)
+    except ValueError:  # a ragged list
+        array = np.asarray(None)
+    if array.dtype.kind not in kinds:
+        got = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else f"{value!r:.60}"
+        raise TypeError(f"{what} must be an array of real numbers, got {got}")
+    return array
+
+
 def check_class_weight(weight: Any, fn: str) -> np.ndarray | None:
     """Class weights as a 1-D float array of finite, non-negative values (or None).
 
@@ -47,13 +61,7 @@ def check_class_weight(weight: Any, fn: str) -> np.ndarray | None:
         if weight.requires_grad:
             raise ValueError(f"{fn}: weight gets no gradient; pass weight.detach()")
         weight = weight.data
-    try:
-        array = np.asarray(weight)
-    except ValueError:  # a ragged list
-        array = np.asarray(None)
-    if array.dtype.kind not in "iuf":
-        got = f"dtype {array.dtype}" if isinstance(weight, np.ndarray) else f"{weight!r:.60}"
-        raise TypeError(f"{fn}: weight must be an array of real numbers, got {got}")
+    array = real_array(weight, f"{fn}: weight", "iuf")
     if array.ndim != 1:
         raise ShapeError(f"{fn}: weight must be 1-D (one value per class), got shape {array.shape}")
     if not np.isfinite(array).all() or (array < 0).any():

@@ -30,6 +30,7 @@ from retrograd.autograd.loss_arguments import (
     check_reduction,
     class_rows,
     class_weight,
+    real_array,
 )
 from retrograd.autograd.ops.linalg import check_classes
 
@@ -59,14 +60,7 @@ def _as_target(value: Any, like: Tensor, fn: str) -> Tensor:
         if value.dtype.kind == "f":
             return value
         value = value.data
-    try:
-        array = np.asarray(value)
-    except ValueError:  # a ragged list
-        array = np.asarray(None)
-    if array.dtype.kind not in "biuf":
-        got = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else f"{value!r:.60}"
-        raise TypeError(f"{fn}(): target must be an array of real numbers, got {got}")
-    return Tensor(array.astype(like.dtype))
+    return Tensor(real_array(value, f"{fn}(): target").astype(like.dtype))
 
 
 def _check_floating(x: Tensor, fn: str, what: str) -> None:
