@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd.functional import is_integer
-from retrograd.autograd.graph import enable_grad, no_grad
+from retrograd.autograd.graph import enable_grad, no_grad, topological_order
 from retrograd.autograd.tensor import Tensor
 
 
@@ -37,7 +37,8 @@ def gradcheck(
 
     `inputs` is one Tensor or a sequence of arguments; `fn` returns a Tensor
     or a tuple of Tensors. The check runs in float64 on copies of the inputs
-    (constants too), so `fn` cannot change the caller's data; a `fn` that
+    (constants too), so `fn` cannot change the caller's data, and the `.grad`
+    of other tensors `fn` uses (a module's parameters) is left as it was; a `fn` that
     modifies an input in place is refused, as its central differences would
     mean nothing. When (output size) x (total input size) is at most
     `full_jacobian_limit`, the whole Jacobian is compared; otherwise the
@@ -58,7 +59,12 @@ def gradcheck(
         return True  # an empty output has an empty Jacobian: nothing can be wrong
     total = sum(leaves[i].size for i in checked)
     check = _full_jacobian if size * total <= full_jacobian_limit else _projected
-    failure = check(fn, leaves, checked, outs, eps, atol, rtol, np.random.default_rng(seed))
+    held = _other_leaves(outs, [leaves[i] for i in checked])
+    try:
+        failure = check(fn, leaves, checked, outs, eps, atol, rtol, np.random.default_rng(seed))
+    finally:
+        for tensor, grad in held:
+            tensor.grad = grad
     if failure is None:
         return True
     coarse = sorted({str(out.dtype) for out in outs if out.dtype != np.float64})
@@ -126,6 +132,25 @@ def _copies(inputs: Any) -> tuple[list[Any], list[int]]:
             stacklevel=3,
         )
     return leaves, checked
+
+
+def _other_leaves(outs: list[Tensor], checked: list[Tensor]) -> list[tuple[Tensor, Any]]:
+    """The leaves fn reached besides the checked inputs (a module's parameters, a tensor
+    fn closes over), each with its `.grad`, which is set aside for the check.
+
+    The check runs many backward passes; like PyTorch's, it must leave no trace in
+    gradients it does not check, or an optimizer step taken after it would use them.
+    """
+    seen = {id(x) for x in checked}
+    reached = [out for out in outs if out.is_leaf]
+    reached += [p for node in topological_order(outs) for p in node.parents if p.is_leaf]
+    held = []
+    for tensor in reached:
+        if tensor.requires_grad and id(tensor) not in seen:
+            seen.add(id(tensor))
+            held.append((tensor, tensor.grad))
+            tensor.grad = None
+    return held
 
 
 def _call(fn: Callable, leaves: list) -> Any:

@@ -1,0 +1,35 @@
+"""gradcheck and retrograd.testing used as docs/testing-gradients.md tells users to: a module's
+forward, functions with random parts, wrong backwards of several kinds, strategies in their own
+hypothesis tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retrograd as rg
+from retrograd import nn
+from retrograd.autograd import GradcheckError, gradcheck
+
+
+def _module_and_input() -> tuple[nn.Linear, rg.Tensor]:
+    layer = nn.Linear(3, 2, generator=0).double()
+    x = rg.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+    return layer, x
+
+
+@pytest.mark.parametrize("limit", [20_000, 0], ids=["full", "projected"])
+def test_gradcheck_leaves_the_gradients_it_does_not_check_untouched(limit):
+    torch = pytest.importorskip("torch")
+    layer, x = _module_and_input()
+    before = np.ones((2, 3))
+    layer.weight.grad = before
+    assert gradcheck(lambda x: layer(x).tanh(), [x], full_jacobian_limit=limit)
+    assert layer.weight.grad is before and layer.bias.grad is None
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda x: layer(x * x.detach()), [x], full_jacobian_limit=limit)
+    assert layer.weight.grad is before and layer.bias.grad is None
+    # As torch's: its gradcheck does not write into a module's parameters either.
+    torch_layer = torch.nn.Linear(3, 2).double()
+    assert torch.autograd.gradcheck(torch_layer, (torch.tensor(x.data, requires_grad=True),))
+    assert torch_layer.weight.grad is None
