@@ -1,22 +1,28 @@
 """`Module` and `Parameter`: the containers every layer is built from, with PyTorch's conventions.
 
 A module registers the `Parameter`s and sub-modules assigned to its
-attributes, names them with dotted paths (`rnn.weight_ih_l0`), switches
-between training and evaluation, and saves or loads its parameters as a
-state dict of plain NumPy arrays.
+attributes, names them with dotted paths (`rnn.weight_ih_l0`), walks them,
+runs `forward` when called, switches between training and evaluation, and
+converts its parameters' dtype. Its other methods come from mixins, one
+module per kind: `module_state` (saving and loading a state dict of plain
+NumPy arrays, with `IncompatibleKeys` and `StateDictError`) and `module_repr`
+(printing).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from retrograd.autograd import Tensor, scope
+from retrograd.nn.module_repr import ReprMethods
+from retrograd.nn.module_state import IncompatibleKeys, StateDictError, StateDictMethods
 from retrograd.nn.params import zero_grads
+
+__all__ = ["IncompatibleKeys", "Module", "Parameter", "StateDictError", "not_parameters"]
 
 
 class Parameter(Tensor):
@@ -43,18 +49,6 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class IncompatibleKeys(NamedTuple):
-    """What `Module.load_state_dict` could not match: keys the model has that the dict lacks,
-    and keys the dict has that the model lacks."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
-
-
-class StateDictError(RuntimeError):
-    """A state dict does not fit the module; the message lists every problem at once."""
-
-
 _MISSING = object()
 
 
@@ -63,7 +57,7 @@ def _is_subpath(short: str | None, full: str) -> bool:
     return short is None or full == short or full.endswith("." + short)
 
 
-class Module:
+class Module(StateDictMethods, ReprMethods):
     """Base class of layers and models.
 
     Subclasses call `super().__init__()`, assign `Parameter`s and modules to
@@ -374,91 +368,6 @@ class Module:
 
     def float(self) -> Module:
         return self.to(np.float32)
-
-    # ----- state -----
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """A copy of every parameter as a NumPy array, keyed by dotted name.
-
-        As in PyTorch, a shared (tied) parameter is listed under every name it
-        is reachable by, so the dict loads into the equivalent torch module.
-        """
-        return OrderedDict(
-            (name, param.data.copy())
-            for name, param in self._parameter_items(remove_duplicate=False)
-        )
-
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays from `state` into the parameters of the same name.
-
-        Shape or dtype mismatches always refuse the load; with `strict`, so do
-        missing or unexpected keys. A shared parameter is loaded from any of
-        its names, and the names given for it must hold equal arrays. Every
-        problem is listed in one `StateDictError`, and on error no parameter
-        is changed.
-        """
-        if not isinstance(state, Mapping):
-            raise TypeError(
-                f"{type(self).__name__}.load_state_dict(): expected a mapping of parameter "
-                f"name -> array, got {type(state).__name__}"
-            )
-        params = dict(self._parameter_items(remove_duplicate=False))
-        given = {id(params[name]) for name in state if name in params}
-        missing = [name for name, param in params.items() if id(param) not in given]
-        unexpected = [name for name in state if name not in params]
-        problems = []
-        if strict and missing:
-            problems.append(f"missing keys: {', '.join(missing)}")
-        if strict and unexpected:
-            problems.append(f"unexpected keys: {', '.join(unexpected)}")
-        arrays: dict[int, tuple[str, np.ndarray]] = {}
-        for name, param in params.items():
-            if name not in state:
-                continue
-            value = state[name]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
-            if array.shape != param.shape:
-                problems.append(
-                    f"{name}: shape {array.shape} in the state dict, {param.shape} in the model"
-                )
-            elif array.dtype != param.dtype:
-                problems.append(
-                    f"{name}: dtype {array.dtype} in the state dict, {param.dtype} in the model"
-                )
-            elif id(param) not in arrays:
-                arrays[id(param)] = (name, array)
-            elif not np.array_equal(arrays[id(param)][1], array, equal_nan=True):
-                problems.append(
-                    f"{name}: differs from {arrays[id(param)][0]}, which names the same "
-                    "shared parameter"
-                )
-        if problems:
-            raise StateDictError(
-                f"cannot load state dict into {type(self).__name__}:\n  " + "\n  ".join(problems)
-            )
-        for name, array in arrays.values():
-            params[name].data = array.copy()
-        return IncompatibleKeys(missing, unexpected)
-
-    # ----- printing -----
-    def extra_repr(self) -> str:
-        """The constructor arguments shown inside the parentheses of `repr`."""
-        return ""
-
-    def __repr__(self) -> str:
-        """PyTorch's layout: a one-line `extra_repr` inside the parentheses when there are no
-        sub-modules; otherwise its lines, then one line per sub-module, each indented."""
-        extra = self.extra_repr()
-        extra_lines = extra.split("\n") if extra else []
-        child_lines = [
-            f"({name}): " + repr(module).replace("\n", "\n  ")
-            for name, module in self._modules.items()
-        ]
-        lines = extra_lines + child_lines
-        if len(extra_lines) == 1 and not child_lines:
-            return f"{type(self).__name__}({extra})"
-        if not lines:
-            return f"{type(self).__name__}()"
-        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 def not_parameters(value: Any) -> str | None:
