@@ -43,7 +43,7 @@ MAX_INT_BITS = 14_000  # about 4215 decimal digits: loadable under Python's defa
 # Python's json reads and writes recursively: 100 keeps a header's JSON about 300
 # deep, well inside the default recursion limit of 1000, for save and for load.
 MAX_DEPTH = 100
-PathT = str | os.PathLike
+PathT = str | bytes | os.PathLike
 
 # Everything that reading a damaged archive or header can raise.
 _READ_ERRORS = (
@@ -77,12 +77,13 @@ def save(obj: Any, path: PathT) -> None:
     The file is written at exactly `path` (no suffix is added). If `path` is
     a symlink, the file it points to is replaced and the link stays a link
     (a dangling link's target is created when its directory exists). A path
-    that is a directory, or whose directory does not exist, is refused before
-    anything is written. Object arrays, Tensors and other types are refused
-    with a TypeError, and containers nested more than MAX_DEPTH deep with a
-    ValueError, each saying where in `obj` the problem is.
+    that is empty, ends in a separator, is a directory, or whose directory
+    does not exist, is refused before anything is written. Object arrays,
+    Tensors and other types are refused with a TypeError, and containers
+    nested more than MAX_DEPTH deep with a ValueError, each saying where in
+    `obj` the problem is.
     """
-    target = _target(os.fspath(path))
+    target = _target(_path(path, "save"))
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, arrays, "obj", set())
     header = _header_body(tree, arrays)
@@ -158,6 +159,24 @@ def _digest(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
+def _path(path: Any, caller: str) -> str:
+    """`path` as a str, refused by name unless it is a non-empty str, bytes or os.PathLike.
+
+    An int is refused rather than taken, as open() would, for a file descriptor
+    (which reading would then close).
+    """
+    if not isinstance(path, str | bytes | os.PathLike):
+        swapped = caller == "save" and isinstance(path, dict | list | tuple | np.ndarray)
+        hint = "; the object to save comes first: save(obj, path)" if swapped else ""
+        raise TypeError(
+            f"{caller}(): path must be a str or os.PathLike, got {type(path).__name__}{hint}"
+        )
+    name = os.fsdecode(os.fspath(path))
+    if not name:
+        raise ValueError(f"{caller}(): path is empty")
+    return name
+
+
 def _target(path: str) -> str:
     """The file `save` replaces: `path`, or the final target of a symlink at `path`.
 
@@ -165,6 +184,12 @@ def _target(path: str) -> str:
     old data. A path that cannot be written as a file is refused here, before
     anything is written, with a message naming it (and the link's target).
     """
+    separators = tuple(sep for sep in (os.sep, os.altsep) if sep)
+    if path.endswith(separators):
+        raise ValueError(
+            f"save(): path {path!r} ends in {path[-1]!r}, which names a directory; "
+            "give a file name inside it"
+        )
     target = os.path.realpath(path)
     via = f" (a symlink to {target})" if os.path.islink(path) else ""
     if os.path.islink(target):  # realpath stops at a link it cannot resolve
@@ -224,9 +249,13 @@ def _fsync_directory(directory: str) -> None:
 def load(path: PathT) -> Any:
     """Read a checkpoint written by `save`; arrays come back as writeable np.ndarrays.
 
-    Raises FileNotFoundError for a missing file and CheckpointError for any
-    file that is not an intact checkpoint. Nothing in the file is executed.
+    Raises FileNotFoundError for a missing file, IsADirectoryError for a
+    directory and CheckpointError for any file that is not an intact
+    checkpoint. Nothing in the file is executed.
     """
+    path = _path(path, "load")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot load {path}: it is a directory, not a checkpoint file")
     with open(path, "rb") as f:
         magic = f.read(4)
         if magic != b"PK\x03\x04":
