@@ -213,13 +213,17 @@ def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
     # the file system's limit when the target's name is near it.
     temporary = os.path.join(directory, f".retrograd-save.{uuid.uuid4().hex[:12]}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(temporary, flags, 0o666)
+    mode = _existing_mode(path)
+    # Created with the replaced file's bits (less the umask), so the new data is never
+    # readable by anyone the old file kept out, not even while it is being written.
+    fd = os.open(temporary, flags, 0o666 if mode is None else mode)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
-        _keep_mode(path, temporary)
+        if mode is not None:
+            os.chmod(temporary, mode)  # the bits the umask took away
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -228,10 +232,12 @@ def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
     _fsync_directory(directory)
 
 
-def _keep_mode(path: str, temporary: str) -> None:
-    """Give the new file the permissions of the file it replaces (a private one stays private)."""
-    with contextlib.suppress(FileNotFoundError):
-        os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
+def _existing_mode(path: str) -> int | None:
+    """The permission bits of the file at `path`, which the new file keeps; None if none."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return None
 
 
 def _fsync_directory(directory: str) -> None:
