@@ -33,3 +33,12 @@ def test_gradcheck_leaves_the_gradients_it_does_not_check_untouched(limit):
     torch_layer = torch.nn.Linear(3, 2).double()
     assert torch.autograd.gradcheck(torch_layer, (torch.tensor(x.data, requires_grad=True),))
     assert torch_layer.weight.grad is None
+
+
+def test_gradcheck_names_a_fn_that_is_not_deterministic():
+    dropout = nn.Dropout(0.5)
+    x = rg.tensor(np.linspace(0.5, 2.0, 8), requires_grad=True)
+    # Before, a "wrong gradient" with a numeric value of 1e6 sent users to their backward.
+    with pytest.raises(RuntimeError, match=r"fn is not deterministic: .* module\.eval\(\)"):
+        gradcheck(lambda x: dropout(x.tanh()), [x])
+    assert gradcheck(lambda x: dropout.eval()(x.tanh()), [x])

@@ -57,6 +57,7 @@ def gradcheck(
     size = sum(out.size for out in outs)
     if size == 0:
         return True  # an empty output has an empty Jacobian: nothing can be wrong
+    _check_repeatable(fn, leaves, outs, eps * atol)
     total = sum(leaves[i].size for i in checked)
     check = _full_jacobian if size * total <= full_jacobian_limit else _projected
     held = _other_leaves(outs, [leaves[i] for i in checked])
@@ -167,6 +168,28 @@ def _call(fn: Callable, leaves: list) -> Any:
                 "differences need every call to see the same inputs (work on a copy)"
             )
     return result
+
+
+def _check_repeatable(fn: Callable, leaves: list, outs: list[Tensor], slack: float) -> None:
+    """Refuse a `fn` whose outputs change from one call to the next (dropout in training
+    mode, a random draw): its central differences measure the noise, and the failure would
+    blame the gradient. `slack` (eps * atol) is a change too small to move them past atol."""
+    first = np.concatenate([out.data.ravel() for out in outs], dtype=np.float64)
+    again = _numeric_values(fn, leaves)
+    if again.shape != first.shape:
+        raise RuntimeError(
+            f"gradcheck(): fn is not deterministic: two calls with the same inputs gave "
+            f"{first.size} and then {again.size} output elements"
+        )
+    moved = ~np.isclose(first, again, rtol=0, atol=slack, equal_nan=True)
+    if moved.any():
+        k = int(np.argmax(moved))
+        raise RuntimeError(
+            f"gradcheck(): fn is not deterministic: two calls with the same inputs gave "
+            f"{first[k]:.8g} and then {again[k]:.8g} at {_output_element(outs, k)}; central "
+            "differences need the same output for the same input (call module.eval() to "
+            "turn dropout off, or draw random numbers from a generator made inside fn)"
+        )
 
 
 def _outputs(result: Any) -> list[Tensor]:
