@@ -83,13 +83,17 @@ def save(obj: Any, path: PathT) -> None:
     nested more than MAX_DEPTH deep with a ValueError, each saying where in
     `obj` the problem is.
     """
-    target = _target(_path(path, "save"))
+    name = _path(path, "save")
+    target = _target(name)
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, arrays, "obj", set())
     header = _header_body(tree, arrays)
     header["sha256"] = _digest(header, arrays)
     blob = np.frombuffer(json.dumps(header, allow_nan=False).encode("utf-8"), dtype=np.uint8)
-    _write_atomically(target, {HEADER_KEY: blob, **arrays})
+    try:
+        _write_atomically(target, {HEADER_KEY: blob, **arrays})
+    except OSError as err:  # a full disk, a read-only directory: said of `path`, not the temp file
+        raise _failed_write(name, err) from None
 
 
 def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int]) -> Any:
@@ -230,6 +234,13 @@ def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
             os.unlink(temporary)
         raise
     _fsync_directory(directory)
+
+
+def _failed_write(path: str, err: OSError) -> OSError:
+    """`err` (same type and errno) saying that saving `path` failed, and why."""
+    if err.errno is None:
+        return type(err)(f"cannot save {path}: {err}")
+    return type(err)(err.errno, f"cannot save {path}: {err.strerror}")
 
 
 def _existing_mode(path: str) -> int | None:

@@ -1,6 +1,7 @@
 """Saving and loading as a demanding user meets them: paths, permissions, foreign files,
 containers that would come back as another type, and whole training checkpoints."""
 
+import errno
 import os
 import stat
 
@@ -90,3 +91,27 @@ def test_save_of_a_new_file_follows_the_umask(tmp_path):
     finally:
         os.umask(old_umask)
     assert stat.S_IMODE((tmp_path / "new.ckpt").stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("where", ["open", "savez"])
+def test_a_failed_write_names_the_checkpoint_not_the_temporary_file(tmp_path, monkeypatch, where):
+    path = tmp_path / "run.ckpt"
+    rg.save({"generation": 1}, path)
+    real_open = os.open
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / ".retrograd-save.x"))
+
+    def open_but_temporary_files(name, *args):
+        return full_disk() if ".retrograd-save" in str(name) else real_open(name, *args)
+
+    if where == "open":
+        monkeypatch.setattr(os, "open", open_but_temporary_files)
+    else:
+        monkeypatch.setattr(np, "savez", full_disk)
+    with pytest.raises(OSError) as info:
+        rg.save({"generation": 2}, path)
+    assert info.value.errno == errno.ENOSPC
+    assert f"cannot save {path}: No space left on device" in str(info.value)
+    assert ".retrograd-save" not in str(info.value)
+    assert rg.load(path) == {"generation": 1} and os.listdir(tmp_path) == ["run.ckpt"]
