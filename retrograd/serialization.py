@@ -30,6 +30,7 @@ import struct
 import uuid
 import zipfile
 import zlib
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -118,6 +119,8 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int
     if not isinstance(obj, dict | list | tuple):
         hint = "; store tensor.data or a state_dict()" if hasattr(obj, "requires_grad") else ""
         raise TypeError(f"save(): cannot store {where} of type {type(obj).__name__}{hint}")
+    if type(obj) not in (dict, OrderedDict, list, tuple):
+        raise TypeError(_changes_type(obj, where))
     if id(obj) in active:
         raise TypeError(f"save(): {where} contains itself")
     if len(active) >= MAX_DEPTH:  # `active` holds the containers enclosing this one
@@ -138,6 +141,22 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int
         encoded = {"type": "tuple" if isinstance(obj, tuple) else "list", "items": values}
     active.discard(id(obj))
     return encoded
+
+
+def _changes_type(obj: dict | list | tuple, where: str) -> str:
+    """Why a container subclass is refused: it would load as its plain base, losing what the
+    subclass adds (a namedtuple's field names, a defaultdict's factory). An OrderedDict, as
+    `state_dict()` gives, is taken: as a dict it keeps its order."""
+    base = next(kind for kind in (dict, list, tuple) if isinstance(obj, kind)).__name__
+    name = type(obj).__name__
+    if hasattr(obj, "_asdict"):
+        return (
+            f"save(): {where} is a namedtuple {name}, which would load as a plain tuple; "
+            f"store {where}._asdict() (a dict) instead"
+        )
+    return (
+        f"save(): {where} is a {name}, which would load as a plain {base}; store {base}(...) of it"
+    )
 
 
 def _int(value: int, where: str) -> int:

@@ -4,6 +4,7 @@ containers that would come back as another type, and whole training checkpoints.
 import errno
 import os
 import stat
+from collections import OrderedDict, defaultdict, namedtuple
 
 import numpy as np
 import pytest
@@ -115,3 +116,28 @@ def test_a_failed_write_names_the_checkpoint_not_the_temporary_file(tmp_path, mo
     assert f"cannot save {path}: No space left on device" in str(info.value)
     assert ".retrograd-save" not in str(info.value)
     assert rg.load(path) == {"generation": 1} and os.listdir(tmp_path) == ["run.ckpt"]
+
+
+# ----- what save refuses -----
+Point = namedtuple("Point", "x y")
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        (Point(1, 2), r"obj\['cfg'\] is a namedtuple Point, which would load as a plain tuple"),
+        (defaultdict(list), r"obj\['cfg'\] is a defaultdict, which would load as a plain dict"),
+    ],
+)
+def test_save_refuses_containers_that_would_load_as_another_type(tmp_path, value, match):
+    with pytest.raises(TypeError, match=match):
+        rg.save({"cfg": value}, tmp_path / "x.ckpt")
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_ordered_dict_is_saved_as_a_dict(tmp_path):
+    """A state dict is an OrderedDict; it comes back as a dict with the same key order."""
+    state = OrderedDict([("b", np.ones(1)), ("a", np.zeros(1))])
+    rg.save(state, tmp_path / "x.ckpt")
+    loaded = rg.load(tmp_path / "x.ckpt")
+    assert type(loaded) is dict and list(loaded) == ["b", "a"]
