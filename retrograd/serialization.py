@@ -323,10 +323,23 @@ def _describe_foreign(magic: bytes) -> str:
     return "not a retrograd checkpoint (not an .npz archive)"
 
 
+def _describe_foreign_zip(names: list[str]) -> str:
+    """What a zip archive without our header is: a PyTorch file, a plain .npz, another zip."""
+    if any(name == "data.pkl" or name.endswith("/data.pkl") for name in names):
+        return (
+            "a PyTorch file (torch.save), not a retrograd checkpoint; it is never unpickled "
+            "(read it with torch.load and save its state dict's arrays with retrograd.save)"
+        )
+    if names and all(name.endswith(".npy") for name in names):
+        return "an .npz archive without a retrograd header, not a checkpoint"
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    return f"a zip archive (of {shown or 'nothing'}), not an .npz or a retrograd checkpoint"
+
+
 def _read_archive(path: PathT, archive: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The validated header and the arrays it lists (object arrays are refused by NumPy)."""
     if HEADER_KEY not in archive.files:
-        raise CheckpointError(path, "an .npz archive without a retrograd header, not a checkpoint")
+        raise CheckpointError(path, _describe_foreign_zip(archive.zip.namelist()))
     blob = _member(archive, HEADER_KEY)
     if blob.dtype != np.uint8 or blob.ndim != 1:
         raise CheckpointError(path, "the header is not a byte array")

@@ -4,12 +4,16 @@ containers that would come back as another type, and whole training checkpoints.
 import errno
 import os
 import stat
+import zipfile
 from collections import OrderedDict, defaultdict, namedtuple
 
 import numpy as np
 import pytest
 
 import retrograd as rg
+from retrograd import nn, optim
+from retrograd.optim.lr_scheduler import StepLR
+from retrograd.serialization import CheckpointError
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX paths and permission bits")
 
@@ -141,3 +145,75 @@ def test_an_ordered_dict_is_saved_as_a_dict(tmp_path):
     rg.save(state, tmp_path / "x.ckpt")
     loaded = rg.load(tmp_path / "x.ckpt")
     assert type(loaded) is dict and list(loaded) == ["b", "a"]
+
+
+# ----- files from other programs -----
+def test_a_torch_file_is_named_as_one(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.ones(2)}, path)
+    with pytest.raises(CheckpointError, match="a PyTorch file .torch.save.*never unpickled"):
+        rg.load(path)
+
+
+def test_a_zip_of_other_files_is_not_called_an_npz(tmp_path):
+    path = tmp_path / "photos.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("cat.txt", "meow")
+    with pytest.raises(CheckpointError, match=r"a zip archive \(of cat.txt\), not an .npz"):
+        rg.load(path)
+
+
+# ----- whole training checkpoints -----
+class _Tagger(nn.Module):
+    def __init__(self, seed):
+        super().__init__()
+        self.rnn = nn.GRU(3, 4, num_layers=2, bidirectional=True, dropout=0.25, generator=seed)
+        self.drop = nn.Dropout(0.5)
+        self.heads = nn.ModuleList([nn.Linear(8, 2, generator=seed + i) for i in range(3)])
+        del self.heads[1]
+        self.heads.insert(0, nn.Linear(8, 2, generator=seed + 7))
+
+    def forward(self, x):
+        out = self.drop(self.rnn(x)[0])
+        return sum(((head(out) ** 2).mean() for head in self.heads), rg.tensor(0.0))
+
+
+def _trained(seed, x, steps):
+    model = _Tagger(seed)
+    opt = optim.Adam(model.rnn.parameters(), lr=0.01)
+    opt.add_param_group({"params": list(model.heads.parameters()), "lr": 0.05})
+    schedule = StepLR(opt, step_size=2, gamma=0.5)
+    for _ in range(steps):
+        opt.zero_grad()
+        model(x).backward()
+        opt.step()
+        schedule.step()
+    return model, opt, schedule
+
+
+def test_a_bidirectional_model_with_its_optimizer_resumes_exactly(tmp_path):
+    x = rg.tensor(np.random.default_rng(0).standard_normal((5, 2, 3)).astype(np.float32))
+    model, opt, schedule = _trained(0, x, 3)
+    model.eval()
+    path = tmp_path / "run.ckpt"
+    rg.save(
+        {"model": model.state_dict(), "opt": opt.state_dict(), "sched": schedule.state_dict()},
+        path,
+    )
+    ckpt = rg.load(path)
+    restored, opt2, schedule2 = _trained(1, x, 0)
+    restored.eval()
+    assert restored.load_state_dict(ckpt["model"]) == ([], [])
+    opt2.load_state_dict(ckpt["opt"])
+    schedule2.load_state_dict(ckpt["sched"])
+    assert all(s["exp_avg"].dtype == np.float32 for s in opt2.state.values())
+    for m, o, s in ((model, opt, schedule), (restored, opt2, schedule2)):
+        for _ in range(2):
+            o.zero_grad()
+            m(x).backward()
+            o.step()
+            s.step()
+    assert schedule2.get_last_lr() == schedule.get_last_lr()
+    for (name, a), b in zip(model.named_parameters(), restored.parameters()):
+        assert a.dtype == b.dtype == np.float32 and np.array_equal(a.data, b.data), name
