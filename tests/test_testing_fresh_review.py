@@ -9,7 +9,7 @@ import pytest
 
 import retrograd as rg
 from retrograd import nn
-from retrograd.autograd import GradcheckError, gradcheck
+from retrograd.autograd import Function, GradcheckError, gradcheck
 
 
 def _module_and_input() -> tuple[nn.Linear, rg.Tensor]:
@@ -42,3 +42,47 @@ def test_gradcheck_names_a_fn_that_is_not_deterministic():
     with pytest.raises(RuntimeError, match=r"fn is not deterministic: .* module\.eval\(\)"):
         gradcheck(lambda x: dropout(x.tanh()), [x])
     assert gradcheck(lambda x: dropout.eval()(x.tanh()), [x])
+
+
+def _matmul_with_backward(name: str, wrong) -> type[Function]:
+    """A matmul op whose backward for `a` is `wrong(a's true gradient)`."""
+
+    def forward(ctx, a, b):
+        ctx.saved = (a, b)
+        return a @ b
+
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        return wrong(grad @ b.T), a.T @ grad
+
+    op = type(name, (Function,), {"forward": staticmethod(forward)})
+    op.backward = staticmethod(backward)
+    return op
+
+
+def _one_element_off(grad: np.ndarray) -> np.ndarray:
+    grad = grad.copy()
+    grad.flat[-1] *= 1.01
+    return grad
+
+
+@pytest.mark.parametrize("n", [3, 30], ids=["full", "projected"])
+@pytest.mark.parametrize(
+    "wrong",
+    [lambda g: 1.01 * g, lambda g: g.T.copy(), _one_element_off],
+    ids=["factor_1.01", "transposed", "one_element_1.01"],
+)
+def test_gradcheck_catches_a_wrong_backward(n, wrong, request):
+    name = "fresh_review_" + request.node.callspec.id.replace(".", "_").replace("-", "_")
+    op = _matmul_with_backward(name, wrong)
+    try:
+        rng = np.random.default_rng(n)
+        a, b = (rg.tensor(rng.standard_normal((n, n)), requires_grad=True) for _ in range(2))
+        right = _matmul_with_backward(name + "_right", lambda g: g)
+        assert gradcheck(lambda a, b: right.apply(a, b), [a, b])
+        # A 30 x 30 matmul is projected; one element 1% off passed when 8 were sampled.
+        with pytest.raises(GradcheckError, match=r"wrong gradient for input 0 of shape"):
+            gradcheck(lambda a, b: op.apply(a, b), [a, b])
+    finally:
+        Function.registry.pop(name, None)
+        Function.registry.pop(name + "_right", None)
