@@ -12,6 +12,7 @@ import inspect
 import numbers
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -160,7 +161,9 @@ def tensors(
     """Leaf tensors of the given (or generated) shape with values in `domain`."""
     shape = shapes() if shape is None else shape
     generated = _arrays(shape, domain, dtype, "tensors()")
-    return generated.map(lambda a: Tensor(a, requires_grad=requires_grad))
+    # A partial, not a lambda: hypothesis then shows a falsifying tensor by its repr, which
+    # runs when pasted, where the lambda's source showed `requires_grad=requires_grad`.
+    return generated.map(partial(Tensor, requires_grad=requires_grad))
 
 
 def assert_gradients(

@@ -10,6 +10,7 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 from retrograd.autograd import Function, GradcheckError, gradcheck
+from retrograd.testing import tensors
 
 
 def _module_and_input() -> tuple[nn.Linear, rg.Tensor]:
@@ -86,3 +87,18 @@ def test_gradcheck_catches_a_wrong_backward(n, wrong, request):
     finally:
         Function.registry.pop(name, None)
         Function.registry.pop(name + "_right", None)
+
+
+def test_tensors_falsifying_example_can_be_pasted_back():
+    from hypothesis import given, settings
+
+    @settings(database=None, max_examples=50)
+    @given(x=tensors(shape=(3, 4)))
+    def check(x):
+        gradcheck(lambda x: x.max(axis=1), [x])  # fails at ties
+
+    with pytest.raises(GradcheckError) as caught:
+        check()
+    notes = "".join(getattr(caught.value, "__notes__", []))
+    # It read `Tensor(array(...), requires_grad=requires_grad)`: a NameError when pasted.
+    assert "x=tensor([[0., 0., 0., 0.]," in notes and "requires_grad=True)" in notes
