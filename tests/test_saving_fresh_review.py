@@ -217,3 +217,55 @@ def test_a_bidirectional_model_with_its_optimizer_resumes_exactly(tmp_path):
     assert schedule2.get_last_lr() == schedule.get_last_lr()
     for (name, a), b in zip(model.named_parameters(), restored.parameters()):
         assert a.dtype == b.dtype == np.float32 and np.array_equal(a.data, b.data), name
+
+
+class _EncoderFirst(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(2, 2, generator=0)
+        self.dec = nn.Linear(2, 2, generator=1)
+
+    def forward(self, x):
+        return self.dec(self.enc(x))
+
+
+class _DecoderFirst(_EncoderFirst):
+    """The same model with its attributes assigned in the other order: parameters() differs."""
+
+    def __init__(self):
+        nn.Module.__init__(self)
+        self.dec = nn.Linear(2, 2, generator=1)
+        self.enc = nn.Linear(2, 2, generator=0)
+
+
+def _stepped_adam(model):
+    opt = optim.Adam(model.parameters())
+    model(rg.tensor(np.ones((1, 2), dtype=np.float32))).sum().backward()
+    opt.step()
+    return opt
+
+
+def test_optimizer_state_onto_parameters_in_another_order_is_refused(tmp_path):
+    """Same shapes, other order: the saved moments of enc.weight must not drive dec.weight."""
+    rg.save(_stepped_adam(_EncoderFirst()).state_dict(), tmp_path / "opt.ckpt")
+    opt = optim.Adam(_DecoderFirst().parameters(), lr=0.5)
+    with pytest.raises(ValueError, match="param 0 was saved as 'enc.weight' and is 'dec.weight'"):
+        opt.load_state_dict(rg.load(tmp_path / "opt.ckpt"))
+    assert opt.state == {} and opt.param_groups[0]["lr"] == 0.5
+
+
+def test_optimizer_state_of_a_layer_loads_into_that_layer_inside_a_model():
+    layer = nn.Linear(2, 2, generator=0)
+    saved = _stepped_adam(layer).state_dict()
+    assert saved["param_groups"][0]["param_names"] == ["weight", "bias"]
+    model = _EncoderFirst()
+    opt = optim.Adam(model.enc.parameters())
+    opt.load_state_dict(saved)
+    assert "param_names" not in opt.param_groups[0]
+    assert np.array_equal(opt.state[model.enc.weight]["exp_avg"], saved["state"][0]["exp_avg"])
+
+
+def test_optimizer_state_saved_without_names_loads_as_before():
+    saved = _stepped_adam(_EncoderFirst()).state_dict()
+    del saved["param_groups"][0]["param_names"]
+    optim.Adam(_DecoderFirst().parameters()).load_state_dict(saved)

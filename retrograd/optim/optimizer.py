@@ -23,6 +23,8 @@ from retrograd.nn.module import Parameter, not_parameters
 from retrograd.nn.params import zero_grads
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+# The key of a saved param group listing its parameters' names (torch's key).
+PARAM_NAMES = "param_names"
 
 
 class Optimizer:
@@ -176,13 +178,20 @@ class Optimizer:
         """A snapshot {"state": {index: {...}}, "param_groups": [{..., "params": [index]}]}.
 
         Parameters are numbered in group order; arrays are copies, so later
-        steps do not change a state dict already taken.
+        steps do not change a state dict already taken. A group whose
+        parameters all have names (a module's parameters: their dotted paths)
+        also lists them under "param_names", as torch does for named
+        parameters, so that a load can tell a parameter order that changed.
         """
         index: dict[Tensor, int] = {}
         groups = []
         for group in self.param_groups:
             ids = [index.setdefault(p, len(index)) for p in group["params"]]
-            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+            saved = {**{k: v for k, v in group.items() if k != "params"}, "params": ids}
+            names = [p.name for p in group["params"]]
+            if all(isinstance(name, str) for name in names):
+                saved[PARAM_NAMES] = names
+            groups.append(saved)
         state = {
             i: {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in self.state[p].items()}
             for p, i in index.items()
@@ -193,9 +202,11 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyperparameters and state saved by `state_dict()` onto this optimizer's params.
 
-        The groups must have the same sizes as now; state arrays must have
-        their parameter's shape and are copied in the parameter's dtype.
-        Every problem found is reported in one error.
+        The groups must have the same sizes as now, and where the state dict
+        names its parameters, the same names in the same order (a name may
+        have gained or lost a module prefix); state arrays must have their
+        parameter's shape and are copied in the parameter's dtype. Every
+        problem found is reported in one error.
         """
         label = f"{self._name}.load_state_dict()"
         if not isinstance(state_dict, dict):
@@ -233,8 +244,10 @@ class Optimizer:
             missing = sorted(self.defaults.keys() - saved.keys())
             if missing:
                 problems.append(f"param group {g} lacks {missing} (saved by another optimizer?)")
+            problems.extend(_moved_params(g, saved.get(PARAM_NAMES), group["params"]))
             params.update(zip(ids, group["params"]))
-            new_groups.append({**saved, "params": group["params"]})
+            kept = {k: v for k, v in saved.items() if k != PARAM_NAMES}
+            new_groups.append({**kept, "params": group["params"]})
         state: dict[Tensor, dict[str, Any]] = {}
         for key, entries in saved_state.items():
             p = params.get(int(key)) if isinstance(key, Integral) else None
@@ -256,6 +269,35 @@ class Optimizer:
             self._validate(group)
         self.param_groups = new_groups
         self.state = state
+
+
+def _moved_params(g: int, saved_names: Any, params: list[Tensor]) -> list[str]:
+    """Problems with loading group `g`'s state onto `params`, given the names it was saved
+    with: a parameter whose name differs is another parameter, and the state saved for one
+    would silently drive the other (shapes alone cannot tell two (H, H) weights apart)."""
+    if saved_names is None:  # a state dict from before names were saved, or unnamed tensors
+        return []
+    if not isinstance(saved_names, list | tuple) or not all(
+        isinstance(name, str) for name in saved_names
+    ):
+        return [f"param group {g} '{PARAM_NAMES}' is not a list of names"]
+    moved = [
+        f"param {i} was saved as {old!r} and is {p.name!r} now"
+        for i, (old, p) in enumerate(zip(saved_names, params))
+        if isinstance(p.name, str) and not _same_name(old, p.name)
+    ]
+    if not moved:
+        return []
+    return [
+        f"param group {g}: {'; '.join(moved)} (the parameters are in another order: build the "
+        "optimizer over them in the order it was saved with)"
+    ]
+
+
+def _same_name(a: str, b: str) -> bool:
+    """True if `a` and `b` name the same parameter: equal, or one is the other with a module
+    prefix (a layer saved alone, then loaded inside a model)."""
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
 
 
 def _not_a_tensor(value: Any) -> str:
