@@ -101,7 +101,10 @@ class Item:
 class Edge:
     """One drawn edge; `style` is a key of _EDGE_STYLE, `label` the output of a
     multi-output op it carries (`[1]`), `position` its place among the op's inputs ("0").
-    Both are written on the edge, as `[1] → 0` when it has both."""
+    Both are written on the edge, as `[1] → 0` when it has both. An `upward` edge is
+    laid out from its target to its source, its arrow still pointing at the target: the
+    state a reverse-running sequence passes from step t+1 to step t, whose steps are then
+    laid out in increasing t like the forward sequence's beside them."""
 
     source: str
     target: str
@@ -109,6 +112,7 @@ class Edge:
     label: str
     dashed: bool
     position: str = ""
+    upward: bool = False
 
 
 @dataclass
@@ -275,9 +279,21 @@ class DotWriter:
         self.member_ids: dict[tuple[str, ...], list[str]] = {(): []}
         self.children: dict[tuple[str, ...], list[tuple[str, ...]]] = {(): []}
         self.cluster_ids: dict[tuple[str, ...], int] = {}
+        self.titles: dict[StepKey, str] = {}
 
-    def write(self, items: list[Item], edges: list[Edge], gaps: list[Gap], legend: bool) -> str:
-        """The DOT text: settings, clustered nodes, gap markers, edges, legend."""
+    def write(
+        self,
+        items: list[Item],
+        edges: list[Edge],
+        gaps: list[Gap],
+        legend: bool,
+        beside: dict[str, str] | None = None,
+    ) -> str:
+        """The DOT text: settings, clustered nodes, gap markers, edges, legend.
+
+        `beside` maps the scope path of a sequence of steps to the path of the one it
+        is drawn beside: each of its steps t=k is ranked level with that one's t=k.
+        """
         for item in items:
             self._place(item.id, item.scope, f"{quote(item.label)}, {KIND_STYLE[item.kind]}")
         for gap in gaps:
@@ -290,6 +306,7 @@ class DotWriter:
             '  edge [color="#444444", arrowsize=0.7];',
         ]
         lines.extend(self._clusters())
+        lines.extend(self._level_steps(beside or {}))
         lines.extend(f"  {_edge_line(edge)}" for edge in edges)
         if legend:
             kinds = {item.kind for item in items}
@@ -370,11 +387,22 @@ class DotWriter:
         off the title; the title is centred, as the space is among the step's nodes.
         """
         space = f"title{self.cluster_ids[path]}"
+        self.titles["/".join(path[:-1]), step_of(path[-1])[1]] = space  # type: ignore[index]
         below = " ".join(self._ids_under(path))
         return [
             f"{space} [label={quote(self._step_title(path))}, shape=plaintext, style=invis];",
             f"{space} -> {{{below}}} [style=invis];",
         ]
+
+    def _level_steps(self, beside: dict[str, str]) -> list[str]:
+        """One `rank=same` line per pair of drawn steps t=k that `beside` puts side by side
+        (their title spaces, each ranked above its whole step)."""
+        lines = []
+        for (path, step), title in self.titles.items():
+            other = self.titles.get((beside.get(path), step))  # type: ignore[arg-type]
+            if other is not None:
+                lines.append(f"  {{rank=same; {other}; {title};}}")
+        return lines
 
     def _ids_under(self, path: tuple[str, ...]) -> list[str]:
         """The ids of the nodes in a cluster and in the clusters nested in it."""
@@ -453,5 +481,9 @@ def _edge_line(edge: Edge) -> str:
     if text:
         font = f', fontcolor="{POSITION_COLOUR}"' if edge.position else ""
         attrs.append(f"label={quote(text)}, fontsize=9{font}")
+    if edge.upward:
+        attrs.insert(0, "dir=back")
     suffix = f" [{', '.join(attrs)}]" if attrs else ""
+    if edge.upward:
+        return f"{edge.target} -> {edge.source}{suffix};"
     return f"{edge.source} -> {edge.target}{suffix};"

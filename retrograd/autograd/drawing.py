@@ -6,7 +6,10 @@ output tensor. Ids are `n0, n1, ...` in traversal order, never `id()`, so
 the same graph always gives the same text. Nodes recorded under a scope
 (`t=3`, `rnn/t=3`) are grouped into nested clusters; parameters are drawn
 once outside the time steps with an edge into every step that uses them;
-edges from one step to another (the hidden state) are drawn heavy. Turning
+edges from one step to another (the hidden state) are drawn heavy. A sequence
+that passes its state from t=k+1 to t=k inside another's scope (a
+bidirectional RNN's `reverse` steps) is laid out beside that one, t=k level
+with t=k. Turning
 the text into a picture is a separate step (`retrograd.autograd.rendering`).
 """
 
@@ -123,7 +126,8 @@ def to_dot(
     builder = _Builder(scopes, elided, values, gradients)
     builder.walk(order, root_list)
     writer = DotWriter(rankdir, norms)
-    text = writer.write(builder.items, builder.edges, list(builder.gaps.values()), legend)
+    gaps = list(builder.gaps.values())
+    text = writer.write(builder.items, builder.edges, gaps, legend, builder.beside)
     return Graph(text, counts[0], counts[1])
 
 
@@ -244,6 +248,11 @@ class _Builder:
         self.node_ids: dict[Node, str] = {}
         self.gap_edges: dict[tuple[str, str], int] = {}  # edge to or from a gap -> its index
         self.ranked: set[str] = set()
+        # Hidden-state edges: (index, source step, target step); parameter id -> its edges'
+        # (index, target step), the first ranking it; a reverse sequence's path -> its partner's.
+        self.crossings: list[tuple[int, StepKey, StepKey]] = []
+        self.parameter_uses: dict[str, list[tuple[int, StepKey | None]]] = {}
+        self.beside: dict[str, str] = {}
 
     def walk(self, order: list[Node], roots: list[Tensor]) -> None:
         """Number leaves and ops in traversal order, then connect them and place the leaves."""
@@ -268,6 +277,7 @@ class _Builder:
             self.node_ids[node] = self._add("op", label, node.scope)
         for node in order:
             self._edges_into(node)
+        self._turn_reverse_sequences()
         for item_key, scopes in consumers.items():
             item = self.leaf_items[item_key]
             item.scope = _common_scope(scopes, item.kind == "parameter")
@@ -325,13 +335,51 @@ class _Builder:
                 if self.leaf_items[id(p)].kind == "parameter":
                     style = "parameter_reuse" if source in self.ranked else "parameter"
                     self.ranked.add(source)
+                    uses = self.parameter_uses.setdefault(source, [])
+                    uses.append((len(self.edges), target_step))
             else:
                 source_step = self.scopes[producer.scope]
                 crosses = gapped or (
                     source_step and target_step and source_step[1] != target_step[1]
                 )
                 style = "hidden" if source_step and target_step and crosses else "plain"
+                if style == "hidden":
+                    self.crossings.append((len(self.edges), source_step, target_step))  # type: ignore[arg-type]
             self.edges.append(Edge(source, target, style, label, gapped, position))
+
+    def _turn_reverse_sequences(self) -> None:
+        """Lay out each reverse-running sequence of steps beside its forward partner.
+
+        A sequence whose state goes from t=k+1 to t=k (a bidirectional RNN's
+        `reverse/t=k`, numbered by the input each step reads) would be laid
+        out in the order it runs, its t=3 level with the forward t=0. When the
+        scope holding it has a forward sequence of its own, its state edges
+        are laid out upward, each of its steps is ranked level with the
+        forward step of the same t (`DotWriter`), and each of its parameters
+        is ranked above its use at the top step, as the forward ones are.
+        """
+        backward = {a[0] for _, a, b in self.crossings if a[0] == b[0] and a[1] > b[1]}
+        sequences = _sequences(self.scopes)
+        for path in backward:
+            outer = path.rpartition("/")[0]
+            if outer in sequences and outer not in backward:
+                self.beside[path] = outer
+        for index, a, b in self.crossings:
+            if a[0] in self.beside and a[0] == b[0] and a[1] > b[1]:
+                self.edges[index] = dataclasses.replace(self.edges[index], upward=True)
+        for uses in self.parameter_uses.values():
+            self._rank_at_top_step(uses)
+
+    def _rank_at_top_step(self, uses: list[tuple[int, StepKey | None]]) -> None:
+        """Move a parameter's ranking edge (its first use) from a turned sequence's step to
+        that sequence's lowest-numbered step using it, drawn at the top."""
+        first, step = uses[0]
+        if step is None or step[0] not in self.beside:
+            return
+        _, top = min((s[1], i) for i, s in uses if s is not None and s[0] == step[0])
+        if top != first:
+            self.edges[first] = dataclasses.replace(self.edges[first], style="parameter_reuse")
+            self.edges[top] = dataclasses.replace(self.edges[top], style="parameter")
 
     def _merge_gap_edge(self, index: int, label: str, position: str) -> None:
         """One drawn edge stands for every edge between a node and a gap; an output index

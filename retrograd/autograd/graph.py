@@ -319,12 +319,19 @@ class time_steps:
     The labels of `with scope(f"t={t}")` around a loop's body, for a fraction
     of the cost (an RNN layer runs it once per time step). Leaving the
     `with` block restores the enclosing scope, also on break or error.
+
+    With `reverse=True` the loop still yields 0 .. steps-1, but step i is
+    labelled `t=<steps-1-i>`: a loop over a sequence reversed before it (the
+    reverse direction of a bidirectional RNN) names each step by the position
+    it reads in the original sequence, as the forward direction does, so
+    `t=k` means the same input in both.
     """
 
-    __slots__ = ("_entered", "_previous", "steps")
+    __slots__ = ("_entered", "_previous", "reverse", "steps")
 
-    def __init__(self, steps: int) -> None:
+    def __init__(self, steps: int, *, reverse: bool = False) -> None:
         self.steps = steps
+        self.reverse = reverse
         self._entered = False
 
     def __enter__(self) -> time_steps:
@@ -344,8 +351,9 @@ class time_steps:
             )
         previous = self._previous
         prefix = "t=" if previous is None else f"{previous}/t="
-        for t in range(self.steps):
-            grad_mode.scope = f"{prefix}{t}"
+        labels = range(self.steps - 1, -1, -1) if self.reverse else range(self.steps)
+        for t, label in enumerate(labels):
+            grad_mode.scope = f"{prefix}{label}"
             yield t
         grad_mode.scope = previous
 

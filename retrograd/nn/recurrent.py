@@ -23,8 +23,9 @@ outputs back; the two directions' outputs are joined along the features.
 
 Every step's ops are recorded under the scope `t=<step>`; with several
 layers each layer's ops sit under `layer<k>`, so steps read `layer1/t=3`.
-The reverse direction's ops sit under `reverse`, its steps numbered in the
-order it runs them (`reverse/t=0` reads the last time step).
+The reverse direction's ops sit under `reverse`, its steps numbered by the
+input position they read, as the forward direction's: it runs `reverse/t=T-1`
+first and `reverse/t=0` last, and `t=k` is input k in both directions.
 Parameter names, shapes, gate orders and initialisation are PyTorch's.
 """
 
@@ -178,9 +179,13 @@ class _Recurrent(Module):
         output = layer_input.transpose(0, 1) if self.batch_first else layer_input
         return output, self._final(finals)
 
-    def _direction(self, layer_input: Tensor, suffix: str, state: Any) -> tuple:
+    def _direction(
+        self, layer_input: Tensor, suffix: str, state: Any, reverse: bool = False
+    ) -> tuple:
         """One direction of one layer over `layer_input` (T, B, D_k) in its time order, with
-        the weights named `*{suffix}`: (outputs stacked (T, B, H), list of outputs, final)."""
+        the weights named `*{suffix}`: (outputs stacked (T, B, H), list of outputs, final).
+        `reverse`: `layer_input` is the sequence reversed, and its steps are labelled by
+        the position they read in the original (see `time_steps`)."""
         w_ih, w_hh, b_ih, b_hh = (self._parameters[name + suffix] for name in WEIGHTS)
         # Where b_hh only adds to the step's input projection (RNN, LSTM; not GRU's
         # reset-gated b_hn), it joins b_ih there once instead of once per step.
@@ -189,7 +194,9 @@ class _Recurrent(Module):
         proj = project(layer_input, w_ih, b_ih + b_hh if fold else b_ih)
         # Every step multiplies by W_hh^T: one C-order copy makes each product faster.
         w_hh_t = transposed(w_hh.data)
-        outputs, final, buffers = self._layer(proj, state, w_hh, None if fold else b_hh, w_hh_t)
+        outputs, final, buffers = self._layer(
+            proj, state, w_hh, None if fold else b_hh, w_hh_t, reverse
+        )
         return record(Stack, tuple(outputs), {"axis": 0, **buffers}), outputs, final
 
     def _both_directions(self, layer_input: Tensor, k: int, initial: list) -> tuple:
@@ -198,7 +205,7 @@ class _Recurrent(Module):
         forward, outputs, final = self._direction(layer_input, f"_l{k}", initial[2 * k])
         with scope("reverse"):
             reverse, reversed_outputs, reverse_final = self._direction(
-                layer_input[::-1], f"_l{k}_reverse", initial[2 * k + 1]
+                layer_input[::-1], f"_l{k}_reverse", initial[2 * k + 1], reverse=True
             )
         both = concat([forward, reverse[::-1]], axis=2)
         return both, [(outputs, final), (reversed_outputs[::-1], reverse_final)]
@@ -259,11 +266,18 @@ class _Recurrent(Module):
         return stack(finals)
 
     def _layer(
-        self, proj: Tensor, state: Any, w_hh: Tensor, b_hh: Tensor | None, w_hh_t: np.ndarray
+        self,
+        proj: Tensor,
+        state: Any,
+        w_hh: Tensor,
+        b_hh: Tensor | None,
+        w_hh_t: np.ndarray,
+        reverse: bool,
     ) -> tuple:
         """(outputs, final state, the buffers that the stack of the outputs takes: `into`,
         the array they were written into, and `grad_rows`, see `Stack.forward`; or {}).
-        `w_hh_t` is W_hh's transpose in C order, for the steps' products."""
+        `w_hh_t` is W_hh's transpose in C order, for the steps' products; `reverse` numbers
+        the steps from last to first (`time_steps`)."""
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -324,7 +338,13 @@ class RNN(_Recurrent):
         self.nonlinearity = nonlinearity
 
     def _layer(
-        self, proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hh_t: np.ndarray
+        self,
+        proj: Tensor,
+        h: Tensor,
+        w_hh: Tensor,
+        b_hh: Tensor | None,
+        w_hh_t: np.ndarray,
+        reverse: bool,
     ) -> tuple:
         relu = self.nonlinearity == "relu"
         outputs = []
@@ -335,7 +355,7 @@ class RNN(_Recurrent):
         states[0] = h.data
         buffer = states[1:]
         rows = GradientRows(buffer.shape, buffer.dtype, states)
-        with time_steps(len(buffer)) as steps:
+        with time_steps(len(buffer), reverse=reverse) as steps:
             for t, out in zip(steps, buffer):
                 h = rnn_step(proj, h, w_hh, b_hh, relu, out, w_hh_t, (rows, t))
                 outputs.append(h)
@@ -368,12 +388,18 @@ class LSTM(_Recurrent):
         return stack([h for h, _ in finals]), stack([c for _, c in finals])
 
     def _layer(
-        self, proj: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hh_t: np.ndarray
+        self,
+        proj: Tensor,
+        state: tuple,
+        w_hh: Tensor,
+        b_hh: Tensor | None,
+        w_hh_t: np.ndarray,
+        reverse: bool,
     ) -> tuple:
         h, c = state
         outputs = []
         pieces = proj.unbind(0)
-        with time_steps(len(pieces)) as steps:
+        with time_steps(len(pieces), reverse=reverse) as steps:
             for _, x_proj in zip(steps, pieces):
                 h, c = lstm_step(x_proj, h, c, w_hh, b_hh, w_hh_t)
                 outputs.append(h)
@@ -390,12 +416,18 @@ class GRU(_Recurrent):
     kind = "gru"
 
     def _layer(
-        self, proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hh_t: np.ndarray
+        self,
+        proj: Tensor,
+        h: Tensor,
+        w_hh: Tensor,
+        b_hh: Tensor | None,
+        w_hh_t: np.ndarray,
+        reverse: bool,
     ) -> tuple:
         hidden = self.hidden_size
         x_rz, x_n = proj.split((2 * hidden, hidden), axis=2)
         outputs = []
-        with time_steps(x_rz.shape[0]) as steps:
+        with time_steps(x_rz.shape[0], reverse=reverse) as steps:
             for _, xt_rz, xt_n in zip(steps, x_rz.unbind(0), x_n.unbind(0)):
                 h = gru_step(xt_rz, xt_n, h, w_hh, b_hh, w_hh_t)
                 outputs.append(h)
