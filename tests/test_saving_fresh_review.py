@@ -269,3 +269,14 @@ def test_optimizer_state_saved_without_names_loads_as_before():
     saved = _stepped_adam(_EncoderFirst()).state_dict()
     del saved["param_groups"][0]["param_names"]
     optim.Adam(_DecoderFirst().parameters()).load_state_dict(saved)
+
+
+def test_load_state_dict_takes_a_big_endian_array_in_native_byte_order():
+    layer = nn.Linear(2, 1, generator=0)
+    state = {name: array.astype(">f4") for name, array in layer.state_dict().items()}
+    state["weight"] = np.array([[1.5, -2.0]], dtype=">f4")
+    restored = nn.Linear(2, 1, generator=1)
+    restored.load_state_dict(state)
+    assert restored.weight.dtype == np.float32 and restored.weight.dtype.isnative
+    assert restored.weight.data.tolist() == [[1.5, -2.0]]
+    assert restored.bias.data.tolist() == layer.bias.data.tolist()

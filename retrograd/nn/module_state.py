@@ -77,7 +77,7 @@ class StateDictMethods:
                 problems.append(
                     f"{name}: shape {array.shape} in the state dict, {param.shape} in the model"
                 )
-            elif array.dtype != param.dtype:
+            elif array.dtype.newbyteorder("=") != param.dtype:  # byte order aside
                 problems.append(
                     f"{name}: dtype {array.dtype} in the state dict, {param.dtype} in the model"
                 )
@@ -93,5 +93,5 @@ class StateDictMethods:
                 f"cannot load state dict into {type(self).__name__}:\n  " + "\n  ".join(problems)
             )
         for name, array in arrays.values():
-            params[name].data = array.copy()
+            params[name].data = array.astype(params[name].dtype)  # a copy, in native byte order
         return IncompatibleKeys(missing, unexpected)
