@@ -254,6 +254,17 @@ def test_optimizer_state_onto_parameters_in_another_order_is_refused(tmp_path):
     assert opt.state == {} and opt.param_groups[0]["lr"] == 0.5
 
 
+def test_optimizer_state_refused_for_renamed_parameters_says_how_to_load_by_position():
+    saved = _stepped_adam(_EncoderFirst()).state_dict()
+    opt = optim.Adam(_DecoderFirst().parameters())
+    with pytest.raises(ValueError, match="delete the groups' 'param_names' to load by position"):
+        opt.load_state_dict(saved)
+    for group in saved["param_groups"]:
+        del group["param_names"]
+    opt.load_state_dict(saved)
+    assert len(opt.state) == 4
+
+
 def test_optimizer_state_of_a_layer_loads_into_that_layer_inside_a_model():
     layer = nn.Linear(2, 2, generator=0)
     saved = _stepped_adam(layer).state_dict()

@@ -290,7 +290,8 @@ def _moved_params(g: int, saved_names: Any, params: list[Tensor]) -> list[str]:
         return []
     return [
         f"param group {g}: {'; '.join(moved)} (the parameters are in another order: build the "
-        "optimizer over them in the order it was saved with)"
+        f"optimizer over them in the order it was saved with; if only their names changed, "
+        f"delete the groups' {PARAM_NAMES!r} to load by position)"
     ]
 
 
