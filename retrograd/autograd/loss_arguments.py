@@ -1,8 +1,10 @@
-"""The arguments of the class losses (cross-entropy, NLL) and of every loss's reduction,
-checked in one place, so each loss names the same mistakes the same way."""
+"""The arguments of the class losses (cross-entropy, NLL), of every loss's reduction and of
+the real-valued options (a probability, Huber's delta, a normalisation's eps), checked in
+one place, so each loss and layer names the same mistakes the same way."""
 
 from __future__ import annotations
 
+import math
 from numbers import Real
 from typing import Any
 
@@ -33,6 +35,18 @@ def check_probability(p: Any, fn: str, what: str = "p") -> None:
         raise TypeError(f"{fn}: {what} must be a number in [0, 1], got {p!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{fn}: {what} must be in [0, 1], got {p}")
+
+
+def check_bound(value: Any, fn: str, what: str, *, positive: bool) -> float:
+    """`value` (the argument `what`) as a float, refused unless it is a finite number that
+    is positive (`positive`) or non-negative: a Huber delta of 0 would divide by 0, a
+    negative one would reward errors, and NaN would make every loss NaN."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{fn}: {what} must be a number, got {value!r}")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        kind = "positive" if positive else "non-negative"
+        raise ValueError(f"{fn}: {what} must be a finite {kind} number, got {value}")
+    return float(value)
 
 
 def real_array(value: Any, what: str, kinds: str = "biuf") -> np.ndarray:

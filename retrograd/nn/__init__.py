@@ -8,8 +8,29 @@ Names and conventions are PyTorch's, so models move there unchanged
 from retrograd.nn import functional, init
 from retrograd.nn.cells import GRUCell, LSTMCell, RNNCell
 from retrograd.nn.containers import ModuleList, Sequential
-from retrograd.nn.layers import Dropout, Embedding, Identity, Linear, ReLU, Sigmoid, Tanh
-from retrograd.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from retrograd.nn.layers import (
+    Dropout,
+    Embedding,
+    Flatten,
+    Identity,
+    LayerNorm,
+    Linear,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from retrograd.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from retrograd.nn.module import IncompatibleKeys, Module, Parameter, StateDictError
 from retrograd.nn.params import functional_call
 from retrograd.nn.recurrent import GRU, LSTM, RNN
@@ -17,17 +38,23 @@ from retrograd.nn.torch_compat import from_torch_state_dict, to_torch_state_dict
 from retrograd.nn.utils import clip_grad_norm_, clip_grad_value_
 
 __all__ = [
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
+    "Flatten",
     "GRU",
     "GRUCell",
+    "HuberLoss",
     "Identity",
     "IncompatibleKeys",
+    "L1Loss",
     "LSTM",
     "LSTMCell",
+    "LayerNorm",
     "Linear",
+    "LogSoftmax",
     "MSELoss",
     "Module",
     "ModuleList",
@@ -38,6 +65,8 @@ __all__ = [
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "SmoothL1Loss",
+    "Softmax",
     "StateDictError",
     "Tanh",
     "clip_grad_norm_",

@@ -23,9 +23,10 @@ from retrograd.autograd import (
 )
 from retrograd.autograd import cross_entropy as _cross_entropy
 from retrograd.autograd import linear as _linear
-from retrograd.autograd.functional import check_ignore_index
+from retrograd.autograd.functional import check_ignore_index, is_integer
 from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.loss_arguments import (
+    check_bound,
     check_probability,
     check_reduction,
     class_rows,
@@ -35,10 +36,14 @@ from retrograd.autograd.loss_arguments import (
 from retrograd.autograd.ops.linalg import check_classes
 
 __all__ = [
+    "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "dropout",
     "embedding",
+    "huber_loss",
+    "l1_loss",
+    "layer_norm",
     "linear",
     "log_softmax",
     "mse_loss",
@@ -47,6 +52,7 @@ __all__ = [
     "one_hot_linear",
     "relu",
     "sigmoid",
+    "smooth_l1_loss",
     "softmax",
     "tanh",
 ]
@@ -67,6 +73,17 @@ def _check_floating(x: Tensor, fn: str, what: str) -> None:
     """Refuse an integer or bool input: its loss would be int, float32 or float64 by reduction."""
     if x.dtype.kind != "f":
         raise TypeError(f"{fn}(): {what} must be floating, got dtype {x.dtype}")
+
+
+def _input_and_target(x: Tensor, target: Any, fn: str, what: str = "input") -> Tensor:
+    """The target of an elementwise loss of a floating `x` (the argument `what`), checked to
+    have `x`'s shape: PyTorch broadcasts a different shape with only a warning, which
+    mostly means a (N,) target against (N, 1) predictions and an (N, N) loss."""
+    _check_floating(x, fn, what)
+    target_t = _as_target(target, x, fn)
+    if target_t.shape != x.shape:
+        raise ShapeError(f"{fn}: target shape {target_t.shape} differs from {what} shape {x.shape}")
+    return target_t
 
 
 def _reduce(losses: Tensor, reduction: str) -> Tensor:
@@ -237,13 +254,7 @@ def binary_cross_entropy_with_logits(
     exactly sigmoid(0) - y = 0.5 - y.
     """
     check_reduction(reduction, "binary_cross_entropy_with_logits")
-    _check_floating(logits, "binary_cross_entropy_with_logits", "logits")
-    target_t = _as_target(target, logits, "binary_cross_entropy_with_logits")
-    if target_t.shape != logits.shape:
-        raise ShapeError(
-            f"binary_cross_entropy_with_logits: target shape {target_t.shape} differs from "
-            f"logits shape {logits.shape}"
-        )
+    target_t = _input_and_target(logits, target, "binary_cross_entropy_with_logits", "logits")
     softplus_tail = (1.0 + (-logits.abs()).exp()).log()
     losses = maximum(logits, 0.0) - logits * target_t + softplus_tail
     return _reduce(losses, reduction)
@@ -252,11 +263,125 @@ def binary_cross_entropy_with_logits(
 def mse_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (x - target)^2, averaged, summed, or per element."""
     check_reduction(reduction, "mse_loss")
-    _check_floating(x, "mse_loss", "input")
-    target_t = _as_target(target, x, "mse_loss")
-    if target_t.shape != x.shape:
-        raise ShapeError(
-            f"mse_loss: target shape {target_t.shape} differs from input shape {x.shape}"
-        )
-    diff = x - target_t
+    diff = x - _input_and_target(x, target, "mse_loss")
     return _reduce(diff * diff, reduction)
+
+
+def l1_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error |x - target|; its gradient at x == target is 0, as PyTorch's."""
+    check_reduction(reduction, "l1_loss")
+    return _reduce((x - _input_and_target(x, target, "l1_loss")).abs(), reduction)
+
+
+def _huber(diff: Tensor, delta: float) -> Tensor:
+    """0.5 d^2 where |d| <= delta, delta (|d| - delta / 2) beyond, elementwise.
+
+    Written as q (|d| - q / 2) with q = min(|d|, delta): one expression for both
+    pieces, so neither piece is computed where it does not apply.
+    """
+    size = diff.abs()
+    q = size.clip(max=delta)
+    return q * (size - q * 0.5)
+
+
+def huber_loss(x: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber loss: squared error (halved) within `delta` (> 0) of the target, absolute
+    error (times delta) beyond it, as torch.nn.functional.huber_loss."""
+    check_reduction(reduction, "huber_loss")
+    delta = check_bound(delta, "huber_loss()", "delta", positive=True)
+    return _reduce(_huber(x - _input_and_target(x, target, "huber_loss"), delta), reduction)
+
+
+def smooth_l1_loss(x: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1 loss: 0.5 d^2 / beta within `beta` (>= 0) of the target, |d| - beta / 2
+    beyond, as torch.nn.functional.smooth_l1_loss; it is huber_loss(delta=beta) / beta,
+    and beta = 0 gives l1_loss."""
+    check_reduction(reduction, "smooth_l1_loss")
+    beta = check_bound(beta, "smooth_l1_loss()", "beta", positive=False)
+    diff = x - _input_and_target(x, target, "smooth_l1_loss")
+    losses = diff.abs() if beta == 0 else _huber(diff, beta) * (1 / beta)
+    return _reduce(losses, reduction)
+
+
+def _clamped_log(p: Tensor) -> Tensor:
+    """log(p) floored at -100, as PyTorch's binary_cross_entropy floors it.
+
+    p is first raised to the smallest positive number of its dtype: log(0) is then a
+    finite -745 (-103 in float32), floored to -100, and its gradient 0 instead of 0 / 0.
+    """
+    tiny = np.finfo(p.dtype).smallest_subnormal
+    return p.clip(min=tiny).log().clip(min=-100.0)
+
+
+def _check_probabilities(p: Tensor, fn: str) -> None:
+    """Refuse an input outside [0, 1] (or NaN), naming the first such value and its place,
+    as PyTorch refuses it: its loss would be the log of a negative number."""
+    outside = ~((p.data >= 0) & (p.data <= 1))
+    if outside.any():
+        place = tuple(int(i) for i in np.argwhere(outside)[0])
+        raise ValueError(
+            f"{fn}: input must hold probabilities in [0, 1], got {p.data[place]} at "
+            f"position {place} (for logits use binary_cross_entropy_with_logits)"
+        )
+
+
+def binary_cross_entropy(p: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """-[y log p + (1 - y) log(1 - p)] of probabilities p in [0, 1], each log floored at
+    -100 as PyTorch's, so p = 0 or 1 gives a finite loss.
+
+    The gradient is PyTorch's, (p - y) / (p (1 - p)), wherever p (1 - p) >= 1e-12;
+    closer to 0 or 1 PyTorch divides by 1e-12 instead, while this is the exact
+    derivative of the floored loss (0 where a log is floored). On logits,
+    binary_cross_entropy_with_logits is stable without any floor.
+    """
+    check_reduction(reduction, "binary_cross_entropy")
+    target_t = _input_and_target(p, target, "binary_cross_entropy")
+    _check_probabilities(p, "binary_cross_entropy()")
+    losses = -(target_t * _clamped_log(p) + (1.0 - target_t) * _clamped_log(1.0 - p))
+    return _reduce(losses, reduction)
+
+
+def check_normalized_shape(normalized_shape: Any, owner: str) -> tuple[int, ...]:
+    """`normalized_shape` (a positive int, or a non-empty sequence of them) as a tuple."""
+    shape = (normalized_shape,) if is_integer(normalized_shape) else normalized_shape
+    if (
+        not isinstance(shape, tuple | list)
+        or not shape
+        or not all(is_integer(n) and n > 0 for n in shape)
+    ):
+        raise TypeError(
+            f"{owner}: normalized_shape must be a positive integer or a non-empty sequence "
+            f"of them, got {normalized_shape!r}"
+        )
+    return tuple(int(n) for n in shape)
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: Any,
+    weight: Any = None,
+    bias: Any = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over the trailing axes `normalized_shape`, times
+    `weight` plus `bias` (each of that shape, or None), as torch's layer_norm: var is the
+    biased variance (ddof=0). Composed of Tensor ops: its gradient needs no backward."""
+    shape = check_normalized_shape(normalized_shape, "layer_norm()")
+    eps = check_bound(eps, "layer_norm()", "eps", positive=False)
+    _check_floating(x, "layer_norm", "input")
+    if x.shape[max(x.ndim - len(shape), 0) :] != shape or x.ndim < len(shape):
+        raise ShapeError(
+            f"layer_norm(): input of shape {x.shape} does not end in normalized_shape {shape}"
+        )
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(np.shape(value)) != shape:
+            raise ShapeError(
+                f"layer_norm(): {name} must have normalized_shape {shape}, got shape "
+                f"{tuple(np.shape(value))}"
+            )
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    centred = x - x.mean(axes, keepdims=True)
+    out = centred * ((centred * centred).mean(axes, keepdims=True) + eps) ** -0.5
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias

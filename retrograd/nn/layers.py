@@ -1,4 +1,5 @@
-"""Basic layers: Linear, Embedding, the activations, Dropout and Identity.
+"""Basic layers: Linear, Embedding, LayerNorm, the activations, Softmax and LogSoftmax,
+Flatten, Dropout and Identity.
 
 Layers with parameters or randomness take `generator=` (a
 `numpy.random.Generator` or an int seed; None draws a fresh seed from the
@@ -15,6 +16,7 @@ import numpy as np
 
 from retrograd.autograd import Tensor, as_generator
 from retrograd.autograd.functional import is_integer
+from retrograd.autograd.loss_arguments import check_bound
 from retrograd.autograd.tensor import as_array
 from retrograd.nn import functional as F
 from retrograd.nn import init
@@ -52,6 +54,14 @@ def check_sizes(owner: str, **sizes: Any) -> None:
             raise TypeError(f"{owner}: {name} must be a positive integer, got {value!r}")
         if value <= 0:
             raise ValueError(f"{owner}: {name} must be a positive integer, got {value}")
+
+
+def check_dims(owner: str, **dims: Any) -> None:
+    """Refuse an axis argument (`dim`, `start_dim`...) that is not an integer, naming
+    `owner` and the argument: None would silently mean every axis to the Tensor methods."""
+    for name, value in dims.items():
+        if not is_integer(value):
+            raise TypeError(f"{owner}: {name} must be an integer (an axis), got {value!r}")
 
 
 class Linear(Module):
@@ -197,3 +207,90 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class LayerNorm(Module):
+    """Normalise over the trailing axes `normalized_shape` to mean 0 and variance 1 (the
+    biased variance, plus `eps`), then scale by `weight` and shift by `bias`, as
+    torch.nn.LayerNorm.
+
+    With `elementwise_affine` the weight starts at ones and the bias at zeros (`bias=False`
+    leaves the bias out); without it the layer has no parameters.
+    """
+
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__()
+        self.normalized_shape = F.check_normalized_shape(normalized_shape, "LayerNorm")
+        self.eps = check_bound(eps, "LayerNorm", "eps", positive=False)
+        self.elementwise_affine = elementwise_affine
+        affine = elementwise_affine
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype)) if affine else None
+        with_bias = affine and bias
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype)) if with_bias else None
+
+    def forward(self, x: Any) -> Tensor:
+        x = as_input(x)
+        if self.weight is not None:
+            check_dtype(x, self.weight, "LayerNorm")
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
+
+
+class Softmax(Module):
+    """exp(x) normalised along `dim`, as torch.nn.Softmax: the axis must be given (PyTorch's
+    implicit choice, deprecated there, is refused)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        check_dims("Softmax", dim=dim)
+        self.dim = dim
+
+    def forward(self, x: Any) -> Tensor:
+        return as_input(x).softmax(self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """log(softmax(x)) along `dim` (x - logsumexp(x), never log(0)), as torch.nn.LogSoftmax."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        check_dims("LogSoftmax", dim=dim)
+        self.dim = dim
+
+    def forward(self, x: Any) -> Tensor:
+        return as_input(x).log_softmax(self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Flatten(Module):
+    """Merge the axes from `start_dim` to `end_dim` into one, as torch.nn.Flatten: by
+    default every axis but the first (the batch)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        check_dims("Flatten", start_dim=start_dim, end_dim=end_dim)
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x: Any) -> Tensor:
+        return as_input(x).flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

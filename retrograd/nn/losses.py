@@ -9,7 +9,7 @@ from typing import Any
 
 from retrograd.autograd import Tensor, from_numpy
 from retrograd.autograd.functional import check_ignore_index
-from retrograd.autograd.loss_arguments import check_class_weight
+from retrograd.autograd.loss_arguments import check_bound, check_class_weight
 from retrograd.nn import functional as F
 from retrograd.nn.layers import as_input
 from retrograd.nn.module import Module
@@ -112,3 +112,49 @@ class MSELoss(_Loss):
 
     def forward(self, x: Any, target: Any) -> Tensor:
         return F.mse_loss(as_input(x), target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error between an input and a target of the same shape."""
+
+    def forward(self, x: Any, target: Any) -> Tensor:
+        return F.l1_loss(as_input(x), target, self.reduction)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities in [0, 1] (a sigmoid's output) against targets,
+    each log floored at -100 as PyTorch's; on logits, BCEWithLogitsLoss is stable without."""
+
+    def forward(self, p: Any, target: Any) -> Tensor:
+        return F.binary_cross_entropy(as_input(p), target, self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Squared error (halved) within `delta` (> 0) of the target, absolute error (times
+    delta) beyond it: as MSE near the target, as L1 far from it."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = check_bound(delta, "HuberLoss", "delta", positive=True)
+
+    def forward(self, x: Any, target: Any) -> Tensor:
+        return F.huber_loss(as_input(x), target, self.reduction, self.delta)
+
+    def extra_repr(self) -> str:
+        delta = f"delta={self.delta}" if self.delta != 1.0 else ""
+        return ", ".join(p for p in (super().extra_repr(), delta) if p)
+
+
+class SmoothL1Loss(_Loss):
+    """HuberLoss(delta=beta) divided by `beta` (>= 0; 0 gives L1Loss), as PyTorch's."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = check_bound(beta, "SmoothL1Loss", "beta", positive=False)
+
+    def forward(self, x: Any, target: Any) -> Tensor:
+        return F.smooth_l1_loss(as_input(x), target, self.reduction, self.beta)
+
+    def extra_repr(self) -> str:
+        beta = f"beta={self.beta}" if self.beta != 1.0 else ""
+        return ", ".join(p for p in (super().extra_repr(), beta) if p)
