@@ -149,7 +149,16 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--prefix", default="time traveller ")
     generate.add_argument("--length", type=int, default=200)
     generate.add_argument("--temperature", type=float, default=0.0, help="0: greedy")
-    generate.add_argument("--top-k", type=_positive_int)
+    generate.add_argument(
+        "--top-k", type=_positive_int, help="sample from the K most likely tokens only"
+    )
+    generate.add_argument(
+        "--top-p",
+        type=float,
+        default=1.0,
+        help="sample from the fewest most likely tokens whose probability reaches P "
+        "(after --top-k; default 1: all)",
+    )
     generate.add_argument("--seed", type=int, default=0)
 
     evaluate = commands.add_parser("evaluate", help="perplexity of a trained model")
@@ -315,16 +324,28 @@ def _train(args: argparse.Namespace) -> None:
 
 def _generate(args: argparse.Namespace) -> None:
     from retrograd.models.checkpoints import model_from_checkpoint
-    from retrograd.models.generation import check_temperature, sample_text
+    from retrograd.models.generation import (
+        check_temperature,
+        check_top_p,
+        ignored_when_greedy,
+        sample_text,
+    )
 
     if args.length < 0:
         raise CLIError(f"--length must be >= 0, got {args.length}")
     if args.seed < 0:
         raise CLIError(f"--seed must be >= 0, got {args.seed}")
     check_temperature(args.temperature, "--temperature")
+    check_top_p(args.top_p, "--top-p")
+    top_k, top_p = args.top_k, args.top_p
+    if args.temperature == 0:
+        ignored = ignored_when_greedy(top_k, top_p, ("--top-k", "--top-p", "--temperature"))
+        if ignored:
+            warnings.warn(ignored, stacklevel=2)
+            top_k, top_p = None, 1.0  # said here, in the flags' names, not again by generate()
     model, vocab, config = model_from_checkpoint(args.checkpoint)
     text = sample_text(
-        model, vocab, config, args.prefix, args.length, args.temperature, args.top_k, args.seed
+        model, vocab, config, args.prefix, args.length, args.temperature, top_k, args.seed, top_p
     )
     print(text)
 
@@ -404,9 +425,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from retrograd.models.corpus import CorpusError
     from retrograd.serialization import CheckpointError
 
+    shown: set[str] = set()
+
     def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-        # One line naming the command, not Python's file:line and source line.
-        print(f"retrograd {args.command}: warning: {message}", file=sys.stderr)
+        # One line naming the command, not Python's file:line and source line; each text
+        # once: a library that touches the warning filters (matplotlib does) makes Python
+        # forget what it showed, and the same prompt is encoded again for each sample.
+        if str(message) not in shown:
+            shown.add(str(message))
+            print(f"retrograd {args.command}: warning: {message}", file=sys.stderr)
 
     try:
         with warnings.catch_warnings():

@@ -7,6 +7,7 @@ for a trained model, preprocessing the prompt like the model's corpus.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from numbers import Real
 from typing import TYPE_CHECKING
@@ -23,6 +24,11 @@ if TYPE_CHECKING:  # config.py imports this module (check_temperature)
     from retrograd.models.config import TrainConfig
 
 
+# Relative slack for a sum of probabilities to count as reaching top_p: far above the
+# rounding of a float64 cumulative sum, far below any probability that matters.
+_SUM_ROUNDING = 1e-10
+
+
 def check_temperature(temperature: float, name: str = "temperature") -> None:
     """Refuse a temperature that is not a finite number >= 0, naming it as `name`.
 
@@ -37,22 +43,35 @@ def check_temperature(temperature: float, name: str = "temperature") -> None:
         raise ValueError(f"{name} must be a finite number >= 0, got {temperature!r}")
 
 
+def check_top_p(top_p: float, name: str = "top_p") -> None:
+    """Refuse a top_p that is not a number (TypeError) or not in (0, 1] (ValueError).
+
+    1 keeps every token (nucleus sampling off); NaN fails the range check.
+    """
+    if isinstance(top_p, bool) or not isinstance(top_p, Real):
+        raise TypeError(f"{name} must be a number in (0, 1], got {type(top_p).__name__} {top_p!r}")
+    if not 0 < top_p <= 1:
+        raise ValueError(f"{name} must be a number in (0, 1], got {top_p!r}")
+
+
 def sample_next(
     logits: np.ndarray,
     temperature: float = 0.0,
     top_k: int | None = None,
     rng: np.random.Generator | None = None,
     banned: Sequence[int] = (),
+    top_p: float = 1.0,
 ) -> int:
     """One token id from a row of logits: greedy at temperature 0, else sampled.
 
-    `top_k` keeps only the k most likely tokens before sampling (exactly k:
-    ties at the cutoff go to the lower id); sampling needs `rng`, so that
-    every sample is reproducible from a seed. `banned` tokens (e.g. `<pad>`,
-    `<unk>`) are never chosen.
+    Sampling draws from `next_token_probabilities` (temperature, then `top_k`,
+    then `top_p`) and needs `rng`, so that every sample is reproducible from a
+    seed. Greedy decoding ignores `top_k` and `top_p` (`generate` warns about
+    that once per call). `banned` tokens (e.g. `<pad>`, `<unk>`) are never chosen.
     """
     check_temperature(temperature)
     _check_top_k(top_k)
+    check_top_p(top_p)
     logits = np.array(logits, dtype=np.float64)
     if banned:
         logits[list(banned)] = -np.inf
@@ -60,20 +79,50 @@ def sample_next(
             raise ValueError(f"sample_next(): every one of the {logits.size} tokens is banned")
     if temperature == 0:
         return int(np.argmax(logits))
-    if top_k is not None and top_k < logits.size:
-        # A stable sort from the largest keeps exactly top_k ids, the lower id first on ties.
-        dropped = np.argsort(-logits, kind="stable")[top_k:]
-        logits[dropped] = -np.inf
+    if rng is None:
+        raise ValueError("sample_next(): sampling at temperature > 0 needs an rng")
+    probs = next_token_probabilities(logits, temperature, top_k, top_p)
+    return int(rng.choice(probs.size, p=probs))
+
+
+def next_token_probabilities(
+    logits: np.ndarray, temperature: float = 1.0, top_k: int | None = None, top_p: float = 1.0
+) -> np.ndarray:
+    """The distribution `sample_next` draws from: softmax(logits / temperature), cut to
+    the `top_k` most likely tokens, then to the nucleus of `top_p`, renormalised.
+
+    The nucleus is the smallest set of most likely tokens whose probability reaches
+    `top_p` (as Hugging Face's `top_p`). Both cuts rank tokens the same way, the lower
+    id first among equal logits, so a tie at the cutoff keeps exactly the lower ids.
+    """
+    check_temperature(temperature)
+    if temperature == 0:
+        raise ValueError("next_token_probabilities(): temperature must be > 0 (0 is greedy)")
+    _check_top_k(top_k)
+    check_top_p(top_p)
+    logits = np.array(logits, dtype=np.float64)
+    order = np.argsort(-logits, kind="stable")  # most likely first, lower id first on ties
+    if top_k is not None:
+        logits[order[top_k:]] = -np.inf
+    probs = _softmax(logits, temperature)
+    if top_p < 1:
+        ranked = probs[order]
+        before = np.concatenate(([0.0], np.cumsum(ranked)[:-1]))  # mass ranked above each
+        # A rounded sum (0.7 + 0.2 comes out a hair under 0.9) still reaches top_p.
+        probs[order[before >= top_p * (1 - _SUM_ROUNDING)]] = 0.0
+        probs /= probs.sum()
+    return probs
+
+
+def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(logits / temperature), shifted by the maximum so that exp cannot overflow."""
     gaps = logits - logits.max()
     if temperature < 1:
         # A gap this far below the maximum would overflow the division (a tiny temperature
         # is nearly greedy); its probability is 0 either way.
         gaps = np.where(gaps > -temperature * (np.finfo(np.float64).max / 2), gaps, -np.inf)
     probs = np.exp(gaps / temperature)
-    probs /= probs.sum()
-    if rng is None:
-        raise ValueError("sample_next(): sampling at temperature > 0 needs an rng")
-    return int(rng.choice(probs.size, p=probs))
+    return probs / probs.sum()
 
 
 def _check_top_k(top_k: int | None) -> None:
@@ -86,6 +135,29 @@ def _check_top_k(top_k: int | None) -> None:
         raise ValueError(f"top_k must be an integer >= 1 or None, got {top_k!r}")
 
 
+def ignored_when_greedy(
+    top_k: int | None, top_p: float, names: tuple[str, str, str] = ("top_k", "top_p", "temperature")
+) -> str | None:
+    """The warning for sampling settings given at temperature 0, or None if none is given.
+
+    Greedy decoding always takes the most likely token, so `top_k` and `top_p`
+    change nothing, and a user who set them expected sampling. `names` are what
+    the caller calls top_k, top_p and temperature (e.g. the command-line flags).
+    """
+    given = [
+        f"{name}={value}"
+        for name, value, off in zip(names[:2], (top_k, top_p), (None, 1), strict=True)
+        if value != off
+    ]
+    if not given:
+        return None
+    verb = "has" if len(given) == 1 else "have"
+    return (
+        f"{' and '.join(given)} {verb} no effect at {names[2]} 0, which always picks the "
+        f"most likely token; give {names[2]} > 0 to sample"
+    )
+
+
 @no_grad()
 def generate(
     model: RNNLanguageModel,
@@ -96,12 +168,15 @@ def generate(
     generator: np.random.Generator | int | None = None,
     banned: Sequence[int] = (),
     stop: int | None = None,
+    top_p: float = 1.0,
 ) -> list[int]:
     """Up to `length` new token ids continuing `prefix` (the d2l chapter's predict_ch8).
 
     The prefix warms up the hidden state; then each predicted token is fed
-    back in. Generation ends early after the `stop` token (e.g. `<eos>`), and
-    `banned` tokens are never produced. Runs under `no_grad`: no graph is kept.
+    back in, drawn as `sample_next` draws it. Generation ends early after the
+    `stop` token (e.g. `<eos>`), and `banned` tokens are never produced. At
+    temperature 0, `top_k` or `top_p` warn once: greedy decoding ignores them.
+    Runs under `no_grad`: no graph is kept.
     """
     if len(prefix) == 0:
         raise ValueError("generate(): the prefix must hold at least one token")
@@ -110,11 +185,17 @@ def generate(
     if length < 0:
         raise ValueError(f"generate(): length must be an integer >= 0, got {length!r}")
     check_temperature(temperature, "generate(): temperature")
+    _check_top_k(top_k)
+    check_top_p(top_p, "generate(): top_p")
+    if temperature == 0:
+        ignored = ignored_when_greedy(top_k, top_p)
+        if ignored:
+            warnings.warn(f"generate(): {ignored}", stacklevel=3)  # 3: past no_grad's wrapper
     rng = as_generator(generator)
     logits, state = model(np.asarray([prefix], dtype=np.int64))
     out: list[int] = []
     for _ in range(length):
-        token = sample_next(logits.data[0, -1], temperature, top_k, rng, banned)
+        token = sample_next(logits.data[0, -1], temperature, top_k, rng, banned, top_p)
         out.append(token)
         if token == stop:
             break
@@ -158,6 +239,7 @@ def sample_text(
     temperature: float = 0.0,
     top_k: int | None = None,
     seed: np.random.Generator | int | None = None,
+    top_p: float = 1.0,
 ) -> str:
     """The prefix followed by up to `length` generated tokens, as text.
 
@@ -167,6 +249,6 @@ def sample_text(
     ids = encode_prompt(vocab, config, prefix)
     banned = never_generated(vocab)
     stop = vocab.stoi.get("<eos>")
-    new = generate(model, ids, length, temperature, top_k, seed, banned, stop)
+    new = generate(model, ids, length, temperature, top_k, seed, banned, stop, top_p)
     shown = [t for t in vocab.decode(ids + new) if t not in ("<bos>", "<eos>")]
     return join_tokens(shown, config.level)
