@@ -1,7 +1,9 @@
-"""Learning-rate schedules: `StepLR`, `ExponentialLR` and `ReduceLROnPlateau`.
+"""Learning-rate schedules with torch's names and semantics.
 
-Semantics and argument names are PyTorch's: a scheduler writes the new rate
-into each param group's "lr" when `step()` is called (once per epoch, after
+`StepLR`, `MultiStepLR`, `ExponentialLR`, `LambdaLR`, `CosineAnnealingLR`,
+`LinearLR`, `SequentialLR` (one schedule after another, e.g. a warm-up then
+a decay) and `ReduceLROnPlateau`. A scheduler writes the new rate into each
+param group's "lr" when `step()` is called (once per epoch, after
 `optimizer.step()`), and `state_dict()` holds everything but the optimizer,
 so a resumed run continues the same schedule.
 """
@@ -9,92 +11,24 @@ so a resumed run continues the same schedule.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Any, SupportsFloat
 
 from retrograd.optim.optimizer import Optimizer, check_count, check_number
+from retrograd.optim.scheduler import LRScheduler, check_milestones, check_optimizer
+from retrograd.optim.schedules import CosineAnnealingLR, LambdaLR, LinearLR, MultiStepLR
 
-
-class LRScheduler:
-    """Base class of epoch-counting schedules: subclasses give `get_lr()`.
-
-    `last_epoch=-1` starts a new schedule (recording each group's
-    "initial_lr"); construction performs step 0, which keeps the current rates.
-    """
-
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {optimizer!r}")
-        check_count(type(self).__name__, "last_epoch", last_epoch, -1)
-        self.optimizer = optimizer
-        last_epoch = int(last_epoch)
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(
-                        f"{type(self).__name__}: param_groups[{i}] has no 'initial_lr', needed to "
-                        f"resume at last_epoch={last_epoch}; load the optimizer's state first"
-                    )
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._is_initial = True
-        self.step()
-        self._is_initial = False
-
-    def get_lr(self) -> list[float]:
-        """The rates for the epoch `last_epoch` (just incremented by `step`)."""
-        raise NotImplementedError
-
-    def step(self) -> None:
-        """Advance one epoch and write the new rates into the optimizer."""
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        """The rates the last `step()` set, one per param group."""
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Everything needed to resume the schedule (all attributes except the optimizer)."""
-        return {
-            key: list(value) if isinstance(value, list) else value
-            for key, value in self.__dict__.items()
-            if key != "optimizer"
-        }
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a state from `state_dict()` of a scheduler of the same kind.
-
-        Its keys must be exactly this scheduler's: a state dict with a key
-        missing or one too many (from another kind of scheduler) is refused
-        with a ValueError, and the scheduler is left unchanged.
-        """
-        where = f"{type(self).__name__}.load_state_dict()"
-        if not isinstance(state_dict, dict):
-            raise TypeError(
-                f"{where}: expected a dict from state_dict(), got {type(state_dict).__name__}"
-            )
-        expected = self.state_dict().keys()
-        problems = [
-            f"{what} keys {sorted(keys, key=str)}"
-            for what, keys in (
-                ("missing", expected - state_dict.keys()),
-                ("unknown", state_dict.keys() - expected),
-            )
-            if keys
-        ]
-        if problems:
-            raise ValueError(
-                f"{where}: {', '.join(problems)} (a state dict from another scheduler?)"
-            )
-        self.__dict__.update(state_dict)
-
-    def _current_lrs(self) -> list[float]:
-        return [group["lr"] for group in self.optimizer.param_groups]
+__all__ = [
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
+    "ReduceLROnPlateau",
+    "SequentialLR",
+    "StepLR",
+]
 
 
 class StepLR(LRScheduler):
@@ -114,6 +48,11 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        return [
+            base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs
+        ]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply every group's rate by `gamma` every epoch."""
@@ -127,6 +66,119 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
+
+
+class SequentialLR(LRScheduler):
+    """Run `schedulers` one after another, switching at the epochs in `milestones`.
+
+    `SequentialLR(opt, [LinearLR(opt, ...), CosineAnnealingLR(opt, ...)], [5])`
+    warms up for 5 epochs, then anneals. As in torch, construction rewinds
+    the schedulers (their own construction stepped them) and the rates to
+    each group's "initial_lr", then takes step 0 of the first; at a
+    milestone the next schedule starts afresh at its epoch 0, from its
+    closed form, and each `step()` steps only the schedule in charge.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        schedulers: list[LRScheduler],
+        milestones: list[int],
+        last_epoch: int = -1,
+    ) -> None:
+        check_optimizer("SequentialLR", optimizer)
+        schedulers = _sequence(optimizer, schedulers)
+        milestones = check_milestones("SequentialLR", milestones, repeats=False)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                f"SequentialLR: expected {len(schedulers) - 1} milestones (one fewer than the "
+                f"schedulers, one switch between each two), got {len(milestones)}"
+            )
+        check_count("SequentialLR", "last_epoch", last_epoch, -1)
+        self._schedulers = schedulers
+        self._milestones = milestones
+        self.last_epoch = int(last_epoch) + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for scheduler in schedulers:
+            scheduler.last_epoch -= 1
+        first = schedulers[bisect_right(milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def get_lr(self) -> list[float]:
+        raise NotImplementedError("SequentialLR: the rates come from its schedulers")
+
+    def step(self) -> None:
+        """Advance one epoch: start the next schedule at a milestone, else step the current one."""
+        self.last_epoch += 1
+        index = bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler._restart()
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Its own attributes, with each scheduler's state dict under "_schedulers"."""
+        state = super().state_dict()
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def _check_state(self, state_dict: Any) -> None:
+        super()._check_state(state_dict)
+        saved = state_dict["_schedulers"]
+        if not isinstance(saved, list | tuple) or len(saved) != len(self._schedulers):
+            raise ValueError(
+                f"SequentialLR.load_state_dict(): '_schedulers' must be a list of "
+                f"{len(self._schedulers)} state dicts, one per scheduler"
+            )
+        for i, (scheduler, state) in enumerate(zip(self._schedulers, saved)):
+            try:
+                scheduler._check_state(state)
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"SequentialLR.load_state_dict(): schedulers[{i}]: {err}") from None
+
+    def _apply_state(self, state_dict: dict[str, Any]) -> None:
+        for scheduler, state in zip(self._schedulers, state_dict["_schedulers"]):
+            scheduler._apply_state(state)
+        super()._apply_state({k: v for k, v in state_dict.items() if k != "_schedulers"})
+
+
+def _sequence(optimizer: Optimizer, schedulers: Any) -> list[LRScheduler]:
+    """The schedulers `SequentialLR` runs, refused with a clear error unless each is a
+    distinct epoch schedule of `optimizer`."""
+    if not isinstance(schedulers, list | tuple):
+        raise TypeError(
+            "SequentialLR: schedulers must be a list of schedulers, "
+            f"got {type(schedulers).__name__}"
+        )
+    if not schedulers:
+        raise ValueError("SequentialLR: schedulers is empty; give at least one scheduler")
+    for i, scheduler in enumerate(schedulers):
+        if not isinstance(scheduler, LRScheduler):
+            raise TypeError(
+                f"SequentialLR: schedulers[{i}] is a {type(scheduler).__name__}, not a scheduler"
+            )
+        if isinstance(scheduler, ReduceLROnPlateau | SequentialLR):
+            raise ValueError(
+                f"SequentialLR: schedulers[{i}] is a {type(scheduler).__name__}, which cannot "
+                "run in a sequence (ReduceLROnPlateau's step() needs a metric; list a nested "
+                "sequence's schedulers and milestones in this one instead)"
+            )
+        if scheduler.optimizer is not optimizer:
+            raise ValueError(
+                f"SequentialLR: schedulers[{i}] ({type(scheduler).__name__}) schedules another "
+                "optimizer; every scheduler must belong to the SequentialLR's optimizer"
+            )
+    if len({id(scheduler) for scheduler in schedulers}) != len(schedulers):
+        raise ValueError("SequentialLR: the same scheduler appears twice in schedulers")
+    return list(schedulers)
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -153,8 +205,7 @@ class ReduceLROnPlateau(LRScheduler):
         eps: float = 1e-8,
     ) -> None:
         name = "ReduceLROnPlateau"
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: expected an Optimizer, got {optimizer!r}")
+        check_optimizer(name, optimizer)
         if mode not in ("min", "max"):
             raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
