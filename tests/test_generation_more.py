@@ -11,6 +11,7 @@ from retrograd.cli import main
 from retrograd.models.checkpoints import model_from_checkpoint
 from retrograd.models.config import TrainConfig
 from retrograd.models.generation import (
+    check_temperature,
     generate,
     next_token_probabilities,
     sample_next,
@@ -258,3 +259,13 @@ def test_cli_train_says_once_that_prefix_tokens_map_to_unk(corpus, tmp_path, cap
     assert captured.err == (
         "retrograd train: warning: 2 token(s) not in the vocabulary map to <unk>: 'q', 'z'\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("temperature", "error"), [("0.5", TypeError), (True, TypeError), (-1.0, ValueError)]
+)
+def test_temperature_of_the_wrong_type_is_a_type_error(temperature, error):
+    with pytest.raises(error, match="temperature must be a finite number >= 0"):
+        check_temperature(temperature)
+    with pytest.raises(error, match="sample_temperature must be"):
+        TrainConfig(sample_temperature=temperature)

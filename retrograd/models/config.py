@@ -84,7 +84,7 @@ class TrainConfig:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
         try:
             check_temperature(self.sample_temperature, "sample_temperature")
-        except ValueError as err:
+        except (TypeError, ValueError) as err:
             problems.append(str(err))
         if not self.lr > 0 or not math.isfinite(self.lr):
             problems.append(f"lr must be a finite number > 0, got {self.lr}")

@@ -35,12 +35,11 @@ def check_temperature(temperature: float, name: str = "temperature") -> None:
     NaN or infinity would make every sampling probability NaN. Training's
     configuration, the command line and generation all check here.
     """
-    if (
-        isinstance(temperature, bool)
-        or not isinstance(temperature, Real)
-        or not 0 <= temperature < math.inf
-    ):
-        raise ValueError(f"{name} must be a finite number >= 0, got {temperature!r}")
+    problem = f"{name} must be a finite number >= 0, got {temperature!r}"
+    if isinstance(temperature, bool) or not isinstance(temperature, Real):
+        raise TypeError(problem)
+    if not 0 <= temperature < math.inf:
+        raise ValueError(problem)
 
 
 def check_top_p(top_p: float, name: str = "top_p") -> None:
