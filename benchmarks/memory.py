@@ -5,7 +5,7 @@ Run: python -m benchmarks.memory [--config d2l small tiny word] [--where 12]
 Memory is measured with tracemalloc, which also sees NumPy's array buffers
 (NumPy reports them to it), as the peak above the level before the step:
 parameters and optimizer state exist before and are not counted; the graph,
-saved activations, gradients and temporaries are. Issue 6 asks for at most
+saved activations, gradients and temporaries are. The target is at most
 1.3x the NumPy reference on the d2l config. PyTorch allocates outside
 tracemalloc's view, so it is not compared here.
 

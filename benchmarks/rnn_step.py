@@ -7,7 +7,7 @@ Run: python -m benchmarks.rnn_step [--config d2l small tiny word] [--rounds 15]
 
 A step is: forward over T time steps from the previous batch's state
 (detached), mean cross-entropy, backward, global-norm clipping at 1 and an
-SGD update, all in float32. Each config of issue 6 is timed for
+SGD update, all in float32. Each config of the targets is timed for
 
 - retrograd: `RNNLanguageModel(cell="rnn")`, the code path users run
   (one-hot or `Embedding`, `nn.RNN`, `Linear` head, `loss`, `backward`,
@@ -65,7 +65,7 @@ SETTLE = 2
 
 @dataclass(frozen=True)
 class Config:
-    """One benchmark case and the targets of issue 6 for it."""
+    """One benchmark case and its targets."""
 
     name: str
     vocab: int

@@ -6,8 +6,8 @@ The d2l model shrunk to H=128, B=8 (V=28, one-hot, tanh RNN, float32) so that
 T = 10,000 stays affordable. For each T it times one training step (forward,
 backward, clipping, SGD, the same code path as `benchmarks.rnn_step`) and
 measures its peak traced memory (tracemalloc, which sees NumPy's buffers),
-then divides both by T. Issue 6 asks that the time per time step at
-T = 10,000 stay within 1.2x of T = 35: no O(T^2) anywhere.
+then divides both by T. The target is that the time per time step at
+T = 10,000 stays within 1.2x of T = 35: no O(T^2) anywhere.
 
 Each timed sample runs about 5,000 time steps (e.g. 143 steps at T = 35,
 one at T = 10,000), so every T gets a similar share of the machine, and the
