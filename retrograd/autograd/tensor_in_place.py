@@ -38,6 +38,10 @@ class InPlaceMethods:
             ) from None
         except ValueError as err:
             raise ShapeError(f"{name}: cannot update shape {self.shape} in place: {err}") from None
+        except OverflowError:  # a Python int outside the dtype's range, as 300 for uint8
+            raise OverflowError(
+                f"{name}: {value!r} is out of range for a tensor of dtype {self.dtype}"
+            ) from None
         self._bump_version()
         return self
 
@@ -88,12 +92,12 @@ def _assign(target: np.ndarray, value: Any, out: np.ndarray, casting: str) -> No
 
 
 def assign_at(index: Any, target: np.ndarray, value: Any, out: np.ndarray, casting: str) -> None:
-    """`setitem` as a ufunc-shaped call (as `_assign`), with `copy_`'s casting rule: NumPy's
-    own assignment would cut floats written into an integer tensor silently."""
-    value = np.asarray(value)
-    if not np.can_cast(value.dtype, out.dtype, casting):
-        raise TypeError(f"cannot cast {value.dtype} to {out.dtype}")
+    """`setitem` as a ufunc-shaped call (as `_assign`), converted as `copy_` converts: NumPy's
+    own assignment would cut floats written into an integer tensor silently, and a Python
+    number is taken by its value (1 fits a uint8 tensor, 300 does not), not as an int64."""
+    converted = np.empty(np.shape(value), out.dtype)
+    np.copyto(converted, value, casting=casting)
     try:
-        out[index] = value
+        out[index] = converted
     except IndexError as err:
         raise IndexError(f"setitem: index {index!r} into shape {out.shape}: {err}") from None
