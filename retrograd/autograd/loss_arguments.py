@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd.graph import ShapeError
-from retrograd.autograd.tensor import Tensor, as_array
+from retrograd.autograd.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -110,7 +110,7 @@ def class_rows(scores: Any, target: Any, fn: str, name: str) -> tuple[Tensor, Te
     if not isinstance(scores, Tensor):
         try:
             scores = Tensor(scores)
-        except TypeError as err:
+        except (TypeError, ValueError) as err:  # not numbers, or a ragged list
             raise TypeError(f"{fn}(): {name} must be a tensor or numeric array: {err}") from None
     if scores.dtype.kind != "f":  # NumPy would give a float64 loss of integer scores
         raise TypeError(f"{fn}(): {name} must be floating, got dtype {scores.dtype}")
@@ -124,7 +124,9 @@ def class_rows(scores: Any, target: Any, fn: str, name: str) -> tuple[Tensor, Te
                 else ""
             )
         )
-    targets = target if isinstance(target, Tensor) else Tensor._make(as_array(target), None, 0)
+    targets = target
+    if not isinstance(targets, Tensor):  # strings, None or a ragged list: named as the target
+        targets = Tensor._make(real_array(target, f"{fn}(): target"), None, 0)
     if targets.dtype.kind not in "iu":
         raise TypeError(f"{fn}(): target must hold integers, got dtype {targets.dtype}")
     shape = (scores.shape[0], *scores.shape[2:])
