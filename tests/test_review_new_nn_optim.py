@@ -23,3 +23,26 @@ def test_class_loss_ragged_scores_name_the_scores(loss):
     name = "logits" if loss is F.cross_entropy else "input"
     with pytest.raises(TypeError, match=rf"{loss.__name__}\(\): {name} must be a tensor"):
         loss([[0.0, 1.0], [2.0]], [0, 1])
+
+
+ELEMENTWISE = (
+    (F.l1_loss, "input"),
+    (F.mse_loss, "input"),
+    (F.huber_loss, "input"),
+    (F.smooth_l1_loss, "input"),
+    (F.binary_cross_entropy, "input"),
+    (F.binary_cross_entropy_with_logits, "logits"),
+)
+
+
+@pytest.mark.parametrize(("loss", "what"), ELEMENTWISE)
+@pytest.mark.parametrize("kind", [list, np.asarray])
+def test_elementwise_loss_of_a_non_tensor_input_names_the_input(loss, what, kind):
+    x = kind([[0.25, 0.5]])
+    with pytest.raises(TypeError, match=rf"{loss.__name__}\(\): {what} must be a Tensor"):
+        loss(x, [[0.0, 1.0]])
+
+
+def test_layer_norm_of_an_array_is_refused_not_returned_as_an_array():
+    with pytest.raises(TypeError, match=r"layer_norm\(\): input must be a Tensor, got ndarray"):
+        F.layer_norm(np.ones((2, 3)), 3)

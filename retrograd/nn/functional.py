@@ -70,7 +70,14 @@ def _as_target(value: Any, like: Tensor, fn: str) -> Tensor:
 
 
 def _check_floating(x: Tensor, fn: str, what: str) -> None:
-    """Refuse an integer or bool input: its loss would be int, float32 or float64 by reduction."""
+    """Refuse an input that is not a floating Tensor: a list has no dtype, an array would
+    give an array (no graph) back, and an integer or bool loss would be int, float32 or
+    float64 by reduction. PyTorch's functional losses take tensors only, too."""
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{fn}(): {what} must be a Tensor, got {type(x).__name__} "
+            f"(wrap it: retrograd.tensor({what}))"
+        )
     if x.dtype.kind != "f":
         raise TypeError(f"{fn}(): {what} must be floating, got dtype {x.dtype}")
 
@@ -366,9 +373,9 @@ def layer_norm(
     """(x - mean) / sqrt(var + eps) over the trailing axes `normalized_shape`, times
     `weight` plus `bias` (each of that shape, or None), as torch's layer_norm: var is the
     biased variance (ddof=0). Composed of Tensor ops: its gradient needs no backward."""
+    _check_floating(x, "layer_norm", "input")
     shape = check_normalized_shape(normalized_shape, "layer_norm()")
     eps = check_bound(eps, "layer_norm()", "eps", positive=False)
-    _check_floating(x, "layer_norm", "input")
     if x.shape[max(x.ndim - len(shape), 0) :] != shape or x.ndim < len(shape):
         raise ShapeError(
             f"layer_norm(): input of shape {x.shape} does not end in normalized_shape {shape}"
