@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
+from retrograd import nn
 from retrograd.nn import functional as F
 
 CLASS_LOSSES = (F.cross_entropy, F.nll_loss)
@@ -46,3 +47,9 @@ def test_elementwise_loss_of_a_non_tensor_input_names_the_input(loss, what, kind
 def test_layer_norm_of_an_array_is_refused_not_returned_as_an_array():
     with pytest.raises(TypeError, match=r"layer_norm\(\): input must be a Tensor, got ndarray"):
         F.layer_norm(np.ones((2, 3)), 3)
+
+
+@pytest.mark.parametrize("shape", [(0, 2), (2, 0)])
+def test_embedding_from_pretrained_empty_table_names_the_embeddings(shape):
+    with pytest.raises(ValueError, match=r"from_pretrained\(\): embeddings .* got shape"):
+        nn.Embedding.from_pretrained(np.zeros(shape, np.float32))

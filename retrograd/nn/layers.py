@@ -138,10 +138,10 @@ class Embedding(Module):
         their dtype, as PyTorch's: frozen (the weight does not require grad) unless
         `freeze=False`. Row `padding_idx` keeps its values and gets no gradient."""
         array = as_array(embeddings)
-        if array.ndim != 2:
+        if array.ndim != 2 or 0 in array.shape:
             raise ValueError(
                 "Embedding.from_pretrained(): embeddings must be 2-D (num_embeddings, "
-                f"embedding_dim), got shape {array.shape}"
+                f"embedding_dim), neither of them 0, got shape {array.shape}"
             )
         if array.dtype.kind != "f":
             raise TypeError(
