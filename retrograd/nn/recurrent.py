@@ -369,7 +369,7 @@ class RNN(_Recurrent):
 class LSTM(_Recurrent):
     """LSTM with PyTorch's gates (i, f, g, o) stacked in weight_ih_l{k} (4H, D_k) and the rest.
 
-    The state is the pair (h, c), each (num_layers, B, H); forward returns
+    The state is the pair (h, c), each (num_layers * num_directions, B, H); forward returns
     (outputs, (h_n, c_n)). `retain_hidden_grads` works as for `RNN`.
     """
 
