@@ -30,3 +30,28 @@ def test_setitem_python_scalars_match_torch():
         ours[1] = value
         theirs[1] = value
         np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def _tiny_language_model():
+    from retrograd.models import RNNLanguageModel, TrainConfig, Vocab
+
+    vocab = Vocab(list("the time machine"))
+    return RNNLanguageModel(len(vocab), 4, generator=0), vocab, TrainConfig()
+
+
+def test_sample_text_greedy_warning_names_sample_text_at_the_callers_line():
+    from retrograd.models.generation import sample_text
+
+    model, vocab, config = _tiny_language_model()
+    with pytest.warns(UserWarning, match=r"^sample_text\(\): top_k=3 has no effect") as caught:
+        greedy_with_top_k = sample_text(model, vocab, config, "the", 5, top_k=3)
+    assert len(caught) == 1 and caught[0].filename == __file__
+    assert greedy_with_top_k == sample_text(model, vocab, config, "the", 5)
+
+
+def test_sample_text_refuses_a_bad_top_p_in_its_own_name_even_when_greedy():
+    from retrograd.models.generation import sample_text
+
+    model, vocab, config = _tiny_language_model()
+    with pytest.raises(ValueError, match=r"^sample_text\(\): top_p must be a number in \(0, 1\]"):
+        sample_text(model, vocab, config, "the", 5, top_p=0.0)

@@ -157,6 +157,23 @@ def ignored_when_greedy(
     )
 
 
+def _sampling_settings(
+    caller: str, temperature: float, top_k: int | None, top_p: float, stacklevel: int
+) -> tuple[int | None, float]:
+    """Check the sampling arguments of `caller`; at temperature 0, warn (as `caller`, at
+    `stacklevel`) about a top_k or top_p given, and return them turned off, so that a
+    function handing them on to `generate` warns once, in its own name."""
+    check_temperature(temperature, f"{caller}: temperature")
+    _check_top_k(top_k)
+    check_top_p(top_p, f"{caller}: top_p")
+    if temperature != 0:
+        return top_k, top_p
+    ignored = ignored_when_greedy(top_k, top_p)
+    if ignored:
+        warnings.warn(f"{caller}: {ignored}", stacklevel=stacklevel)
+    return None, 1.0
+
+
 @no_grad()
 def generate(
     model: RNNLanguageModel,
@@ -183,13 +200,8 @@ def generate(
         raise TypeError(f"generate(): length must be an integer >= 0, got {length!r}")
     if length < 0:
         raise ValueError(f"generate(): length must be an integer >= 0, got {length!r}")
-    check_temperature(temperature, "generate(): temperature")
-    _check_top_k(top_k)
-    check_top_p(top_p, "generate(): top_p")
-    if temperature == 0:
-        ignored = ignored_when_greedy(top_k, top_p)
-        if ignored:
-            warnings.warn(f"generate(): {ignored}", stacklevel=3)  # 3: past no_grad's wrapper
+    # stacklevel 4: past this helper, generate and no_grad's wrapper, at the caller.
+    top_k, top_p = _sampling_settings("generate()", temperature, top_k, top_p, stacklevel=4)
     rng = as_generator(generator)
     logits, state = model(np.asarray([prefix], dtype=np.int64))
     out: list[int] = []
@@ -245,6 +257,7 @@ def sample_text(
     Special tokens are never generated (`<unk>`, and `<pad>`/`<bos>` of the
     sentence setup); a sentence model stops after `<eos>`, which is not shown.
     """
+    top_k, top_p = _sampling_settings("sample_text()", temperature, top_k, top_p, stacklevel=3)
     ids = encode_prompt(vocab, config, prefix)
     banned = never_generated(vocab)
     stop = vocab.stoi.get("<eos>")
