@@ -55,3 +55,14 @@ def test_sample_text_refuses_a_bad_top_p_in_its_own_name_even_when_greedy():
     model, vocab, config = _tiny_language_model()
     with pytest.raises(ValueError, match=r"^sample_text\(\): top_p must be a number in \(0, 1\]"):
         sample_text(model, vocab, config, "the", 5, top_p=0.0)
+
+
+@pytest.mark.parametrize(("top_k", "error"), [(0, ValueError), (2.5, TypeError)])
+def test_generate_and_sample_text_name_themselves_for_a_bad_top_k(top_k, error):
+    from retrograd.models.generation import generate, sample_text
+
+    model, vocab, config = _tiny_language_model()
+    with pytest.raises(error, match=r"^generate\(\): top_k must be an integer >= 1"):
+        generate(model, [1], 3, temperature=1.0, top_k=top_k, generator=0)
+    with pytest.raises(error, match=r"^sample_text\(\): top_k must be an integer >= 1"):
+        sample_text(model, vocab, config, "the", 3, 1.0, top_k, 0)

@@ -124,14 +124,15 @@ def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
     return probs / probs.sum()
 
 
-def _check_top_k(top_k: int | None) -> None:
-    """Refuse a top_k that is not None or an integer (TypeError) or is below 1 (ValueError)."""
+def _check_top_k(top_k: int | None, name: str = "top_k") -> None:
+    """Refuse a top_k that is not None or an integer (TypeError) or is below 1 (ValueError),
+    naming it as `name`."""
     if top_k is None:
         return
     if not is_integer(top_k):
-        raise TypeError(f"top_k must be an integer >= 1 or None, got {top_k!r}")
+        raise TypeError(f"{name} must be an integer >= 1 or None, got {top_k!r}")
     if top_k < 1:
-        raise ValueError(f"top_k must be an integer >= 1 or None, got {top_k!r}")
+        raise ValueError(f"{name} must be an integer >= 1 or None, got {top_k!r}")
 
 
 def ignored_when_greedy(
@@ -164,7 +165,7 @@ def _sampling_settings(
     `stacklevel`) about a top_k or top_p given, and return them turned off, so that a
     function handing them on to `generate` warns once, in its own name."""
     check_temperature(temperature, f"{caller}: temperature")
-    _check_top_k(top_k)
+    _check_top_k(top_k, f"{caller}: top_k")
     check_top_p(top_p, f"{caller}: top_p")
     if temperature != 0:
         return top_k, top_p
