@@ -192,7 +192,7 @@ def _path(path: Any, caller: str) -> str:
         swapped = caller == "save" and isinstance(path, dict | list | tuple | np.ndarray)
         hint = "; the object to save comes first: save(obj, path)" if swapped else ""
         raise TypeError(
-            f"{caller}(): path must be a str or os.PathLike, got {type(path).__name__}{hint}"
+            f"{caller}(): path must be a str, bytes or os.PathLike, got {type(path).__name__}{hint}"
         )
     name = os.fsdecode(os.fspath(path))
     if not name:

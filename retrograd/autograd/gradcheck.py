@@ -36,7 +36,10 @@ def gradcheck(
     """Check d fn(*inputs) / d input for every floating input that requires grad.
 
     `inputs` is one Tensor or a sequence of arguments; `fn` returns a Tensor
-    or a tuple of Tensors. The check runs in float64 on copies of the inputs
+    or a tuple of Tensors, whose integer and boolean outputs (indices) are
+    skipped, as in PyTorch. A `fn` whose output changes between two calls on
+    the same inputs (dropout in training mode) is refused: its differences
+    would blame a correct gradient. The check runs in float64 on copies of the inputs
     (constants too), so `fn` cannot change the caller's data, and the `.grad`
     of other tensors `fn` uses (a module's parameters) is left as it was; a `fn` that
     modifies an input in place is refused, as its central differences would
