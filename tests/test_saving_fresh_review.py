@@ -40,7 +40,7 @@ def test_load_of_an_int_is_refused_and_leaves_that_file_descriptor_open(tmp_path
     """open() takes an int as a file descriptor, and closing the file closes it."""
     fd = os.open(tmp_path / "other", os.O_CREAT | os.O_RDWR)
     try:
-        with pytest.raises(TypeError, match=r"load\(\): path must be a str, bytes or os.PathLike, got int"):
+        with pytest.raises(TypeError, match=r"load\(\): path must be a str, bytes or .*, got int"):
             rg.load(fd)
         os.fstat(fd)  # still open
     finally:
