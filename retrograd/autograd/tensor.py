@@ -1,15 +1,14 @@
 """`Tensor`: an array, its gradient, and the node of the op that made it.
 
 This module holds what every tensor is: its construction, data and version,
-conversions, autograd methods, arithmetic operators and indexing. Its other
-methods come from mixins, one module per kind: `tensor_elementwise`,
-`tensor_reductions`, `tensor_shape`, `tensor_logic` (comparisons and bitwise
-operators) and `tensor_in_place`.
+conversions, autograd methods and arithmetic operators. Its other methods come
+from mixins, one module per kind: `tensor_elementwise`, `tensor_reductions`,
+`tensor_shape`, `tensor_indexing` (`t[index]` and `t[index] = value`),
+`tensor_logic` (comparisons and bitwise operators) and `tensor_in_place`.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,8 @@ from retrograd.autograd import engine, ops
 from retrograd.autograd.function import record
 from retrograd.autograd.graph import Node, grad_mode, last_written, mark_written
 from retrograd.autograd.tensor_elementwise import ElementwiseMethods
-from retrograd.autograd.tensor_in_place import InPlaceMethods, assign_at
+from retrograd.autograd.tensor_in_place import InPlaceMethods
+from retrograd.autograd.tensor_indexing import IndexingMethods
 from retrograd.autograd.tensor_logic import LogicMethods
 from retrograd.autograd.tensor_reductions import ReductionMethods
 from retrograd.autograd.tensor_shape import ShapeMethods
@@ -112,7 +112,14 @@ def _check_grad_dtype(dtype: np.dtype) -> None:
         )
 
 
-class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LogicMethods, InPlaceMethods):
+class Tensor(
+    ElementwiseMethods,
+    ReductionMethods,
+    ShapeMethods,
+    IndexingMethods,
+    LogicMethods,
+    InPlaceMethods,
+):
     """An n-dimensional array that records the operations applied to it.
 
     A leaf tensor (made by the user) has no node; a tensor made by an op that
@@ -403,44 +410,6 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LogicMethods, I
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return record(ops.Matmul, (self._operand(other), self))
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return record(ops.GetItem, (self,), {"index": _plain_index(index)})
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        """In place: `value`, broadcast, into the selection (NumPy's `a[index] = value`).
-
-        Like every in-place update it is refused on a tensor that requires grad
-        while grad mode is on; so is a `value` that requires grad, which this
-        write would cut from the graph (build such a tensor with `stack`,
-        `concat` or `where` instead).
-        """
-        if isinstance(value, Tensor) and value.requires_grad and grad_mode.enabled:
-            raise RuntimeError(
-                "setitem: the value requires grad, and writing it into a tensor would cut it "
-                "from the graph; build the tensor out of place (rg.stack, rg.concat, rg.where) "
-                "or write under retrograd.no_grad()"
-            )
-        self._in_place(functools.partial(assign_at, _plain_index(index)), value, "setitem")
-
-
-def _plain_index(index: Any) -> Any:
-    """Replace tensors and arrays inside an index by copies of their integer or boolean arrays.
-
-    The node keeps the index for backward: a copy (the size of the index, not of
-    the tensor) keeps the caller's later in-place changes to it out of the gradient.
-    """
-    if isinstance(index, tuple):
-        return tuple(_plain_index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.data.copy()
-    if isinstance(index, list | np.ndarray):
-        array = np.array(index)
-        if array.dtype.kind == "O" and isinstance(index, list):  # a list holding tensors
-            array = np.array([_plain_index(i) for i in index])
-        # An empty list selects nothing, as in PyTorch; NumPy would read it as floats.
-        return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
-    return index
 
 
 _new_tensor = object.__new__
