@@ -1,0 +1,255 @@
+"""`_Recurrent`, the base of the RNN, LSTM and GRU modules of `recurrent`.
+
+It holds what the three share: construction (sizes, dropout, directions, the
+weights of every layer and direction in PyTorch's order), the checks of the
+input and of the initial state, the stacking of layers with dropout between
+them, each layer's input projection and the stack of its outputs, the reverse
+direction of a bidirectional module, and the repr. Each subclass gives its
+`_layer`, the loop over time steps of its cell, and the shape of its state.
+"""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import nullcontext
+from typing import Any
+
+import numpy as np
+
+from retrograd.autograd import Tensor, as_generator, concat, linear, one_hot_linear, scope, stack
+from retrograd.autograd.function import record
+from retrograd.autograd.graph import ShapeError, gc_paused
+from retrograd.autograd.ops import Stack
+from retrograd.autograd.ops.linalg import transposed
+from retrograd.nn import functional as F
+from retrograd.nn.cells import GATES, check_state, make_weights
+from retrograd.nn.layers import Seed, as_input, check_dtype, check_sizes
+from retrograd.nn.module import Module
+
+State = Any
+WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+class _Recurrent(Module):
+    """Shared layers, checks and the layer loop of RNN, LSTM and GRU."""
+
+    kind = "rnn"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        *,
+        bidirectional: bool = False,
+        retain_hidden_grads: bool = False,
+        generator: Seed = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        F.check_probability(dropout, name, "dropout")
+        if dropout > 0 and num_layers == 1:
+            # Point at the caller's line: RNN's own __init__ adds one frame.
+            caller = 3 if type(self).__init__ is not _Recurrent.__init__ else 2
+            warnings.warn(
+                f"{name}: dropout={dropout} acts between stacked layers, so with num_layers=1 "
+                "it does nothing (as in PyTorch)",
+                UserWarning,
+                stacklevel=caller,
+            )
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = dropout
+        if not isinstance(bidirectional, bool):
+            raise TypeError(f"{name}: bidirectional must be True or False, got {bidirectional!r}")
+        self.bidirectional = bidirectional
+        self.retain_hidden_grads = retain_hidden_grads
+        self.hidden_states: list[list[Tensor]] = []
+        rng = as_generator(generator)
+        # PyTorch's order: layer k's weights, then its `_reverse` weights, then layer k + 1's.
+        for k in range(num_layers):
+            size = input_size if k == 0 else hidden_size * self.num_directions
+            for suffix in self._directions:
+                make_weights(
+                    self, f"_l{k}{suffix}", size, hidden_size, GATES[self.kind], bias, rng, dtype
+                )
+        # Dropout masks come after the weights from the same generator: a seeded
+        # model drops the same units on every run.
+        self.generator = rng
+
+    @property
+    def num_directions(self) -> int:
+        """2 for a bidirectional module, else 1."""
+        return 2 if self.bidirectional else 1
+
+    @property
+    def _directions(self) -> tuple[str, ...]:
+        """The parameter-name suffix of each direction, in PyTorch's order."""
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def forward(self, x: Any, state: State = None) -> tuple[Tensor, State]:
+        """Run all time steps; return (outputs (T, B, D*H), final state) (B first if batch_first).
+
+        `x` may also be integer class indices of shape (T, B) ((B, T) if
+        batch_first), each standing for a one-hot vector of input_size
+        classes: the first layer then looks up its input projection
+        (`one_hot_linear`) instead of multiplying by the one-hot array.
+        `state` is h0 of shape (num_layers * D, B, H) (for LSTM the pair (h0, c0)),
+        D = num_directions, ordered as PyTorch's: layer 0 forward, layer 0
+        reverse, layer 1 forward, ...; None starts from zeros. The final state
+        has that shape and order. Gradients reach x (unless indices) and the
+        given state. In training mode, the outputs of every layer but the last
+        pass through dropout with probability `dropout`, as in PyTorch.
+        """
+        with gc_paused():
+            return self._forward(x, state)
+
+    def _forward(self, x: Any, state: State) -> tuple[Tensor, State]:
+        x = self._check_input(x)
+        batch = x.shape[1]
+        initial = self._initial(state, batch, self._parameters["weight_ih_l0"])
+        finals = []
+        kept = []
+        layer_input = x
+        for k in range(self.num_layers):
+            with scope(f"layer{k}") if self.num_layers > 1 else nullcontext():
+                if self.bidirectional:
+                    layer_input, runs = self._both_directions(layer_input, k, initial)
+                else:
+                    layer_input, outputs, final = self._direction(layer_input, f"_l{k}", initial[k])
+                    runs = [(outputs, final)]
+                if k < self.num_layers - 1:
+                    layer_input = F.dropout(
+                        layer_input, self.dropout, self.training, generator=self.generator
+                    )
+            for suffix, (outputs, final) in zip(self._directions, runs):
+                finals.append(final)
+                if self.retain_hidden_grads:
+                    kept.append(self._retain(outputs, f"h_l{k}{suffix}"))
+        if self.retain_hidden_grads:
+            self.hidden_states = kept
+        output = layer_input.transpose(0, 1) if self.batch_first else layer_input
+        return output, self._final(finals)
+
+    def _direction(
+        self, layer_input: Tensor, suffix: str, state: Any, reverse: bool = False
+    ) -> tuple:
+        """One direction of one layer over `layer_input` (T, B, D_k) in its time order, with
+        the weights named `*{suffix}`: (outputs stacked (T, B, H), list of outputs, final).
+        `reverse`: `layer_input` is the sequence reversed, and its steps are labelled by
+        the position they read in the original (see `time_steps`)."""
+        w_ih, w_hh, b_ih, b_hh = (self._parameters[name + suffix] for name in WEIGHTS)
+        # Where b_hh only adds to the step's input projection (RNN, LSTM; not GRU's
+        # reset-gated b_hn), it joins b_ih there once instead of once per step.
+        fold = self.kind != "gru" and b_hh is not None
+        project = one_hot_linear if layer_input.dtype.kind in "iu" else linear
+        proj = project(layer_input, w_ih, b_ih + b_hh if fold else b_ih)
+        # Every step multiplies by W_hh^T: one C-order copy makes each product faster.
+        w_hh_t = transposed(w_hh.data)
+        outputs, final, buffers = self._layer(
+            proj, state, w_hh, None if fold else b_hh, w_hh_t, reverse
+        )
+        return record(Stack, tuple(outputs), {"axis": 0, **buffers}), outputs, final
+
+    def _both_directions(self, layer_input: Tensor, k: int, initial: list) -> tuple:
+        """Layer k forward and over the reversed time steps: (outputs (T, B, 2H), and per
+        direction (list of outputs in time order, final state))."""
+        forward, outputs, final = self._direction(layer_input, f"_l{k}", initial[2 * k])
+        with scope("reverse"):
+            reverse, reversed_outputs, reverse_final = self._direction(
+                layer_input[::-1], f"_l{k}_reverse", initial[2 * k + 1], reverse=True
+            )
+        both = concat([forward, reverse[::-1]], axis=2)
+        return both, [(outputs, final), (reversed_outputs[::-1], reverse_final)]
+
+    @staticmethod
+    def _retain(outputs: list[Tensor], name: str) -> list[Tensor]:
+        """Have every step's output keep its gradient, named `name[t=<t>]`."""
+        for t, h in enumerate(outputs):
+            if h.requires_grad:  # not under no_grad (generation, evaluation)
+                h.retain_grad()
+            h.name = f"{name}[t={t}]"
+        return outputs
+
+    def _check_input(self, x: Any) -> Tensor:
+        x = as_input(x)
+        name = type(self).__name__
+        if x.dtype.kind in "iu":
+            layout = "(batch, steps)" if self.batch_first else "(steps, batch)"
+            if x.ndim != 2:
+                raise ShapeError(
+                    f"{name}: integer input must be {layout} class indices (one-hot of "
+                    f"{self.input_size} classes), got shape {x.shape}"
+                )
+        else:
+            layout = "(batch, steps, features)" if self.batch_first else "(steps, batch, features)"
+            if x.ndim != 3 or x.shape[2] != self.input_size:
+                raise ShapeError(
+                    f"{name}: input must be {layout} with {self.input_size} features, got {x.shape}"
+                )
+            check_dtype(x, self._parameters["weight_ih_l0"], name)
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise ShapeError(f"{name}: input {layout} must have at least one step and one row")
+        return x.transpose(0, 1) if self.batch_first else x
+
+    def _layer_states(self, state: Any, batch: int, like: Tensor, what: str) -> list[Tensor]:
+        """One (B, H) state per layer and direction, from a (num_layers * num_directions,
+        B, H) tensor or zeros."""
+        count = self.num_layers * self.num_directions
+        if state is None:
+            zeros = np.zeros((batch, self.hidden_size), dtype=like.dtype)
+            return [Tensor(zeros) for _ in range(count)]
+        shape = (count, batch, self.hidden_size)
+        layout = (
+            f"(num_layers * num_directions, batch, hidden_size) with num_layers={self.num_layers}"
+            f", num_directions={self.num_directions}, hidden_size={self.hidden_size}"
+        )
+        name = type(self).__name__
+        return list(check_state(state, shape, like, what, name, layout).unbind(0))
+
+    def _initial(self, state: State, batch: int, like: Tensor) -> list:
+        if isinstance(state, tuple | list):
+            raise TypeError(
+                f"{type(self).__name__}: the initial state is one tensor h0, not a pair"
+            )
+        return self._layer_states(state, batch, like, "h0")
+
+    def _final(self, finals: list) -> State:
+        return stack(finals)
+
+    def _layer(
+        self,
+        proj: Tensor,
+        state: Any,
+        w_hh: Tensor,
+        b_hh: Tensor | None,
+        w_hh_t: np.ndarray,
+        reverse: bool,
+    ) -> tuple:
+        """(outputs, final state, the buffers that the stack of the outputs takes: `into`,
+        the array they were written into, and `grad_rows`, see `Stack.forward`; or {}).
+        `w_hh_t` is W_hh's transpose in C order, for the steps' products; `reverse` numbers
+        the steps from last to first (`time_steps`)."""
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        parts = [f"{self.input_size}, {self.hidden_size}"]
+        if self.num_layers != 1:
+            parts.append(f"num_layers={self.num_layers}")
+        if not self.bias:
+            parts.append("bias=False")
+        if self.batch_first:
+            parts.append("batch_first=True")
+        if self.dropout:
+            parts.append(f"dropout={self.dropout}")
+        if self.bidirectional:
+            parts.append("bidirectional=True")
+        return ", ".join(parts)
