@@ -2,8 +2,9 @@
 
 Each step is written once, as a function of the input projection
 `W_ih x + b_ih` (computed by the caller) and the previous state, so the
-multi-step modules in `recurrent.py` can project all time steps in one
-matrix product and reuse the same step. Gate orders are PyTorch's: LSTM
+multi-step modules (`recurrent.py`; their shared base in `recurrent_base.py`
+makes the projection) can project all time steps in one matrix product and
+reuse the same step. Gate orders are PyTorch's: LSTM
 rows are (i, f, g, o), GRU rows (r, z, n).
 """
 
