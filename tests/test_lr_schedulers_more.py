@@ -3,7 +3,6 @@ bit, over three periods, through a checkpoint round trip, and clear errors for b
 
 import math
 
-import numpy as np
 import pytest
 
 import retrograd as rg
@@ -19,6 +18,7 @@ from retrograd.optim.lr_scheduler import (
     SequentialLR,
     StepLR,
 )
+from tests.test_lr_scheduler import _lrs, _optimizer, _torch_optimizer
 
 
 class Warmup:
@@ -81,23 +81,6 @@ SCHEDULES = [
         3,
     ),
 ]
-
-
-def _optimizer(lr=0.1):
-    params = [
-        rg.tensor(np.zeros(2), requires_grad=True),
-        rg.tensor(np.zeros(3), requires_grad=True),
-    ]
-    return optim.SGD([{"params": params[:1]}, {"params": params[1:], "lr": lr / 4}], lr=lr)
-
-
-def _torch_optimizer(torch, lr=0.1):
-    params = [torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)]
-    return torch.optim.SGD([{"params": params[:1]}, {"params": params[1:], "lr": lr / 4}], lr=lr)
-
-
-def _lrs(opt):
-    return [group["lr"] for group in opt.param_groups]
 
 
 def _resumed(build, scheduler, opt, tmp_path):
