@@ -17,39 +17,8 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-from retrograd.autograd.dot_labels import (
-    NAME_LIMIT,
-    PARAM_LIMIT,
-    SHOWN_PARAMS,
-    VALUE_LIMIT,
-    cut,
-    op_label,
-    param_text,
-    tensor_kind,
-    tensor_label,
-)
+from retrograd.autograd.dot_labels import NAME_LIMIT, cut
 from retrograd.autograd.gradient_flow import StepKey, heat_colours, is_dark, step_of
-
-__all__ = [
-    "GAP_STYLE",
-    "HIDDEN_COLOUR",
-    "INTERCHANGEABLE_INPUTS",
-    "KIND_STYLE",
-    "NAME_LIMIT",
-    "PARAM_LIMIT",
-    "POSITION_COLOUR",
-    "SHOWN_PARAMS",
-    "VALUE_LIMIT",
-    "DotWriter",
-    "Edge",
-    "Gap",
-    "Item",
-    "op_label",
-    "param_text",
-    "quote",
-    "tensor_kind",
-    "tensor_label",
-]
 
 HIDDEN_COLOUR = "#c0392b"
 
