@@ -41,7 +41,6 @@ class DrawingBuilder:
         self.leaf_items: dict[int, Item] = {}
         self.node_ids: dict[Node, str] = {}
         self.gap_edges: dict[tuple[str, str], int] = {}  # edge to or from a gap -> its index
-        self.ranked: set[str] = set()
         # Hidden-state edges: (index, source step, target step); parameter id -> its edges'
         # (index, target step), the first ranking it; a reverse sequence's path -> its partner's.
         self.crossings: list[tuple[int, StepKey, StepKey]] = []
@@ -127,9 +126,8 @@ class DrawingBuilder:
             if producer is None:
                 style = "plain"
                 if self.leaf_items[id(p)].kind == "parameter":
-                    style = "parameter_reuse" if source in self.ranked else "parameter"
-                    self.ranked.add(source)
                     uses = self.parameter_uses.setdefault(source, [])
+                    style = "parameter_reuse" if uses else "parameter"
                     uses.append((len(self.edges), target_step))
             else:
                 source_step = self.scopes[producer.scope]
