@@ -126,3 +126,16 @@ def test_evaluate_on_another_text_says_how_many_tokens_are_unknown(run_dir, tmp_
     same_text = str(run_dir.parent / "corpus.txt")
     assert main(["evaluate", "--checkpoint", checkpoint, "--corpus", same_text]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "path, error, message",
+    [
+        (3, TypeError, r"^load\(\): path must be a str, bytes or os.PathLike, got int$"),
+        ("", ValueError, r"^load\(\): path is empty$"),
+    ],
+)
+def test_load_checkpoint_names_a_path_that_is_not_one(path, error, message):
+    # An empty path is not the current directory, and an int is no path at all.
+    with pytest.raises(error, match=message):
+        load_checkpoint(path)

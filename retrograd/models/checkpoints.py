@@ -8,6 +8,7 @@ file, say what a resumed run must keep from it, and rebuild the trained model.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +58,18 @@ RESUME_FIXED = (
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """A language-model checkpoint; anything else raises `CheckpointError`.
 
-    A directory raises IsADirectoryError, as opening it would, but in the shell's
-    words ("PATH: Is a directory") and naming the checkpoint a run wrote inside
-    it: what a user who passed the run's directory meant.
+    The path is checked by `load` (a path that is not one, or is empty, is
+    refused there by name). A directory raises IsADirectoryError in the shell's
+    words ("PATH: Is a directory"), naming the checkpoint a run wrote inside it:
+    what a user who passed the run's directory meant.
     """
-    if Path(path).is_dir():
-        inside = Path(path) / CHECKPOINT
+    try:
+        ckpt = load(path)
+    except IsADirectoryError:
+        inside = Path(os.fsdecode(path)) / CHECKPOINT
         hint = f"; its run's checkpoint is {inside}" if inside.is_file() else ""
-        raise IsADirectoryError(f"{path}: Is a directory, not a checkpoint file{hint}")
-    return _checked(load(path), path)
+        raise IsADirectoryError(f"{path}: Is a directory, not a checkpoint file{hint}") from None
+    return _checked(ckpt, path)
 
 
 def _checked(ckpt: Any, path: str | Path) -> dict[str, Any]:
