@@ -150,14 +150,16 @@ class DrawingBuilder:
         forward step of the same t (`DotWriter`), and each of its parameters
         is ranked above its use at the top step, as the forward ones are.
         """
-        backward = {a[0] for _, a, b in self.crossings if a[0] == b[0] and a[1] > b[1]}
+        # Hidden-state edges within one sequence from t=k+1 to t=k: (index, the sequence's path).
+        steps_back = [(i, a[0]) for i, a, b in self.crossings if a[0] == b[0] and a[1] > b[1]]
+        backward = {path for _, path in steps_back}
         sequences = step_sequences(self.scopes)
         for path in backward:
             outer = path.rpartition("/")[0]
             if outer in sequences and outer not in backward:
                 self.beside[path] = outer
-        for index, a, b in self.crossings:
-            if a[0] in self.beside and a[0] == b[0] and a[1] > b[1]:
+        for index, path in steps_back:
+            if path in self.beside:
                 self.edges[index] = dataclasses.replace(self.edges[index], upward=True)
         for uses in self.parameter_uses.values():
             self._rank_at_top_step(uses)
