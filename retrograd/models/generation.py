@@ -80,7 +80,7 @@ def sample_next(
         return int(np.argmax(logits))
     if rng is None:
         raise ValueError("sample_next(): sampling at temperature > 0 needs an rng")
-    probs = next_token_probabilities(logits, temperature, top_k, top_p)
+    probs = _probabilities(logits, temperature, top_k, top_p)
     return int(rng.choice(probs.size, p=probs))
 
 
@@ -99,7 +99,16 @@ def next_token_probabilities(
         raise ValueError("next_token_probabilities(): temperature must be > 0 (0 is greedy)")
     _check_top_k(top_k)
     check_top_p(top_p)
-    logits = np.array(logits, dtype=np.float64)
+    return _probabilities(np.array(logits, dtype=np.float64), temperature, top_k, top_p)
+
+
+def _probabilities(
+    logits: np.ndarray, temperature: float, top_k: int | None, top_p: float
+) -> np.ndarray:
+    """`next_token_probabilities` of float64 `logits` (changed in place) and arguments
+    already checked: `sample_next` calls it once per generated token."""
+    if top_k is None and top_p == 1:
+        return _softmax(logits, temperature)
     order = np.argsort(-logits, kind="stable")  # most likely first, lower id first on ties
     if top_k is not None:
         logits[order[top_k:]] = -np.inf
