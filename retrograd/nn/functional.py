@@ -376,7 +376,7 @@ def layer_norm(
     _check_floating(x, "layer_norm", "input")
     shape = check_normalized_shape(normalized_shape, "layer_norm()")
     eps = check_bound(eps, "layer_norm()", "eps", positive=False)
-    if x.shape[max(x.ndim - len(shape), 0) :] != shape or x.ndim < len(shape):
+    if x.shape[-len(shape) :] != shape:  # `shape` is never empty
         raise ShapeError(
             f"layer_norm(): input of shape {x.shape} does not end in normalized_shape {shape}"
         )
