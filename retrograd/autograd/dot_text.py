@@ -188,38 +188,36 @@ class DotWriter:
                 lines.extend(f"{indent}{attr}" for attr in self._cluster_attrs(path))
                 stack.append((False, path))
             lines.extend(indent + line for line in self.members[path])
-            if path and step_of(path[-1]) is not None:
-                lines.extend(indent + line for line in self._title_space(path))
+            step_key = _step_key(path)
+            if step_key is not None:
+                lines.extend(indent + line for line in self._title_space(path, step_key))
             stack.extend((True, child) for child in reversed(self.children[path]))
         return lines
 
     def _cluster_attrs(self, path: tuple[str, ...]) -> list[str]:
-        key = step_of(path[-1])
-        if key is None:
+        step_key = _step_key(path)
+        if step_key is None:
             return [
                 f"label={quote(cut(path[-1], NAME_LIMIT))};",
                 'labeljust="l"; style="rounded"; color="#999999";',
             ]
-        step_key = ("/".join(path[:-1]), key[1])
         fill = "#f4f4f4"
         if step_key in self.norms:
             self.shown.append(step_key)
             fill = self.colours[step_key]
         font = ' fontcolor="#ffffff";' if is_dark(fill) else ""
         return [
-            f"label={quote(self._step_title(path))};",
+            f"label={quote(self._step_title(path, step_key))};",
             f'labeljust="c"; style="rounded,filled"; fillcolor="{fill}"; color="#bbbbbb";{font}',
         ]
 
-    def _step_title(self, path: tuple[str, ...]) -> str:
+    def _step_title(self, path: tuple[str, ...], step_key: StepKey) -> str:
         """A time step's title: `t=2`, and the norm of the gradient reaching its hidden state."""
-        key = step_of(path[-1])
-        step_key = ("/".join(path[:-1]), key[1])  # type: ignore[index]
         if step_key in self.norms:
             return f"{path[-1]}\n‖∂L/∂h‖ = {self.norms[step_key]:.3g}"
         return path[-1]
 
-    def _title_space(self, path: tuple[str, ...]) -> list[str]:
+    def _title_space(self, path: tuple[str, ...], step_key: StepKey) -> list[str]:
         """An invisible node the size of a time step's title, ranked above every node of the
         step, so that the title has a row of its own.
 
@@ -229,10 +227,11 @@ class DotWriter:
         off the title; the title is centred, as the space is among the step's nodes.
         """
         space = f"title{self.cluster_ids[path]}"
-        self.titles["/".join(path[:-1]), step_of(path[-1])[1]] = space  # type: ignore[index]
+        self.titles[step_key] = space
         below = " ".join(self._ids_under(path))
         return [
-            f"{space} [label={quote(self._step_title(path))}, shape=plaintext, style=invis];",
+            f"{space} [label={quote(self._step_title(path, step_key))}, shape=plaintext, "
+            "style=invis];",
             f"{space} -> {{{below}}} [style=invis];",
         ]
 
@@ -307,6 +306,13 @@ class DotWriter:
             ("low", low, f"smallest ‖∂L/∂h‖ = {low_text}"),
             ("high", high, f"largest ‖∂L/∂h‖ = {high_text}\n(log colour scale between)"),
         ]
+
+
+def _step_key(path: tuple[str, ...]) -> StepKey | None:
+    """The (enclosing scope path, step number) of a cluster that is a time step (`t=2`),
+    as `gradient_flow` keys its norms; None for any other cluster."""
+    key = step_of(path[-1]) if path else None
+    return None if key is None else ("/".join(path[:-1]), key[1])
 
 
 def _gap_label(gap: Gap) -> str:
