@@ -19,7 +19,7 @@ import numpy as np
 
 from retrograd.autograd import ShapeError, Tensor, enable_grad
 from retrograd.autograd.functional import is_integer
-from retrograd.nn.module import Parameter, not_parameters
+from retrograd.nn.module import Parameter, _is_subpath, not_parameters
 from retrograd.nn.params import zero_grads
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -281,10 +281,12 @@ def _moved_params(g: int, saved_names: Any, params: list[Tensor]) -> list[str]:
         isinstance(name, str) for name in saved_names
     ):
         return [f"param group {g} '{PARAM_NAMES}' is not a list of names"]
+    # A name that gained or lost a module prefix (a layer saved alone, then loaded inside a
+    # model) names the same parameter.
     moved = [
         f"param {i} was saved as {old!r} and is {p.name!r} now"
         for i, (old, p) in enumerate(zip(saved_names, params))
-        if isinstance(p.name, str) and not _same_name(old, p.name)
+        if isinstance(p.name, str) and not (_is_subpath(old, p.name) or _is_subpath(p.name, old))
     ]
     if not moved:
         return []
@@ -293,12 +295,6 @@ def _moved_params(g: int, saved_names: Any, params: list[Tensor]) -> list[str]:
         f"optimizer over them in the order it was saved with; if only their names changed, "
         f"delete the groups' {PARAM_NAMES!r} to load by position)"
     ]
-
-
-def _same_name(a: str, b: str) -> bool:
-    """True if `a` and `b` name the same parameter: equal, or one is the other with a module
-    prefix (a layer saved alone, then loaded inside a model)."""
-    return a == b or a.endswith("." + b) or b.endswith("." + a)
 
 
 def _not_a_tensor(value: Any) -> str:
