@@ -173,25 +173,16 @@ def _train(args: argparse.Namespace) -> None:
 
 def _generate(args: argparse.Namespace) -> None:
     from retrograd.models.checkpoints import model_from_checkpoint
-    from retrograd.models.generation import (
-        check_temperature,
-        check_top_p,
-        ignored_when_greedy,
-        sample_text,
-    )
+    from retrograd.models.generation import sample_text, sampling_settings
 
     if args.length < 0:
         raise CLIError(f"--length must be >= 0, got {args.length}")
     if args.seed < 0:
         raise CLIError(f"--seed must be >= 0, got {args.seed}")
-    check_temperature(args.temperature, "--temperature")
-    check_top_p(args.top_p, "--top-p")
-    top_k, top_p = args.top_k, args.top_p
-    if args.temperature == 0:
-        ignored = ignored_when_greedy(top_k, top_p, ("--top-k", "--top-p", "--temperature"))
-        if ignored:
-            warnings.warn(ignored, stacklevel=2)
-            top_k, top_p = None, 1.0  # said here, in the flags' names, not again by generate()
+    # Said here, in the flags' names: a top-k or top-p given at --temperature 0 comes back
+    # turned off, so sample_text does not warn again.
+    flags = ("--top-k", "--top-p", "--temperature")
+    top_k, top_p = sampling_settings(args.temperature, args.top_k, args.top_p, 1, names=flags)
     model, vocab, config = model_from_checkpoint(args.checkpoint)
     text = sample_text(
         model, vocab, config, args.prefix, args.length, args.temperature, top_k, args.seed, top_p

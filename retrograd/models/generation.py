@@ -167,20 +167,27 @@ def ignored_when_greedy(
     )
 
 
-def _sampling_settings(
-    caller: str, temperature: float, top_k: int | None, top_p: float, stacklevel: int
+def sampling_settings(
+    temperature: float,
+    top_k: int | None,
+    top_p: float,
+    stacklevel: int,
+    prefix: str = "",
+    names: tuple[str, str, str] = ("top_k", "top_p", "temperature"),
 ) -> tuple[int | None, float]:
-    """Check the sampling arguments of `caller`; at temperature 0, warn (as `caller`, at
-    `stacklevel`) about a top_k or top_p given, and return them turned off, so that a
-    function handing them on to `generate` warns once, in its own name."""
-    check_temperature(temperature, f"{caller}: temperature")
-    _check_top_k(top_k, f"{caller}: top_k")
-    check_top_p(top_p, f"{caller}: top_p")
+    """Check the sampling arguments, each named as `prefix` plus its entry in `names` (the
+    caller's names for top_k, top_p and temperature: "generate(): " and the arguments', or
+    the command-line flags); at temperature 0, warn (at `stacklevel` above the caller)
+    about a top_k or top_p given, and return them turned off, so that a caller handing
+    them on to `generate` warns once, in its own words."""
+    check_temperature(temperature, prefix + names[2])
+    _check_top_k(top_k, prefix + names[0])
+    check_top_p(top_p, prefix + names[1])
     if temperature != 0:
         return top_k, top_p
-    ignored = ignored_when_greedy(top_k, top_p)
+    ignored = ignored_when_greedy(top_k, top_p, names)
     if ignored:
-        warnings.warn(f"{caller}: {ignored}", stacklevel=stacklevel)
+        warnings.warn(prefix + ignored, stacklevel=stacklevel + 1)
     return None, 1.0
 
 
@@ -210,8 +217,8 @@ def generate(
         raise TypeError(f"generate(): length must be an integer >= 0, got {length!r}")
     if length < 0:
         raise ValueError(f"generate(): length must be an integer >= 0, got {length!r}")
-    # stacklevel 4: past this helper, generate and no_grad's wrapper, at the caller.
-    top_k, top_p = _sampling_settings("generate()", temperature, top_k, top_p, stacklevel=4)
+    # stacklevel 3: past generate and no_grad's wrapper, at the caller.
+    top_k, top_p = sampling_settings(temperature, top_k, top_p, 3, "generate(): ")
     rng = as_generator(generator)
     logits, state = model(np.asarray([prefix], dtype=np.int64))
     out: list[int] = []
@@ -267,7 +274,7 @@ def sample_text(
     Special tokens are never generated (`<unk>`, and `<pad>`/`<bos>` of the
     sentence setup); a sentence model stops after `<eos>`, which is not shown.
     """
-    top_k, top_p = _sampling_settings("sample_text()", temperature, top_k, top_p, stacklevel=3)
+    top_k, top_p = sampling_settings(temperature, top_k, top_p, 2, "sample_text(): ")
     ids = encode_prompt(vocab, config, prefix)
     banned = never_generated(vocab)
     stop = vocab.stoi.get("<eos>")
