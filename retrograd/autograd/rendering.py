@@ -144,7 +144,7 @@ def _output(given: str | Path, format: str | None) -> tuple[Path, str]:
     if suffix in OTHER_PICTURES:
         raise ValueError(
             f"render(): cannot draw {str(path)!r}: .{suffix} is not a format drawn here; "
-            f"use .svg, .png, .pdf or .dot (the DOT text)"
+            f"use {', '.join('.' + f for f in FORMATS)} (.dot: the DOT text)"
         )
     if format is None:
         if suffix in FORMATS:
