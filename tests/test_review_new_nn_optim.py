@@ -53,3 +53,21 @@ def test_layer_norm_of_an_array_is_refused_not_returned_as_an_array():
 def test_embedding_from_pretrained_empty_table_names_the_embeddings(shape):
     with pytest.raises(ValueError, match=r"from_pretrained\(\): embeddings .* got shape"):
         nn.Embedding.from_pretrained(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda dtype: nn.Linear(2, 3, dtype=dtype), "Linear"),
+        (lambda dtype: nn.Embedding(3, 2, dtype=dtype), "Embedding"),
+        (lambda dtype: nn.LayerNorm(3, dtype=dtype), "LayerNorm"),
+        (lambda dtype: nn.GRU(2, 3, dtype=dtype), "GRU"),
+        (lambda dtype: nn.LSTMCell(2, 3, dtype=dtype), "LSTMCell"),
+    ],
+)
+def test_a_layer_with_a_non_floating_dtype_is_refused_naming_the_layer(make, name):
+    with pytest.raises(TypeError, match=rf"{name}: dtype must be floating .*got int64"):
+        make(np.int64)
+    with pytest.raises(TypeError, match=rf"{name}: dtype 'banana' is not a NumPy dtype"):
+        make("banana")
+    assert make("float64").parameters().__next__().dtype == np.float64

@@ -20,7 +20,7 @@ from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.ops import Linear
 from retrograd.autograd.ops.rows import GradientRows
 from retrograd.nn import init
-from retrograd.nn.layers import Seed, as_input, check_dtype, check_sizes
+from retrograd.nn.layers import Seed, as_input, check_dtype, check_sizes, parameter_dtype
 from retrograd.nn.module import Module, Parameter
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -169,6 +169,7 @@ class _Cell(Module):
     ) -> None:
         super().__init__()
         check_sizes(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
+        dtype = parameter_dtype(dtype, type(self).__name__)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias

@@ -56,6 +56,21 @@ def check_sizes(owner: str, **sizes: Any) -> None:
             raise ValueError(f"{owner}: {name} must be a positive integer, got {value}")
 
 
+def parameter_dtype(dtype: Any, owner: str) -> np.dtype:
+    """`dtype` as the floating NumPy dtype of `owner`'s parameters, or a TypeError naming
+    `owner` and `dtype` (a parameter needs a gradient, so an integer dtype cannot be one)."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{owner}: dtype {dtype!r} is not a NumPy dtype") from None
+    if resolved.kind != "f":
+        raise TypeError(
+            f"{owner}: dtype must be floating (float32 or float64), got {resolved}; "
+            "parameters need gradients"
+        )
+    return resolved
+
+
 def check_dims(owner: str, **dims: Any) -> None:
     """Refuse an axis argument (`dim`, `start_dim`...) that is not an integer, naming
     `owner` and the argument: None would silently mean every axis to the Tensor methods."""
@@ -80,6 +95,7 @@ class Linear(Module):
     ) -> None:
         super().__init__()
         check_sizes("Linear", in_features=in_features, out_features=out_features)
+        dtype = parameter_dtype(dtype, "Linear")
         self.in_features = in_features
         self.out_features = out_features
         rng = as_generator(generator)
@@ -120,6 +136,7 @@ class Embedding(Module):
     ) -> None:
         super().__init__()
         check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
+        dtype = parameter_dtype(dtype, "Embedding")
         if padding_idx is not None:
             padding_idx = F.check_padding_idx(padding_idx, num_embeddings, "Embedding")
         self.num_embeddings = num_embeddings
@@ -229,6 +246,7 @@ class LayerNorm(Module):
         super().__init__()
         self.normalized_shape = F.check_normalized_shape(normalized_shape, "LayerNorm")
         self.eps = check_bound(eps, "LayerNorm", "eps", positive=False)
+        dtype = parameter_dtype(dtype, "LayerNorm")
         self.elementwise_affine = elementwise_affine
         affine = elementwise_affine
         self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype)) if affine else None

@@ -23,7 +23,7 @@ from retrograd.autograd.ops import Stack
 from retrograd.autograd.ops.linalg import transposed
 from retrograd.nn import functional as F
 from retrograd.nn.cells import GATES, check_state, make_weights
-from retrograd.nn.layers import Seed, as_input, check_dtype, check_sizes
+from retrograd.nn.layers import Seed, as_input, check_dtype, check_sizes, parameter_dtype
 from retrograd.nn.module import Module
 
 State = Any
@@ -52,6 +52,7 @@ class _Recurrent(Module):
         super().__init__()
         name = type(self).__name__
         check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        dtype = parameter_dtype(dtype, name)
         F.check_probability(dropout, name, "dropout")
         if dropout > 0 and num_layers == 1:
             # Point at the caller's line: RNN's own __init__ adds one frame.
