@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from retrograd.autograd import Tensor, from_numpy
+from retrograd.autograd import Tensor
 from retrograd.autograd.functional import check_ignore_index
 from retrograd.autograd.loss_arguments import check_bound, check_class_weight
 from retrograd.nn import functional as F
@@ -28,8 +28,9 @@ class _Loss(Module):
 class _ClassLoss(_Loss):
     """A loss over integer class targets: `reduction`, `ignore_index` and class `weight`.
 
-    `weight` (C non-negative values, or None) is kept as a constant tensor, as PyTorch
-    keeps its buffer; its length is checked against the input's classes at each call.
+    `weight` (C non-negative values, or None) is kept as a constant tensor in the
+    persistent buffer `weight`, as PyTorch keeps it, so it is saved in `state_dict()`;
+    its length is checked against the input's classes at each call.
     """
 
     def __init__(self, reduction: str = "mean", ignore_index: int = -100, weight: Any = None):
@@ -37,7 +38,7 @@ class _ClassLoss(_Loss):
         name = type(self).__name__
         self.ignore_index = check_ignore_index(ignore_index, name)
         weight = check_class_weight(weight, name)
-        self.weight = None if weight is None else from_numpy(weight.copy())
+        self.register_buffer("weight", weight)  # an array (copied) or None
 
     def extra_repr(self) -> str:
         parts = [super().extra_repr()]

@@ -1,12 +1,13 @@
 """`Module` and `Parameter`: the containers every layer is built from, with PyTorch's conventions.
 
 A module registers the `Parameter`s and sub-modules assigned to its
-attributes, names them with dotted paths (`rnn.weight_ih_l0`), walks them,
-runs `forward` when called, switches between training and evaluation, and
-converts its parameters' dtype. Its other methods come from mixins, one
-module per kind: `module_state` (saving and loading a state dict of plain
-NumPy arrays, with `IncompatibleKeys` and `StateDictError`) and `module_repr`
-(printing).
+attributes, and the buffers given to `register_buffer` (constant tensors
+saved with the parameters, such as a loss's class weights), names them with
+dotted paths (`rnn.weight_ih_l0`), walks them, runs `forward` when called,
+switches between training and evaluation, and converts their dtype. Its
+other methods come from mixins, one module per kind: `module_state`
+(saving and loading a state dict of plain NumPy arrays, with
+`IncompatibleKeys` and `StateDictError`) and `module_repr` (printing).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from retrograd.autograd import Tensor, scope
+from retrograd.autograd import Tensor, from_numpy, scope
 from retrograd.nn.module_repr import ReprMethods
 from retrograd.nn.module_state import IncompatibleKeys, StateDictError, StateDictMethods
 from retrograd.nn.params import zero_grads
@@ -57,6 +58,23 @@ def _is_subpath(short: str | None, full: str) -> bool:
     return short is None or full == short or full.endswith("." + short)
 
 
+def _own_parameters(module: Module) -> Iterable[tuple[str, Tensor | None]]:
+    return module._parameters.items()
+
+
+def _own_buffers(module: Module) -> Iterable[tuple[str, Tensor | None]]:
+    return module._buffers.items()
+
+
+def _own_state(module: Module) -> Iterator[tuple[str, Tensor | None]]:
+    """What a module saves itself, in PyTorch's order: its parameters, then its persistent
+    buffers."""
+    yield from module._parameters.items()
+    for name, buffer in module._buffers.items():
+        if name not in module._non_persistent_buffers:
+            yield name, buffer
+
+
 class Module(StateDictMethods, ReprMethods):
     """Base class of layers and models.
 
@@ -69,6 +87,8 @@ class Module(StateDictMethods, ReprMethods):
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "training", True)
         # The attribute name this module is registered under in its parent: the scope
         # label its ops are recorded with, so graph drawings show one cluster per module.
@@ -76,14 +96,15 @@ class Module(StateDictMethods, ReprMethods):
 
     # ----- registration -----
     def __setattr__(self, name: str, value: Any) -> None:
-        """Register a `Parameter` or `Module`, with PyTorch's rules.
+        """Register a `Parameter` or `Module`, or replace a buffer, with PyTorch's rules.
 
-        Reassigning a parameter or sub-module keeps its place in
+        Reassigning a parameter, buffer or sub-module keeps its place in
         `state_dict()` and `parameters()` (the registry key is kept). A
-        parameter takes over a sub-module or plain attribute of the same
-        name, and a sub-module a plain attribute; a parameter name takes
-        only a Parameter or None, a sub-module name only a Module or None,
-        until the attribute is deleted.
+        parameter takes over a sub-module, buffer or plain attribute of the
+        same name, and a sub-module a buffer or plain attribute; a parameter
+        name takes only a Parameter or None, a sub-module name only a Module
+        or None, a buffer name only what `register_buffer` takes, until the
+        attribute is deleted.
         """
         registry = self.__dict__.get("_parameters")
         if registry is None and isinstance(value, Parameter | Module):
@@ -92,8 +113,7 @@ class Module(StateDictMethods, ReprMethods):
                 f"{type(self).__name__}.__init__() calls super().__init__()"
             )
         if isinstance(value, Parameter):
-            self._modules.pop(name, None)
-            self.__dict__.pop(name, None)
+            self._forget(name, self._modules, self._buffers, self.__dict__)
             registry[name] = value
             if value.name is None:
                 value.name = name
@@ -101,15 +121,26 @@ class Module(StateDictMethods, ReprMethods):
             self._refuse_other_kind(name, value, "parameter", "Parameter")
             registry[name] = None
         elif isinstance(value, Module):
-            self.__dict__.pop(name, None)
+            self._forget(name, self._buffers, self.__dict__)
             self._modules[name] = value
             value._prefix_names(name)
             object.__setattr__(value, "_scope", name)
         elif registry is not None and name in self._modules:
             self._refuse_other_kind(name, value, "sub-module", "Module")
             self._modules[name] = None
+        elif registry is not None and name in self._buffers:
+            if not isinstance(value, Tensor | np.ndarray):
+                self._refuse_other_kind(name, value, "buffer", "Tensor, NumPy array")
+            self._buffers[name] = self._as_buffer(name, value)
         else:
             object.__setattr__(self, name, value)
+
+    def _forget(self, name: str, *registries: dict[str, Any]) -> None:
+        """Drop `name` from `registries` and from the non-persistent buffers, before it is
+        registered again as something else."""
+        for registry in registries:
+            registry.pop(name, None)
+        self._non_persistent_buffers.discard(name)
 
     def _refuse_other_kind(self, name: str, value: Any, kind: str, expected: str) -> None:
         """Refuse to put `value` (anything but None) where a `kind` is registered."""
@@ -122,13 +153,13 @@ class Module(StateDictMethods, ReprMethods):
             )
 
     def __getattr__(self, name: str) -> Any:
-        # Only called when normal lookup fails: parameters and modules live in registries.
+        # Only called when normal lookup fails: parameters, buffers and modules live in
+        # registries.
         state = self.__dict__
         if "_parameters" in state:
-            if name in state["_parameters"]:
-                return state["_parameters"][name]
-            if name in state["_modules"]:
-                return state["_modules"][name]
+            for registry in ("_parameters", "_modules", "_buffers"):
+                if name in state[registry]:
+                    return state[registry][name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
@@ -136,6 +167,8 @@ class Module(StateDictMethods, ReprMethods):
             del self._parameters[name]
         elif name in self._modules:
             del self._modules[name]
+        elif name in self._buffers:
+            self._forget(name, self._buffers)
         else:
             object.__delattr__(self, name)
 
@@ -174,6 +207,56 @@ class Module(StateDictMethods, ReprMethods):
                 f"{type(self).__name__}: cannot register a {type(param).__name__} as parameter "
                 f"{name!r} (a Parameter or None is expected; wrap it in nn.Parameter)"
             )
+
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Register `tensor` under `name` as a buffer: state that is not trained but is
+        saved with the parameters (if `persistent`) and converted by `to(dtype)`.
+
+        As in PyTorch, it is then an attribute (`self.name = t` replaces it, in
+        place in `state_dict()`) and `named_buffers()` lists it; None registers
+        an absent buffer. A NumPy array is copied into a constant tensor. A
+        tensor that requires grad is refused: it would be neither trained nor
+        have its gradient cleared. The name is checked as `register_parameter`
+        checks it.
+        """
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(
+                f"cannot register buffer {name!r} before "
+                f"{type(self).__name__}.__init__() calls super().__init__()"
+            )
+        self._check_new_name(name, "buffer", self._buffers)
+        if not isinstance(persistent, bool):
+            raise TypeError(
+                f"{type(self).__name__}.register_buffer(): persistent must be a bool, "
+                f"got {persistent!r}"
+            )
+        if tensor is not None and not isinstance(tensor, Tensor | np.ndarray):
+            raise TypeError(
+                f"{type(self).__name__}: cannot register a {type(tensor).__name__} as buffer "
+                f"{name!r} (a Tensor, NumPy array or None is expected)"
+            )
+        self._buffers[name] = self._as_buffer(name, tensor)
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def _as_buffer(self, name: str, value: Tensor | np.ndarray | None) -> Tensor | None:
+        """`value` as buffer `name` holds it: a tensor as it is (shared, as in PyTorch), an
+        array copied into a constant tensor; one that requires grad is refused."""
+        owner = type(self).__name__
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"{owner}: buffer {name!r} must hold numbers, got dtype {value.dtype}"
+                )
+            return from_numpy(value.copy())
+        if value is not None and value.requires_grad:
+            raise ValueError(
+                f"{owner}: buffer {name!r} requires grad, but a buffer is not trained (not in "
+                "parameters()); register a Parameter to train it, or pass tensor.detach()"
+            )
+        return value
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a sub-module under `name` (which need not be an identifier, e.g. '0').
@@ -261,24 +344,39 @@ class Module(StateDictMethods, ReprMethods):
             module = child
         return module
 
-    def _parameter_items(
-        self, remove_duplicate: bool = True, recurse: bool = True
-    ) -> Iterator[tuple[str, Parameter]]:
-        """Every parameter with its dotted key: shared ones once, under their first key,
-        or under every key they are reachable by if not `remove_duplicate`. Without
-        `recurse`, only this module's own parameters."""
+    def _tensor_items(
+        self,
+        own: Callable[[Module], Iterable[tuple[str, Tensor | None]]],
+        remove_duplicate: bool = True,
+        recurse: bool = True,
+    ) -> Iterator[tuple[str, Tensor]]:
+        """Every tensor that `own` lists for a module (e.g. its parameters), with its dotted
+        key, module by module, parents first: shared ones once, under their first key, or
+        under every key they are reachable by if not `remove_duplicate`. Without `recurse`,
+        only this module's own."""
         seen: set[int] = set()
         modules = self.named_modules(remove_duplicate=remove_duplicate) if recurse else [("", self)]
         for prefix, module in modules:
             dot = f"{prefix}." if prefix else ""
-            for name, param in module._parameters.items():
-                if param is None:
+            for name, tensor in own(module):
+                if tensor is None:
                     continue
                 if remove_duplicate:
-                    if id(param) in seen:
+                    if id(tensor) in seen:
                         continue
-                    seen.add(id(param))
-                yield dot + name, param
+                    seen.add(id(tensor))
+                yield dot + name, tensor
+
+    def _parameter_items(
+        self, remove_duplicate: bool = True, recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted key (see `_tensor_items`)."""
+        return self._tensor_items(_own_parameters, remove_duplicate, recurse)
+
+    def _state_items(self, remove_duplicate: bool = False) -> Iterator[tuple[str, Tensor]]:
+        """What `state_dict()` saves, in PyTorch's order: each module's parameters, then its
+        persistent buffers, then its sub-modules'."""
+        return self._tensor_items(_own_state, remove_duplicate)
 
     def named_parameters(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
@@ -299,6 +397,18 @@ class Module(StateDictMethods, ReprMethods):
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         return map(itemgetter(1), self.named_parameters(recurse=recurse))
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        """Every buffer (persistent or not) with its dotted name; `prefix`, `recurse` and
+        `remove_duplicate` as `named_parameters`'s."""
+        dot = f"{prefix}." if prefix else ""
+        for key, buffer in self._tensor_items(_own_buffers, remove_duplicate, recurse):
+            yield dot + key, buffer
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        return map(itemgetter(1), self.named_buffers(recurse=recurse))
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call `fn` on every sub-module and then on this one (e.g. to initialise weights).
@@ -346,7 +456,10 @@ class Module(StateDictMethods, ReprMethods):
         zero_grads(self.parameters(), set_to_none)
 
     def to(self, dtype: Any) -> Module:
-        """Convert every floating parameter to `dtype` in place; returns self."""
+        """Convert every parameter and floating buffer to `dtype` in place; returns self.
+
+        As in PyTorch, integer and boolean buffers (counts, masks) keep their dtype.
+        """
         try:
             if dtype is None:  # np.dtype(None) would be float64
                 raise TypeError
@@ -358,9 +471,10 @@ class Module(StateDictMethods, ReprMethods):
             ) from None
         if dtype.kind != "f":
             raise TypeError(f"to(): parameters must stay floating, got dtype {dtype}")
-        for param in self.parameters():
-            param.data = param.data.astype(dtype)
-            param.grad = None if param.grad is None else param.grad.astype(dtype)
+        for tensor in (*self.parameters(), *self.buffers()):
+            if tensor.dtype.kind == "f":
+                tensor.data = tensor.data.astype(dtype)
+                tensor.grad = None if tensor.grad is None else tensor.grad.astype(dtype)
         return self
 
     def double(self) -> Module:

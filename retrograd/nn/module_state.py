@@ -1,4 +1,5 @@
-"""Saving and loading a `Module`'s parameters as a state dict of NumPy arrays, a mixin.
+"""Saving and loading a `Module`'s parameters and persistent buffers as a state dict of
+NumPy arrays, a mixin.
 
 `state_dict` and `load_state_dict` follow PyTorch's conventions, so a dict
 moves between a model here and the equivalent torch module; a load that does
@@ -29,36 +30,39 @@ class StateDictError(RuntimeError):
 
 
 class StateDictMethods:
-    """The state-dict methods of `Module`, over its `_parameter_items`."""
+    """The state-dict methods of `Module`, over its `_state_items`."""
 
     __slots__ = ()
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """A copy of every parameter as a NumPy array, keyed by dotted name.
+        """A copy of every parameter and persistent buffer as a NumPy array, keyed by
+        dotted name.
 
-        As in PyTorch, a shared (tied) parameter is listed under every name it
-        is reachable by, so the dict loads into the equivalent torch module.
+        As in PyTorch, each module's parameters come first, then its
+        buffers, then its sub-modules'; a shared (tied) tensor is listed
+        under every name it is reachable by, so the dict loads into the
+        equivalent torch module.
         """
         return OrderedDict(
-            (name, param.data.copy())
-            for name, param in self._parameter_items(remove_duplicate=False)
+            (name, tensor.data.copy()) for name, tensor in self._state_items(remove_duplicate=False)
         )
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays from `state` into the parameters of the same name.
+        """Copy arrays from `state` into the parameters and persistent buffers of the same
+        name.
 
         Shape or dtype mismatches always refuse the load; with `strict`, so do
-        missing or unexpected keys. A shared parameter is loaded from any of
-        its names, and the names given for it must hold equal arrays. Every
-        problem is listed in one `StateDictError`, and on error no parameter
-        is changed.
+        missing or unexpected keys. A shared tensor is loaded from any of its
+        names, and the names given for it must hold equal arrays. Every
+        problem is listed in one `StateDictError`, and on error nothing is
+        changed.
         """
         if not isinstance(state, Mapping):
             raise TypeError(
                 f"{type(self).__name__}.load_state_dict(): expected a mapping of parameter "
                 f"name -> array, got {type(state).__name__}"
             )
-        params = dict(self._parameter_items(remove_duplicate=False))
+        params = dict(self._state_items(remove_duplicate=False))
         given = {id(params[name]) for name in state if name in params}
         missing = [name for name, param in params.items() if id(param) not in given]
         unexpected = [name for name in state if name not in params]
@@ -86,7 +90,7 @@ class StateDictMethods:
             elif not np.array_equal(arrays[id(param)][1], array, equal_nan=True):
                 problems.append(
                     f"{name}: differs from {arrays[id(param)][0]}, which names the same "
-                    "shared parameter"
+                    "shared tensor"
                 )
         if problems:
             raise StateDictError(
