@@ -5,88 +5,51 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from retrograd.nn.module import Module, _is_subpath
 
+_Container = TypeVar("_Container", bound="_IndexedModules")
 
-class Sequential(Module):
-    """Modules applied one after another; built from arguments or an ordered mapping."""
 
-    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], Mapping):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for index, module in enumerate(modules):
-                self.add_module(str(index), module)
+class _IndexedModules(Module):
+    """What `Sequential` and `ModuleList` share: modules kept in order and edited by position.
 
-    def forward(self, x: Any) -> Any:
-        for module in self._modules.values():
-            x = module(x)
-        return x
+    Every edit leaves PyTorch's keys: `append` adds key `len(self)`,
+    `self[i] = module` keeps the key of position `i`, and `insert` and `del`
+    renumber the modules '0', '1', ...; a module that moves takes its new key
+    as scope label, and so do the names of its parameters.
+    """
 
-    def append(self, module: Module) -> Sequential:
+    def append(self: _Container, module: Module | None) -> _Container:
+        """Add `module` at the end, under the key `str(len(self))`."""
         self.add_module(str(len(self._modules)), module)
         return self
 
-    def __getitem__(self, index: int | slice) -> Module:
-        items = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
-        return items[_position(index, len(items), "Sequential")]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
-
-
-class ModuleList(Module):
-    """A list of modules, registered under '0', '1', ... (layers of a stack, for example)."""
-
-    def __init__(self, modules: Iterable[Module] = ()) -> None:
-        super().__init__()
-        self.extend(modules)
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
+    def extend(self: _Container, modules: Iterable[Module | None]) -> _Container:
+        """Append each of `modules`; all are checked first, so a bad one adds none."""
+        where = f"{type(self).__name__}.extend"
+        if not isinstance(modules, Iterable):
+            raise TypeError(f"{where}: modules must be an iterable, got {type(modules).__name__}")
+        modules = list(modules)
+        for index, module in enumerate(modules):
+            _check_module(where, module, index)
         for module in modules:
             self.append(module)
         return self
 
-    def insert(self, index: int, module: Module | None) -> None:
-        """Put `module` before position `index`; the modules after it move up one key.
-
-        State dict keys and `parameters()` order are PyTorch's. The position
-        is `list.insert`'s: negative counts from the end and past the end
-        appends (PyTorch fails on a negative index and leaves a gap of keys
-        past the end).
-        """
-        _check_module(module, index)
-        items: list[tuple[str | None, Module | None]] = list(self._modules.items())
-        items.insert(_integer(index, "ModuleList.insert", "an integer"), (None, module))
-        self._renumber(items)
-
-    def __getitem__(self, index: int | slice) -> Module | ModuleList:
-        items = list(self._modules.values())
-        if isinstance(index, slice):
-            # Filled directly, not re-registered: the modules keep the scope labels
-            # and parameter names they have in this list.
-            part = ModuleList()
-            part._modules.update((str(i), module) for i, module in enumerate(items[index]))
-            return part
-        return items[_position(index, len(items), "ModuleList")]
+    def pop(self, index: int | slice) -> Any:
+        """Remove and return the module at `index` (or the container of a slice's modules)."""
+        item = self[index]
+        del self[index]
+        return item
 
     def __setitem__(self, index: int, module: Module | None) -> None:
         """Replace the module at `index` (negative counts from the end); its key is kept."""
-        _check_module(module, index)
-        setattr(self, str(_position(index, len(self), "ModuleList", slices=False)), module)
+        keys = list(self._modules)
+        key = keys[_position(index, len(keys), type(self).__name__, slices=False)]
+        _check_module(type(self).__name__, module, index)
+        setattr(self, key, module)
 
     def __delitem__(self, index: int | slice) -> None:
         """Remove the module at `index`, or those of a slice, and renumber the rest from 0
@@ -95,7 +58,17 @@ class ModuleList(Module):
         if isinstance(index, slice):
             del items[index]
         else:
-            del items[_position(index, len(items), "ModuleList")]
+            del items[_position(index, len(items), type(self).__name__)]
+        self._renumber(items)
+
+    def _insert(self, position: int, module: Module | None) -> None:
+        """Put `module` before `position` (`list.insert`'s) and renumber the modules; at the
+        end it is appended, so the other keys are kept (named ones of a `Sequential` too)."""
+        if position >= len(self._modules):
+            self.append(module)
+            return
+        items: list[tuple[str | None, Module | None]] = list(self._modules.items())
+        items.insert(position, (None, module))
         self._renumber(items)
 
     def _renumber(self, items: list[tuple[str | None, Module | None]]) -> None:
@@ -121,6 +94,100 @@ class ModuleList(Module):
         return iter(list(self._modules.values()))
 
 
+class Sequential(_IndexedModules):
+    """Modules applied one after another; built from arguments or an ordered mapping.
+
+    Edited as in PyTorch: `append`, `extend`, `insert`, `pop`, `self[i] =
+    module`, `del self[i]` (or a slice), and `a + b` (a new Sequential) or
+    `a += b` (in place).
+    """
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for index, module in enumerate(modules):
+                self.add_module(str(index), module)
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put `module` before position `index` (-len to len, as PyTorch takes); the modules
+        after it move up one key.
+
+        PyTorch raises AssertionError for a `module` that is not a Module; a
+        TypeError is raised here, as for every other wrong type.
+        """
+        where = f"{type(self).__name__}.insert"
+        if not isinstance(module, Module):
+            raise TypeError(f"{where}: module is a {type(module).__name__}, not a Module")
+        position = _integer(index, where, "an integer")
+        length = len(self._modules)
+        if not -length <= position <= length:
+            raise IndexError(
+                f"{where}: index {position} is out of range for {length} modules "
+                f"(it takes -{length} to {length})"
+            )
+        self._insert(position, module)
+        return self
+
+    def __getitem__(self, index: int | slice) -> Module | Sequential:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return items[_position(index, len(items), type(self).__name__)]
+
+    def __add__(self, other: Sequential) -> Sequential:
+        """A new Sequential of this one's modules then `other`'s, keyed '0', '1', ...
+
+        The modules are shared, not copied; they take their keys in the new
+        Sequential as scope labels and parameter names.
+        """
+        _check_sequential(other, "+")
+        result = Sequential()
+        result._renumber([*self._modules.items(), *other._modules.items()])
+        return result
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        """Append `other`'s modules to this Sequential (in place, as PyTorch's `+=`)."""
+        _check_sequential(other, "+=")
+        return self.extend(other)
+
+
+class ModuleList(_IndexedModules):
+    """A list of modules, registered under '0', '1', ... (layers of a stack, for example)."""
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        self.extend(modules)
+
+    def insert(self, index: int, module: Module | None) -> None:
+        """Put `module` before position `index`; the modules after it move up one key.
+
+        State dict keys and `parameters()` order are PyTorch's. The position
+        is `list.insert`'s: negative counts from the end and past the end
+        appends (PyTorch fails on a negative index and leaves a gap of keys
+        past the end).
+        """
+        _check_module(type(self).__name__, module, index)
+        self._insert(_integer(index, f"{type(self).__name__}.insert", "an integer"), module)
+
+    def __getitem__(self, index: int | slice) -> Module | ModuleList:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            # Filled directly, not re-registered: the modules keep the scope labels
+            # and parameter names they have in this list.
+            part = ModuleList()
+            part._modules.update((str(i), module) for i, module in enumerate(items[index]))
+            return part
+        return items[_position(index, len(items), type(self).__name__)]
+
+
 def _position(index: int, length: int, container: str, slices: bool = True) -> int:
     """`index` as a position in [0, length), with an error that names the container and its
     length."""
@@ -138,17 +205,25 @@ def _integer(index: Any, container: str, kinds: str) -> int:
         raise TypeError(f"{container}: index must be {kinds}, got {type(index).__name__}") from None
 
 
-def _check_module(module: Any, index: Any) -> None:
-    """Refuse anything but a Module or None as a list item (a plain value would be lost)."""
+def _check_module(where: str, module: Any, index: Any) -> None:
+    """Refuse anything but a Module or None as a container item (a plain value would be lost)."""
     if module is not None and not isinstance(module, Module):
         raise TypeError(
-            f"ModuleList: item {index!r} is a {type(module).__name__}, not a Module or None"
+            f"{where}: item {index!r} is a {type(module).__name__}, not a Module or None"
+        )
+
+
+def _check_sequential(other: Any, operation: str) -> None:
+    """Refuse to join a Sequential with anything else (ValueError, as PyTorch)."""
+    if not isinstance(other, Sequential):
+        raise ValueError(
+            f"Sequential {operation}: only a Sequential can be added, got {type(other).__name__}"
         )
 
 
 def _move_names(module: Module, old_key: str, new_key: str) -> None:
-    """Rename the parameters of `module`, moved from `old_key` to `new_key` of its list,
-    whose names hold the old path (a prefix above the list is kept)."""
+    """Rename the parameters of `module`, moved from `old_key` to `new_key` of its container,
+    whose names hold the old path (a prefix above the container is kept)."""
     for key, param in module._parameter_items():
         old_path = f"{old_key}.{key}"
         name = param.name
