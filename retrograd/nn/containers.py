@@ -98,8 +98,8 @@ class Sequential(_IndexedModules):
     """Modules applied one after another; built from arguments or an ordered mapping.
 
     Edited as in PyTorch: `append`, `extend`, `insert`, `pop`, `self[i] =
-    module`, `del self[i]` (or a slice), and `a + b` (a new Sequential) or
-    `a += b` (in place).
+    module`, `del self[i]` (or a slice), `a + b` and `a * n` (new
+    Sequentials) or `a += b` and `a *= n` (in place).
     """
 
     def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
@@ -157,6 +157,28 @@ class Sequential(_IndexedModules):
         """Append `other`'s modules to this Sequential (in place, as PyTorch's `+=`)."""
         _check_sequential(other, "+=")
         return self.extend(other)
+
+    def __mul__(self, count: int) -> Sequential:
+        """A new Sequential of this one's modules repeated `count` times, keyed '0', '1', ...
+
+        As in PyTorch, the modules are shared, not copied: each repeat runs
+        the same weights. They take their first keys in the new Sequential as
+        scope labels and parameter names, as `+` gives them.
+        """
+        count = _factor(count, "*")
+        result = Sequential()
+        result._renumber(list(self._modules.items()))
+        return result.extend(list(self._modules.values()) * (count - 1))
+
+    def __rmul__(self, count: int) -> Sequential:
+        """`count * sequential`, the same as `sequential * count`."""
+        return self.__mul__(count)
+
+    def __imul__(self, count: int) -> Sequential:
+        """Append this Sequential's modules to itself until they are repeated `count` times
+        (in place, shared not copied, new keys `str(len(self))` as `append` gives)."""
+        count = _factor(count, "*=")
+        return self.extend(list(self._modules.values()) * (count - 1))
 
 
 class ModuleList(_IndexedModules):
@@ -219,6 +241,20 @@ def _check_sequential(other: Any, operation: str) -> None:
         raise ValueError(
             f"Sequential {operation}: only a Sequential can be added, got {type(other).__name__}"
         )
+
+
+def _factor(count: Any, operation: str) -> int:
+    """The repeat count of `Sequential * count`: a positive integer (a NumPy integer too),
+    or TypeError or ValueError as PyTorch raises."""
+    try:
+        count = operator.index(count)
+    except TypeError:
+        raise TypeError(
+            f"Sequential {operation}: the factor must be an integer, got {type(count).__name__}"
+        ) from None
+    if count <= 0:
+        raise ValueError(f"Sequential {operation}: the factor must be positive, got {count}")
+    return count
 
 
 def _move_names(module: Module, old_key: str, new_key: str) -> None:

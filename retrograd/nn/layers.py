@@ -79,6 +79,21 @@ def check_dims(owner: str, **dims: Any) -> None:
             raise TypeError(f"{owner}: {name} must be an integer (an axis), got {value!r}")
 
 
+def check_dims_in_range(owner: str, ndim: int, **dims: int) -> None:
+    """Refuse an axis argument out of range for an `ndim`-d input, naming `owner` and the
+    argument as the user wrote it (`dim`, `start_dim`), not the Tensor method's `axis`.
+
+    The range is PyTorch's: -ndim to ndim - 1, and 0 or -1 for a 0-d input.
+    """
+    span = max(ndim, 1)
+    for name, value in dims.items():
+        if not -span <= value < span:
+            raise ValueError(
+                f"{owner}: {name} {value} is out of range for a {ndim}-d input "
+                f"(it takes {-span} to {span - 1})"
+            )
+
+
 class Linear(Module):
     """y = x W^T + b with W shaped (out_features, in_features), as torch.nn.Linear.
 
@@ -276,7 +291,9 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, x: Any) -> Tensor:
-        return as_input(x).softmax(self.dim)
+        x = as_input(x)
+        check_dims_in_range("Softmax", x.ndim, dim=self.dim)
+        return x.softmax(self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -291,7 +308,9 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, x: Any) -> Tensor:
-        return as_input(x).log_softmax(self.dim)
+        x = as_input(x)
+        check_dims_in_range("LogSoftmax", x.ndim, dim=self.dim)
+        return x.log_softmax(self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -308,7 +327,9 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, x: Any) -> Tensor:
-        return as_input(x).flatten(self.start_dim, self.end_dim)
+        x = as_input(x)
+        check_dims_in_range("Flatten", x.ndim, start_dim=self.start_dim, end_dim=self.end_dim)
+        return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

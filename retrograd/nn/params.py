@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -14,59 +14,104 @@ if TYPE_CHECKING:
     from retrograd.nn.module import Module
 
 
-def _tied_slots(module: Module, tensors: Mapping[str, Tensor]) -> list[tuple[Module, str, Tensor]]:
-    """Every (owner, attribute, new tensor) to swap: a tied parameter is replaced under all
-    of its names, as PyTorch's `functional_call` does, when any one of them is given."""
-    slots = {}  # dotted name -> (owner, attribute, parameter), shared ones under every name
+_Slot = tuple[dict[str, Any], str, Tensor, str]  # (registry, key in it, tensor, kind)
+
+
+def _named_slots(module: Module) -> dict[str, _Slot]:
+    """Every parameter and buffer of `module` under each dotted name it is reachable by,
+    with the registry that holds it, so a swap writes where the module reads."""
+    slots = {}
     for path, owner in module.named_modules(remove_duplicate=False):
         dot = f"{path}." if path else ""
-        for leaf, param in owner._parameters.items():
-            if param is not None:
-                slots[dot + leaf] = (owner, leaf, param)
-    given: dict[int, tuple[str, Tensor]] = {}  # id(parameter) -> (first key, its tensor)
+        for registry, kind in ((owner._parameters, "parameter"), (owner._buffers, "buffer")):
+            for leaf, tensor in registry.items():
+                if tensor is not None:
+                    slots[dot + leaf] = (registry, leaf, tensor, kind)
+    return slots
+
+
+def _tied_slots(module: Module, tensors: Mapping[str, Tensor]) -> list[tuple[dict, str, Tensor]]:
+    """Every (registry, key, new tensor) to swap: a tied parameter or buffer is replaced
+    under all of its names, as PyTorch's `functional_call` does, when any one is given."""
+    slots = _named_slots(module)
+    given: dict[int, tuple[str, Tensor]] = {}  # id(original tensor) -> (first key, its tensor)
     for key, tensor in tensors.items():
         if key not in slots:
-            raise KeyError(f"functional_call(): {type(module).__name__} has no parameter {key!r}")
+            raise KeyError(
+                f"functional_call(): {type(module).__name__} has no parameter {key!r} and no "
+                "buffer of that name (named_parameters() and named_buffers() list them)"
+            )
         first = given.setdefault(id(slots[key][2]), (key, tensor))
         if first[1] is not tensor:
             raise ValueError(
-                f"functional_call(): {first[0]!r} and {key!r} name one tied parameter but "
-                "were given different tensors"
+                f"functional_call(): {first[0]!r} and {key!r} name one tied {slots[key][3]} "
+                "but were given different tensors"
             )
     swaps = {
-        (id(owner), leaf): (owner, leaf, given[id(param)][1])
-        for owner, leaf, param in slots.values()
-        if id(param) in given
+        (id(registry), leaf): (registry, leaf, given[id(original)][1])
+        for registry, leaf, original, _ in slots.values()
+        if id(original) in given
     }
     return list(swaps.values())
 
 
+def _merged(tensors: Mapping[str, Tensor] | Sequence[Mapping[str, Tensor]]) -> Mapping[str, Tensor]:
+    """One name -> tensor mapping from a mapping or from a tuple or list of them, whose
+    keys must be distinct (as in PyTorch: which tensor a repeated name means is ambiguous)."""
+    if isinstance(tensors, Mapping):
+        return tensors
+    if not isinstance(tensors, tuple | list) or not all(isinstance(d, Mapping) for d in tensors):
+        raise TypeError(
+            "functional_call(): tensors must be a dict of name -> tensor or a tuple or list "
+            f"of such dicts, got {type(tensors).__name__}"
+        )
+    merged: dict[str, Tensor] = {}
+    repeated = []
+    for key, tensor in (item for d in tensors for item in d.items()):
+        if key in merged and key not in repeated:
+            repeated.append(key)
+        merged[key] = tensor
+    if repeated:
+        raise ValueError(
+            f"functional_call(): {', '.join(map(repr, repeated))} appear in several of the "
+            "dicts given; which tensor to use is ambiguous"
+        )
+    return merged
+
+
 @contextmanager
 def _swapped(module: Module, tensors: Mapping[str, Tensor]) -> Iterator[None]:
-    """Temporarily replace parameters by dotted name with the given tensors."""
+    """Temporarily replace parameters and buffers by dotted name with the given tensors."""
     saved = []
     try:
-        for owner, leaf, tensor in _tied_slots(module, tensors):
-            saved.append((owner, leaf, owner._parameters[leaf]))
-            owner._parameters[leaf] = tensor
+        for registry, leaf, tensor in _tied_slots(module, tensors):
+            saved.append((registry, leaf, registry[leaf]))
+            registry[leaf] = tensor
         yield
     finally:
-        for owner, leaf, original in reversed(saved):
-            owner._parameters[leaf] = original
+        for registry, leaf, original in reversed(saved):
+            registry[leaf] = original
 
 
 def functional_call(
-    module: Module, tensors: Mapping[str, Tensor], *args: Any, **kwargs: Any
+    module: Module,
+    tensors: Mapping[str, Tensor] | Sequence[Mapping[str, Tensor]],
+    *args: Any,
+    **kwargs: Any,
 ) -> Any:
-    """Run `module(*args, **kwargs)` with some parameters replaced by other tensors.
+    """Run `module(*args, **kwargs)` with some parameters and buffers replaced by other tensors.
 
-    The module's own parameters are restored afterwards. This makes a whole
-    model a function of its weights, e.g. to `gradcheck` it in float64. As in
-    PyTorch, a tied parameter (one reachable by several names) is replaced
-    under all of them when one is given; giving its names different tensors
-    is a ValueError.
+    `tensors` maps dotted names from `named_parameters()` and `named_buffers()`
+    to tensors, or is a tuple or list of such dicts with distinct keys (for
+    example `(params, buffers)`), as in PyTorch's `torch.func.functional_call`.
+    The module's own parameters and buffers are restored afterwards, also when
+    the call raises. This makes a whole model a function of its weights, e.g.
+    to `gradcheck` it in float64. As in PyTorch, a tied parameter or buffer
+    (one reachable by several names) is replaced under all of them when one is
+    given; giving its names different tensors is a ValueError. An unknown name
+    is a KeyError.
     """
-    with _swapped(module, tensors):
+    with _swapped(module, _merged(tensors)):
         return module(*args, **kwargs)
 
 

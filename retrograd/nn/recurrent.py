@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import Tensor, stack, time_steps
+from retrograd.autograd.functional import is_integer
 from retrograd.autograd.ops.rows import GradientRows
 from retrograd.nn.cells import NONLINEARITIES, gru_step, is_state_pair, lstm_step, rnn_step
 from retrograd.nn.layers import Seed
@@ -66,8 +67,8 @@ class RNN(_Recurrent):
         bias: bool = True,
         batch_first: bool = False,
         dropout: float = 0.0,
-        *,
         bidirectional: bool = False,
+        *,
         retain_hidden_grads: bool = False,
         generator: Seed = None,
         dtype: Any = np.float32,
@@ -81,7 +82,7 @@ class RNN(_Recurrent):
             bias,
             batch_first,
             dropout,
-            bidirectional=bidirectional,
+            bidirectional,
             retain_hidden_grads=retain_hidden_grads,
             generator=generator,
             dtype=dtype,
@@ -125,6 +126,41 @@ class LSTM(_Recurrent):
     """
 
     kind = "lstm"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        *,
+        retain_hidden_grads: bool = False,
+        generator: Seed = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        """PyTorch's arguments in its order; `proj_size` (a projection of h) is taken so a
+        positional call reads as PyTorch's, but only 0, no projection, is supported."""
+        if not is_integer(proj_size) or proj_size != 0:
+            raise ValueError(
+                f"LSTM: proj_size={proj_size!r} is not supported: the hidden state has no "
+                "projection here (use proj_size=0, the default)"
+            )
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            retain_hidden_grads=retain_hidden_grads,
+            generator=generator,
+            dtype=dtype,
+        )
 
     def _initial(self, state: State, batch: int, like: Tensor) -> list:
         if state is None:

@@ -31,7 +31,12 @@ WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 class _Recurrent(Module):
-    """Shared layers, checks and the layer loop of RNN, LSTM and GRU."""
+    """Shared layers, checks and the layer loop of RNN, LSTM and GRU.
+
+    The arguments up to `bidirectional` are positional in PyTorch's order;
+    the ones PyTorch does not have (`retain_hidden_grads`, `generator`) and
+    `dtype` are keyword-only.
+    """
 
     kind = "rnn"
 
@@ -43,8 +48,8 @@ class _Recurrent(Module):
         bias: bool = True,
         batch_first: bool = False,
         dropout: float = 0.0,
-        *,
         bidirectional: bool = False,
+        *,
         retain_hidden_grads: bool = False,
         generator: Seed = None,
         dtype: Any = np.float32,
