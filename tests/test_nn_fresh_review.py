@@ -186,8 +186,11 @@ def test_recurrent_dropout_is_checked_and_warned_about_as_torch():
     assert caught[0].filename == __file__
 
 
-def test_recurrent_arguments_after_dropout_are_keywords():
-    """torch.nn.GRU(3, 4, 2, True, True, 0.2, True) means bidirectional=True: refused, not
+def test_recurrent_arguments_after_bidirectional_are_keywords():
+    """torch.nn.GRU's positional arguments end at bidirectional: one more is refused, not
+    taken as one of ours (retain_hidden_grads)."""
+    with pytest.raises(TypeError, match="positional"):
+        nn.GRU(3, 4, 2, True, True, 0.2, True, 0) means bidirectional=True: refused, not
     taken as another option."""
     with pytest.raises(TypeError, match="positional"):
         nn.GRU(3, 4, 2, True, True, 0.2, True)
