@@ -5,7 +5,10 @@ numeric arrays `a0, a1, ...` and a JSON header stored as a uint8 array. The
 header names the format and version, lists each array's dtype and shape,
 describes the saved structure (dicts with str or int keys, lists, tuples,
 arrays, NumPy and Python scalars, strings, None) with references to the
-arrays, and carries the sha256 of all of that plus the array bytes.
+arrays, and carries the sha256 of all of that plus the array bytes. Arrays
+that share memory are stored once and share it again when loaded (see
+`serialization_arrays`); such a file has version 2 and also lists `views`,
+and a file without them keeps the version 1 layout.
 
 Loading reads with `allow_pickle=False` and rebuilds the structure from
 JSON, so no code in the file can run; any file that is not an intact
@@ -35,10 +38,11 @@ from typing import Any
 
 import numpy as np
 
+from retrograd.serialization_arrays import NUMERIC_KINDS, layout, with_views
+
 FORMAT = "retrograd-checkpoint"
-VERSION = 1
+VERSION = 2  # 2 adds `views`: arrays stored as views of a shared block of bytes
 HEADER_KEY = "retrograd_header"
-NUMERIC_KINDS = "biuf"
 MAX_INT_BITS = 14_000  # about 4215 decimal digits: loadable under Python's default digit limit
 # Containers nested inside each other. A dict level is three levels of JSON, and
 # Python's json reads and writes recursively: 100 keeps a header's JSON about 300
@@ -82,13 +86,15 @@ def save(obj: Any, path: PathT) -> None:
     does not exist, is refused before anything is written. Object arrays,
     Tensors and other types are refused with a TypeError, and containers
     nested more than MAX_DEPTH deep with a ValueError, each saying where in
-    `obj` the problem is.
+    `obj` the problem is. Arrays that share memory (one array saved twice, an
+    array and its slices) share it again after `load`.
     """
     name = _path(path, "save")
     target = _target(name)
-    arrays: dict[str, np.ndarray] = {}
-    tree = _encode(obj, arrays, "obj", set())
-    header = _header_body(tree, arrays)
+    saved: dict[str, np.ndarray] = {}
+    tree = _encode(obj, _ArrayKeys(saved), "obj", set())
+    arrays, views = layout(saved)
+    header = _header_body(tree, arrays, views)
     header["sha256"] = _digest(header, arrays)
     blob = np.frombuffer(json.dumps(header, allow_nan=False).encode("utf-8"), dtype=np.uint8)
     try:
@@ -97,7 +103,22 @@ def save(obj: Any, path: PathT) -> None:
         raise _failed_write(name, err) from None
 
 
-def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int]) -> Any:
+class _ArrayKeys:
+    """Gives each array object met while encoding one key, the same on every meeting (`obj`
+    holds them all while it is saved, so their ids stay theirs)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self.arrays = arrays
+        self.keys: dict[int, str] = {}
+
+    def key(self, obj: np.ndarray | np.generic) -> str:
+        if id(obj) not in self.keys:
+            self.keys[id(obj)] = key = f"a{len(self.arrays)}"
+            self.arrays[key] = np.asarray(obj)
+        return self.keys[id(obj)]
+
+
+def _encode(obj: Any, arrays: _ArrayKeys, where: str, active: set[int]) -> Any:
     """A JSON-able description of `obj`; containers are tagged, arrays moved to `arrays`."""
     if obj is None or isinstance(obj, bool | str):
         return obj
@@ -109,9 +130,8 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, active: set[int
                 f"save(): {where} has dtype {obj.dtype}; checkpoints hold only bool, int, uint "
                 "and float arrays (object arrays would need pickle)"
             )
-        key = f"a{len(arrays)}"
-        arrays[key] = np.asarray(obj)
-        return {"type": "array" if isinstance(obj, np.ndarray) else "scalar", "key": key}
+        kind = "array" if isinstance(obj, np.ndarray) else "scalar"
+        return {"type": kind, "key": arrays.key(obj)}
     if isinstance(obj, int):
         return _int(obj, where)
     if isinstance(obj, float):
@@ -167,9 +187,12 @@ def _int(value: int, where: str) -> int:
     return int(value)
 
 
-def _header_body(tree: Any, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+def _header_body(tree: Any, arrays: dict[str, np.ndarray], views: dict[str, Any]) -> dict[str, Any]:
+    """The header without its checksum; version 1, which older readers know, unless views
+    are needed."""
     meta = {key: {"dtype": a.dtype.str, "shape": list(a.shape)} for key, a in arrays.items()}
-    return {"format": FORMAT, "version": VERSION, "arrays": meta, "tree": tree}
+    header = {"format": FORMAT, "version": VERSION if views else 1, "arrays": meta}
+    return {**header, "views": views, "tree": tree} if views else {**header, "tree": tree}
 
 
 def _digest(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
@@ -307,7 +330,7 @@ def load(path: PathT) -> Any:
     try:
         intact = _digest(header, arrays) == header["sha256"]
         if intact:
-            return _decode(header["tree"], arrays)
+            return _decode(header["tree"], with_views(arrays, header.get("views", {})))
     except _READ_ERRORS as err:
         raise CheckpointError(path, f"malformed header ({err})") from None
     raise CheckpointError(path, "checksum mismatch: the array data or header is corrupted")
