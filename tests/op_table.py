@@ -200,6 +200,18 @@ EXTRA_CASES: dict[str, OpCase] = {
         ),
         fixed((4, 5), domain=(-4, 4)),
     ),
+    # Class-probability targets: composed of log_softmax, mul and sum; both inputs get a gradient.
+    "crossentropy_probabilities": OpCase(
+        lambda z, q: nn.functional.cross_entropy(z, q, weight=CLASS_WEIGHT, label_smoothing=0.2),
+        st.tuples(arrays((2, 5, 3), (-4, 4)), arrays((2, 5, 3), (0, 1))),
+    ),
+    # Logits away from 0, where the maximum in the stable form has its kink.
+    "bce_with_logits_weights": OpCase(
+        lambda x, y: nn.functional.binary_cross_entropy_with_logits(
+            x, y, weight=np.array([[0.5], [2.0]]), pos_weight=np.array([3.0, 0.0, 1.0])
+        ),
+        st.tuples(arrays((2, 3), AWAY_FROM_ZERO), arrays((2, 3), (0, 1))),
+    ),
     # nll_loss is composed of getitem, mul and where: the ignored row takes no gradient.
     "nll_loss_weight": OpCase(
         lambda x: nn.functional.nll_loss(x, np.array([2, -100, 0, 4]), weight=CLASS_WEIGHT),

@@ -14,8 +14,10 @@ from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.loss_arguments import (
     check_probability,
     check_reduction,
+    class_probabilities,
     class_rows,
     class_weight,
+    is_probability_target,
 )
 from retrograd.autograd.ops.linalg import check_classes
 from retrograd.autograd.tensor import Tensor, as_array
@@ -193,18 +195,31 @@ def cross_entropy(
     weight: Any = None,
     label_smoothing: float = 0.0,
 ) -> Tensor:
-    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer targets.
+    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer class
+    targets, or against class probabilities (a floating target of the logits' shape).
 
-    One fused op: stable for large logits. `reduction` is "mean" (over targets
-    that are not `ignore_index`), "sum" or "none" (one loss per target, shaped
-    like the target). As in PyTorch, `weight` (C values) scales each target's
-    loss by its class's weight, and "mean" then divides by the sum of the kept
-    targets' weights; `label_smoothing` e in [0, 1] mixes each one-hot target
+    Against integer targets it is one fused op: stable for large logits. `reduction`
+    is "mean" (over targets that are not `ignore_index`), "sum" or "none" (one loss
+    per target, shaped like the target). As in PyTorch, `weight` (C values) scales
+    each target's loss by its class's weight, and "mean" then divides by the sum of
+    the kept targets' weights; `label_smoothing` e in [0, 1] mixes each one-hot target
     with e / C of every class.
+
+    Against class probabilities q, as PyTorch's: each loss is
+    -sum_c w_c q_c log softmax(z)_c, with q smoothed to q (1 - e) + e / C, and "mean"
+    divides by the number of losses, N d1 ..., not by a sum of weights. Gradients
+    reach a target that requires grad. No class can be ignored: `ignore_index` must
+    stay negative (as the default), as PyTorch requires.
     """
     check_reduction(reduction, "cross_entropy")
     ignore_index = check_ignore_index(ignore_index, "cross_entropy()")
-    rows, flat_target, shape = class_rows(logits, target, "cross_entropy", "logits")
+    if is_probability_target(target, "cross_entropy"):
+        return _probability_cross_entropy(
+            logits, target, ignore_index, reduction, weight, label_smoothing
+        )
+    rows, flat_target, shape = class_rows(
+        logits, target, "cross_entropy", "logits", probabilities=True
+    )
     params = {"ignore_index": ignore_index, "reduction": reduction}
     if weight is not None or label_smoothing != 0.0:
         check_probability(label_smoothing, "cross_entropy()", "label_smoothing")
@@ -212,6 +227,35 @@ def cross_entropy(
         params["label_smoothing"] = float(label_smoothing)
     out = record(ops.CrossEntropy, (rows, flat_target), params)
     return out.reshape(shape) if reduction == "none" and len(shape) > 1 else out
+
+
+def _probability_cross_entropy(
+    logits: Any,
+    target: Any,
+    ignore_index: int,
+    reduction: str,
+    weight: Any,
+    label_smoothing: Any,
+) -> Tensor:
+    """`cross_entropy` against class probabilities, composed of Tensor ops (log_softmax,
+    mul, sum): not a hot loss, and the composition gives the target its gradient too."""
+    if ignore_index >= 0:
+        raise ValueError(
+            f"cross_entropy(): ignore_index={ignore_index} is not supported with "
+            "class-probability targets (a negative one, as the default -100, ignores nothing)"
+        )
+    check_probability(label_smoothing, "cross_entropy()", "label_smoothing")
+    scores, probs = class_probabilities(logits, target, "cross_entropy", "logits")
+    n_classes = scores.shape[1]
+    if label_smoothing:
+        probs = probs * (1.0 - label_smoothing) + label_smoothing / n_classes
+    weights = class_weight(weight, scores, "cross_entropy()")
+    if weights is not None:  # one weight per class, along axis 1
+        probs = probs * weights.reshape(n_classes, *(1,) * (scores.ndim - 2))
+    losses = -(scores.log_softmax(axis=1) * probs).sum(axis=1)
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
 
 
 def is_integer(value: Any) -> bool:

@@ -1,6 +1,6 @@
-"""The arguments of the class losses (cross-entropy, NLL), of every loss's reduction and of
-the real-valued options (a probability, Huber's delta, a normalisation's eps), checked in
-one place, so each loss and layer names the same mistakes the same way."""
+"""The arguments of the class losses (cross-entropy, NLL), of every loss's reduction and
+weights, and of the real-valued options (a probability, Huber's delta, a normalisation's
+eps), checked in one place, so each loss and layer names the same mistakes the same way."""
 
 from __future__ import annotations
 
@@ -64,24 +64,49 @@ def real_array(value: Any, what: str, kinds: str = "biuf") -> np.ndarray:
 
 
 def check_class_weight(weight: Any, fn: str) -> np.ndarray | None:
-    """Class weights as a 1-D float array of finite, non-negative values (or None).
+    """Class weights: `check_loss_weight`'s array (or None), refused unless it is 1-D."""
+    array = check_loss_weight(weight, fn)
+    if array is not None and array.ndim != 1:
+        raise ShapeError(f"{fn}: weight must be 1-D (one value per class), got shape {array.shape}")
+    return array
+
+
+def check_loss_weight(weight: Any, fn: str, what: str = "weight") -> np.ndarray | None:
+    """A loss's weight (the argument `what`: class weights, BCE's weight or pos_weight) as
+    a float array of finite, non-negative values, or None.
 
     Weights get no gradient, so one that requires grad is refused rather than left
-    without one; a negative weight would reward the wrong class (PyTorch takes it).
+    without one; a negative weight would reward the wrong answer (PyTorch takes it).
     """
     if weight is None:
         return None
     if isinstance(weight, Tensor):
         if weight.requires_grad:
-            raise ValueError(f"{fn}: weight gets no gradient; pass weight.detach()")
+            raise ValueError(f"{fn}: {what} gets no gradient; pass {what}.detach()")
         weight = weight.data
-    array = real_array(weight, f"{fn}: weight", "iuf")
-    if array.ndim != 1:
-        raise ShapeError(f"{fn}: weight must be 1-D (one value per class), got shape {array.shape}")
+    array = real_array(weight, f"{fn}: {what}", "iuf")
     if not np.isfinite(array).all() or (array < 0).any():
         bad = array[~np.isfinite(array) | (array < 0)][0]
-        raise ValueError(f"{fn}: weight must be finite and non-negative, got {bad}")
+        raise ValueError(f"{fn}: {what} must be finite and non-negative, got {bad}")
     return array if array.dtype.kind == "f" else array.astype(np.float64)
+
+
+def element_weight(weight: Any, x: Tensor, fn: str, what: str) -> np.ndarray | None:
+    """`check_loss_weight`'s array, in `x`'s dtype, checked to broadcast to the shape of
+    the input `x` without enlarging it: it scales each element's loss, as PyTorch's
+    (`pos_weight` mostly holds one value per class, along the last axis)."""
+    array = check_loss_weight(weight, fn, what)
+    if array is None:
+        return None
+    try:
+        fits = np.broadcast_shapes(array.shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{fn}: {what} of shape {array.shape} does not broadcast to the input's shape {x.shape}"
+        )
+    return array.astype(x.dtype)
 
 
 def class_weight(weight: Any, rows: Tensor, fn: str) -> np.ndarray | None:
@@ -99,14 +124,11 @@ def class_weight(weight: Any, rows: Tensor, fn: str) -> np.ndarray | None:
     return array.astype(rows.dtype)
 
 
-def class_rows(scores: Any, target: Any, fn: str, name: str) -> tuple[Tensor, Tensor, tuple]:
-    """A class loss's floating scores (the argument `name`) as (M, C) rows, its integer
-    targets as (M,), and the target's shape (that of the loss with reduction "none").
-
-    (N, C, d1, ...) scores become the N d1 ... rows of C values each, as PyTorch
-    takes them. Unbatched (C,) scores are refused, naming their shape, rather than
-    blaming the target.
-    """
+def class_scores(scores: Any, fn: str, name: str, probabilities: bool = False) -> Tensor:
+    """A class loss's scores (the argument `name`) as a floating tensor of shape (N, C) or
+    (N, C, d1, ...). Unbatched (C,) scores are refused, naming their shape, rather than
+    blaming the target; the hint names the target a batch of one takes (also as class
+    probabilities when the loss takes them)."""
     if not isinstance(scores, Tensor):
         try:
             scores = Tensor(scores)
@@ -115,22 +137,41 @@ def class_rows(scores: Any, target: Any, fn: str, name: str) -> tuple[Tensor, Te
     if scores.dtype.kind != "f":  # NumPy would give a float64 loss of integer scores
         raise TypeError(f"{fn}(): {name} must be floating, got dtype {scores.dtype}")
     if scores.ndim < 2:
-        raise ShapeError(
-            f"{fn}(): {name} must be (N, C) or (N, C, d1, ...), got shape {scores.shape}"
-            + (
+        hint = ""
+        if scores.ndim == 1:
+            soft = f", or (1, {scores.shape[0]}) of class probabilities" if probabilities else ""
+            hint = (
                 "; unbatched input is not supported: add a batch axis, "
-                f"{name}.reshape(1, -1) with a target of shape (1,)"
-                if scores.ndim == 1
-                else ""
+                f"{name}.reshape(1, -1) with a target of shape (1,){soft}"
             )
+        raise ShapeError(
+            f"{fn}(): {name} must be (N, C) or (N, C, d1, ...), got shape {scores.shape}{hint}"
         )
+    return scores
+
+
+def class_rows(
+    scores: Any, target: Any, fn: str, name: str, probabilities: bool = False
+) -> tuple[Tensor, Tensor, tuple]:
+    """A class loss's floating scores (the argument `name`) as (M, C) rows, its integer
+    targets as (M,), and the target's shape (that of the loss with reduction "none").
+
+    (N, C, d1, ...) scores become the N d1 ... rows of C values each, as PyTorch
+    takes them. A target that is not integers of that shape is refused; when the loss
+    also takes class probabilities (`probabilities`), naming both forms a target takes.
+    """
+    scores = class_scores(scores, fn, name, probabilities)
     targets = target
     if not isinstance(targets, Tensor):  # strings, None or a ragged list: named as the target
         targets = Tensor._make(real_array(target, f"{fn}(): target"), None, 0)
     if targets.dtype.kind not in "iu":
+        if probabilities:
+            raise TypeError(target_forms(scores.shape, targets, fn, name))
         raise TypeError(f"{fn}(): target must hold integers, got dtype {targets.dtype}")
     shape = (scores.shape[0], *scores.shape[2:])
     if targets.shape != shape:
+        if probabilities:
+            raise ShapeError(target_forms(scores.shape, targets, fn, name))
         raise ShapeError(
             f"{fn}(): {name} of shape {scores.shape} needs target of shape {shape}, "
             f"got {targets.shape}"
@@ -140,3 +181,42 @@ def class_rows(scores: Any, target: Any, fn: str, name: str) -> tuple[Tensor, Te
         scores = scores.permute(0, *range(2, scores.ndim), 1).reshape(-1, n_classes)
         return scores, Tensor._make(targets.data.reshape(-1), None, 0), shape
     return scores, targets, shape
+
+
+def is_probability_target(target: Any, fn: str) -> bool:
+    """Whether a class loss's target is floating (class probabilities) rather than integer
+    class indices: a dtype test only, cheap on the integer path of a training loop."""
+    if isinstance(target, Tensor | np.ndarray):
+        return target.dtype.kind == "f"
+    return real_array(target, f"{fn}(): target").dtype.kind == "f"
+
+
+def class_probabilities(scores: Any, target: Any, fn: str, name: str) -> tuple[Tensor, Tensor]:
+    """A class loss's floating scores (N, C) or (N, C, d1, ...) and its floating target of
+    class probabilities, of the same shape.
+
+    A target tensor is taken as it is (its dtype its own, its gradient flowing, as
+    PyTorch's); an array or list becomes a constant in the scores' dtype. A target of
+    another shape is refused naming both forms a target takes: a TypeError when it has
+    the shape of class indices (floats where integers belong), else a ShapeError.
+    """
+    scores = class_scores(scores, fn, name, probabilities=True)
+    if isinstance(target, Tensor):
+        targets = target
+    else:
+        targets = Tensor._make(real_array(target, f"{fn}(): target").astype(scores.dtype), None, 0)
+    if targets.shape != scores.shape:
+        error = TypeError if targets.shape == (scores.shape[0], *scores.shape[2:]) else ShapeError
+        raise error(target_forms(scores.shape, targets, fn, name))
+    return scores, targets
+
+
+def target_forms(shape: tuple, target: Tensor, fn: str, name: str) -> str:
+    """The message refusing a class target for scores of `shape`: it names both forms a
+    target takes (integer class indices, or class probabilities) and what was given."""
+    indices = (shape[0], *shape[2:])
+    return (
+        f"{fn}(): target must be integers (class indices) of shape {indices}, or floats "
+        f"(class probabilities) of shape {shape} like the {name}; got dtype {target.dtype} "
+        f"and shape {target.shape}"
+    )

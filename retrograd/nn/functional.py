@@ -31,6 +31,7 @@ from retrograd.autograd.loss_arguments import (
     check_reduction,
     class_rows,
     class_weight,
+    element_weight,
     real_array,
 )
 from retrograd.autograd.ops.linalg import check_classes
@@ -197,13 +198,18 @@ def cross_entropy(
     weight: Any = None,
     label_smoothing: float = 0.0,
 ) -> Tensor:
-    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer class targets.
+    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer class
+    targets, or against class probabilities (a floating target of the logits' shape).
 
-    One fused op: stable for large logits, and targets equal to `ignore_index`
-    (padding) contribute nothing; "mean" averages over the other targets. As in
-    PyTorch, `weight` (C values) scales each target's loss by its class's weight,
-    and "mean" then divides by the sum of the kept targets' weights;
+    Against integer targets, one fused op: stable for large logits, and targets equal
+    to `ignore_index` (padding) contribute nothing; "mean" averages over the other
+    targets. As in PyTorch, `weight` (C values) scales each target's loss by its
+    class's weight, and "mean" then divides by the sum of the kept targets' weights;
     `label_smoothing` e in [0, 1] mixes each one-hot target with e / C of every class.
+    Against class probabilities q, as PyTorch's: each loss is
+    -sum_c w_c q_c log softmax(z)_c (q smoothed as one-hot targets are), "mean"
+    divides by the number of losses, gradients reach a target that requires grad, and
+    `ignore_index` must stay negative. See `retrograd.cross_entropy`.
     """
     return _cross_entropy(
         logits,
@@ -252,19 +258,41 @@ def nll_loss(
 
 
 def binary_cross_entropy_with_logits(
-    logits: Tensor, target: Any, reduction: str = "mean"
+    logits: Tensor,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    weight: Any = None,
+    pos_weight: Any = None,
 ) -> Tensor:
-    """-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], stable for any logit x.
+    """-w [p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], stable for any logit x.
 
-    Written as max(x, 0) - x y + log(1 + exp(-|x|)): exp never overflows. The
+    Written as max(x, 0) - x y + log(1 + exp(-abs(x))): exp never overflows. The
     maximum splits its gradient in half at x = 0, so the gradient there is
-    exactly sigmoid(0) - y = 0.5 - y.
+    exactly sigmoid(0) - y = 0.5 - y. As PyTorch's, `weight` w scales each
+    element's loss and `pos_weight` p the positive term (mostly one value per
+    class, along the last axis); each must broadcast to the logits' shape, and
+    "mean" divides by the number of elements. With `pos_weight` the loss is
+    PyTorch's (1 - y) x + (1 + (p - 1) y) (max(-x, 0) + log(1 + exp(-abs(x)))).
     """
-    check_reduction(reduction, "binary_cross_entropy_with_logits")
-    target_t = _input_and_target(logits, target, "binary_cross_entropy_with_logits", "logits")
+    fn = "binary_cross_entropy_with_logits"
+    check_reduction(reduction, fn)
+    target_t = _input_and_target(logits, target, fn, "logits")
+    positive = element_weight(pos_weight, logits, f"{fn}()", "pos_weight")
     softplus_tail = (1.0 + (-logits.abs()).exp()).log()
-    losses = maximum(logits, 0.0) - logits * target_t + softplus_tail
-    return _reduce(losses, reduction)
+    if positive is None:
+        losses = maximum(logits, 0.0) - logits * target_t + softplus_tail
+    else:
+        log_weight = target_t * (positive - 1.0) + 1.0
+        losses = (1.0 - target_t) * logits + log_weight * (maximum(-logits, 0.0) + softplus_tail)
+    return _reduce(_weighted(losses, weight, logits, fn), reduction)
+
+
+def _weighted(losses: Tensor, weight: Any, x: Tensor, fn: str) -> Tensor:
+    """An elementwise loss of input `x` times `weight` (None leaves it as it is), checked to
+    broadcast to the input's shape."""
+    array = element_weight(weight, x, f"{fn}()", "weight")
+    return losses if array is None else losses * array
 
 
 def mse_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -332,20 +360,25 @@ def _check_probabilities(p: Tensor, fn: str) -> None:
         )
 
 
-def binary_cross_entropy(p: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """-[y log p + (1 - y) log(1 - p)] of probabilities p in [0, 1], each log floored at
+def binary_cross_entropy(
+    p: Tensor, target: Any, reduction: str = "mean", *, weight: Any = None
+) -> Tensor:
+    """-w [y log p + (1 - y) log(1 - p)] of probabilities p in [0, 1], each log floored at
     -100 as PyTorch's, so p = 0 or 1 gives a finite loss.
 
-    The gradient is PyTorch's, (p - y) / (p (1 - p)), wherever p (1 - p) >= 1e-12;
-    closer to 0 or 1 PyTorch divides by 1e-12 instead, while this is the exact
-    derivative of the floored loss (0 where a log is floored). On logits,
+    `weight` w scales each element's loss, as PyTorch's: it must broadcast to the
+    input's shape, and "mean" divides by the number of elements. The gradient is
+    PyTorch's, w (p - y) / (p (1 - p)), wherever p (1 - p) >= 1e-12; closer to 0 or 1
+    PyTorch divides by 1e-12 instead, while this is the exact derivative of the
+    floored loss (0 where a log is floored). On logits,
     binary_cross_entropy_with_logits is stable without any floor.
     """
-    check_reduction(reduction, "binary_cross_entropy")
-    target_t = _input_and_target(p, target, "binary_cross_entropy")
-    _check_probabilities(p, "binary_cross_entropy()")
+    fn = "binary_cross_entropy"
+    check_reduction(reduction, fn)
+    target_t = _input_and_target(p, target, fn)
+    _check_probabilities(p, f"{fn}()")
     losses = -(target_t * _clamped_log(p) + (1.0 - target_t) * _clamped_log(1.0 - p))
-    return _reduce(losses, reduction)
+    return _reduce(_weighted(losses, weight, p, fn), reduction)
 
 
 def check_normalized_shape(normalized_shape: Any, owner: str) -> tuple[int, ...]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from retrograd.autograd import Tensor
 from retrograd.autograd.functional import check_ignore_index
-from retrograd.autograd.loss_arguments import check_bound, check_class_weight
+from retrograd.autograd.loss_arguments import check_bound, check_class_weight, check_loss_weight
 from retrograd.nn import functional as F
 from retrograd.nn.layers import as_input
 from retrograd.nn.module import Module
@@ -21,8 +21,21 @@ class _Loss(Module):
         F.check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
+    def _register_weight(self, name: str, weight: Any) -> None:
+        """Keep a loss's weight (finite, non-negative values, or None) as the persistent
+        buffer `name`, as PyTorch keeps it, so `state_dict()` saves it under that key; its
+        shape is checked against the input at each call."""
+        self.register_buffer(name, check_loss_weight(weight, type(self).__name__, name))
+
     def extra_repr(self) -> str:
+        return ", ".join(p for p in (self._reduction_repr(), *self._weights_repr()) if p)
+
+    def _reduction_repr(self) -> str:
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
+
+    def _weights_repr(self) -> list[str]:
+        """The shape of each weight given (each buffer that is not None), as `weight=(3,)`."""
+        return [f"{name}={tuple(w.shape)}" for name, w in self.named_buffers(recurse=False)]
 
 
 class _ClassLoss(_Loss):
@@ -41,21 +54,21 @@ class _ClassLoss(_Loss):
         self.register_buffer("weight", weight)  # an array (copied) or None
 
     def extra_repr(self) -> str:
-        parts = [super().extra_repr()]
-        if self.ignore_index != -100:
-            parts.append(f"ignore_index={self.ignore_index}")
-        if self.weight is not None:
-            parts.append(f"weight=({self.weight.shape[0]},)")
+        ignore = f"ignore_index={self.ignore_index}" if self.ignore_index != -100 else ""
+        parts = (self._reduction_repr(), ignore, *self._weights_repr())
         return ", ".join(p for p in parts if p)
 
 
 class CrossEntropyLoss(_ClassLoss):
-    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer targets.
+    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer targets,
+    or against class probabilities (a floating target of the logits' shape).
 
     `reduction` is "mean" (over targets that are not `ignore_index`, weighted by
     `weight` when given), "sum" or "none"; targets equal to `ignore_index` (padding)
     contribute nothing. `label_smoothing` e in [0, 1] mixes each one-hot target with
-    e / C of every class, as PyTorch's.
+    e / C of every class, as PyTorch's. Class probabilities are taken as PyTorch
+    takes them: "mean" divides by the number of losses, not by a sum of weights,
+    gradients reach a target that requires grad, and `ignore_index` must stay negative.
     """
 
     def __init__(
@@ -102,10 +115,29 @@ class NLLLoss(_ClassLoss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy of logits against targets in [0, 1], stable for any logit."""
+    """Binary cross-entropy of logits against targets in [0, 1], stable for any logit.
+
+    As PyTorch's, `weight` scales each element's loss and `pos_weight` the positive
+    term (mostly one value per class, along the last axis); each must broadcast to
+    the logits' shape, and is kept as a persistent buffer of its name (None when not
+    given), so `state_dict()` has PyTorch's keys.
+    """
+
+    def __init__(
+        self, reduction: str = "mean", *, weight: Any = None, pos_weight: Any = None
+    ) -> None:
+        super().__init__(reduction)
+        self._register_weight("weight", weight)
+        self._register_weight("pos_weight", pos_weight)
 
     def forward(self, logits: Any, target: Any) -> Tensor:
-        return F.binary_cross_entropy_with_logits(as_input(logits), target, self.reduction)
+        return F.binary_cross_entropy_with_logits(
+            as_input(logits),
+            target,
+            self.reduction,
+            weight=self.weight,
+            pos_weight=self.pos_weight,
+        )
 
 
 class MSELoss(_Loss):
@@ -124,10 +156,18 @@ class L1Loss(_Loss):
 
 class BCELoss(_Loss):
     """Binary cross-entropy of probabilities in [0, 1] (a sigmoid's output) against targets,
-    each log floored at -100 as PyTorch's; on logits, BCEWithLogitsLoss is stable without."""
+    each log floored at -100 as PyTorch's; on logits, BCEWithLogitsLoss is stable without.
+
+    `weight` scales each element's loss and must broadcast to the input's shape; it is
+    kept as the persistent buffer `weight`, as PyTorch keeps it.
+    """
+
+    def __init__(self, reduction: str = "mean", *, weight: Any = None) -> None:
+        super().__init__(reduction)
+        self._register_weight("weight", weight)
 
     def forward(self, p: Any, target: Any) -> Tensor:
-        return F.binary_cross_entropy(as_input(p), target, self.reduction)
+        return F.binary_cross_entropy(as_input(p), target, self.reduction, weight=self.weight)
 
 
 class HuberLoss(_Loss):
