@@ -28,6 +28,7 @@ from retrograd.autograd import (
     zeros,
     zeros_like,
 )
+from retrograd.autograd.free_functions import FUNCTIONS
 from retrograd.serialization import CheckpointError, load, save
 
 # The subpackages, reachable as retrograd.nn and retrograd.optim after `import retrograd`.
@@ -69,3 +70,7 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# The function forms of tensor methods (rg.exp, rg.sum...), from their one table.
+globals().update(FUNCTIONS)
+__all__ += list(FUNCTIONS)

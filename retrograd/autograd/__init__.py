@@ -18,6 +18,7 @@ from retrograd.autograd.creation import (
 )
 from retrograd.autograd.drawing import to_dot
 from retrograd.autograd.engine import sum_to
+from retrograd.autograd.free_functions import FUNCTIONS
 from retrograd.autograd.functional import (
     cat,
     concat,
@@ -93,3 +94,7 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# The function forms of tensor methods (rg.exp, rg.sum...), from their one table.
+globals().update(FUNCTIONS)
+__all__ += list(FUNCTIONS)
