@@ -135,6 +135,10 @@ OPS: dict[str, OpCase] = {
     "prod": OpCase(lambda a: a.prod(axis=0 if a.ndim else None), one()),
     "logsumexp": OpCase(lambda a: a.logsumexp(axis=-1 if a.ndim else None, keepdims=True), one()),
     "matmul": OpCase(lambda a, b: a @ b, _matmul_shapes()),
+    # A diagonal (ii), a letter only one operand has (l), a size-1 k broadcast against 4.
+    "einsum": OpCase(
+        lambda a, b, c: rg.einsum("iijl,jk,k->ik", a, b, c), fixed((3, 3, 2, 2), (2, 4), (1,))
+    ),
     "linear": OpCase(rg.linear, fixed((2, 3, 4), (5, 4), (5,))),
     "one_hot_linear": OpCase(lambda w, b: rg.one_hot_linear(ROWS, w, b), fixed((5, 3), (5,))),
     "crossentropy": OpCase(
@@ -166,6 +170,24 @@ EXTRA_CASES: dict[str, OpCase] = {
         fixed((2, 3, 4), (5, 4), (5,), domain=AWAY_FROM_ZERO),
     ),
     "unbind": OpCase(_unbind_case, fixed((3, 2))),
+    "einsum_ellipsis_implicit": OpCase(
+        lambda a, b: rg.einsum("...ij,jk", a, b) * rg.einsum("ba...", b).sum(),
+        fixed((2, 1, 3), (3, 2)),
+    ),
+    "trace_outer": OpCase(lambda a, b: a.trace() * a[0].outer(b), fixed((2, 3), (4,))),
+    "addmm": OpCase(
+        lambda x, a, b: x.addmm(a, b, beta=0.5, alpha=2.0), fixed((3,), (2, 4), (4, 3))
+    ),
+    "addmm_beta_zero": OpCase(
+        lambda x, a, b: rg.addmm(x, a, b, beta=0), fixed((2, 1), (2, 4), (4, 3))
+    ),
+    "tensordot": OpCase(
+        lambda a, b: rg.tensordot(a, b, dims=([0, 2], [1, 0])), fixed((3, 2, 4), (4, 3, 2))
+    ),
+    "meshgrid_stacks": OpCase(
+        lambda a, b: rg.vstack(rg.meshgrid(a, b, indexing="xy")) * rg.hstack([a, b]).sum(),
+        fixed((3,), (2,)),
+    ),
     "getitem_mask": OpCase(lambda a: a[a.data > 0] * 3.0, one(AWAY_FROM_ZERO, min_dims=1)),
     "max_keepdims": OpCase(lambda a: a.max(axis=(0, -1), keepdims=True), distinct(min_dims=2)),
     "sum_all_keepdims": OpCase(lambda a: a.sum(keepdims=True) * a, one()),

@@ -1,4 +1,6 @@
-"""Functions that make leaf tensors. Random ones take a Generator or a seed, never global state."""
+"""Functions that make leaf tensors, the `generator=` argument of random ones (the random
+functions themselves are in `random_creation.py`), and the joins and broadcasts of
+PyTorch's creation vocabulary (`meshgrid`, `hstack`...)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,14 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd.arguments import _shape_arg
+from retrograd.autograd.functional import concat
+from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.tensor import DEFAULT_FLOAT, Tensor, nested_shape
 
 Seed = np.random.Generator | int | None
+
+default_generator = np.random.default_rng()
+"""The generator of every random function and layer given no `generator` (or None)."""
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
@@ -160,14 +167,15 @@ def ones_like(t: Tensor, requires_grad: bool = False, dtype: Any = None) -> Tens
 
 
 def as_generator(seed: Seed) -> np.random.Generator:
-    """A NumPy Generator from a seed or an existing Generator (returned as is).
+    """A NumPy Generator from a seed or an existing Generator (returned as is); None is the
+    default generator (see `manual_seed`).
 
     A bool is refused: True would quietly be the seed 1.
     """
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None:
-        return np.random.default_rng()
+        return default_generator
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TypeError(
             "generator must be a numpy.random.Generator or an int seed >= 0, "
@@ -178,32 +186,6 @@ def as_generator(seed: Seed) -> np.random.Generator:
             f"generator must be a numpy.random.Generator or an int seed >= 0, got {seed}"
         )
     return np.random.default_rng(seed)
-
-
-def randn(
-    *shape: int, generator: Seed = None, dtype: Any = None, requires_grad: bool = False
-) -> Tensor:
-    """Standard normal samples."""
-    rng = as_generator(generator)
-    data = rng.standard_normal(_size(shape, "randn")).astype(_float_dtype(dtype, "randn"))
-    return Tensor(data, requires_grad=requires_grad)
-
-
-def rand(
-    *shape: int, generator: Seed = None, dtype: Any = None, requires_grad: bool = False
-) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    rng = as_generator(generator)
-    data = rng.random(_size(shape, "rand")).astype(_float_dtype(dtype, "rand"))
-    return Tensor(data, requires_grad=requires_grad)
-
-
-def _float_dtype(dtype: Any, op: str) -> np.dtype:
-    """The dtype of random samples: floating (samples cast to integers would be mostly 0)."""
-    dtype = np.dtype(dtype or DEFAULT_FLOAT)
-    if dtype.kind != "f":
-        raise TypeError(f"{op}(): dtype must be floating, got {dtype}")
-    return dtype
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
@@ -235,3 +217,119 @@ def _check_direction(start: float, end: float, step: float) -> None:
             f"arange(): step={step} leads away from the end: start={start}, stop={end}; "
             f"the step must be {'positive' if end > start else 'negative'}"
         )
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
+    """`steps` evenly spaced values from `start` to `end`, both included; float32 unless
+    `dtype` is given (as torch.linspace, also for integer bounds)."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"linspace(): steps must be an int >= 0, got {steps!r}")
+    bounds = [b.item() if isinstance(b, Tensor) and b.ndim == 0 else b for b in (start, end)]
+    if not all(isinstance(b, numbers.Real) and np.isfinite(b) for b in bounds):
+        raise ValueError(f"linspace(): start and end must be finite numbers, got {start}, {end}")
+    return Tensor(np.linspace(*bounds, int(steps)).astype(np.dtype(dtype or DEFAULT_FLOAT)))
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The (n, m) matrix (n, n without m) with ones on its diagonal, float32 by default."""
+    rows, cols = _size((n, n if m is None else m), "eye")
+    data = np.eye(rows, cols, dtype=np.dtype(dtype or DEFAULT_FLOAT))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def empty(*shape: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor to be written over: as torch.empty, but filled with zeros, not leftovers."""
+    return _filled(shape, 0, dtype, requires_grad, "empty")
+
+
+def full_like(
+    input: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """`fill_value` everywhere in `input`'s shape and dtype (a float fill of an integer
+    tensor is truncated, as in PyTorch), or in `dtype` if given."""
+    if not isinstance(fill_value, numbers.Real | np.bool_):
+        raise TypeError(f"full_like(): fill_value must be a number, got {fill_value!r}")
+    return _filled((input.shape,), fill_value, dtype or input.dtype, requires_grad, "full_like")
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether `obj` is a Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """`data` as a tensor, sharing memory where it can (as torch.as_tensor): a Tensor of
+    the dtype asked is returned as it is, a NumPy array of it is wrapped without a copy
+    (keeping float64); anything else is converted as `tensor` does."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.astype(dtype)  # astype returns `data` if equal
+    if not isinstance(data, np.ndarray):
+        return tensor(data, dtype=dtype)
+    if data.dtype.kind not in "biuf":
+        raise TypeError(f"as_tensor(): array must be numeric, got dtype {data.dtype}")
+    # np.dtype(None) is float64, so `dtype == data.dtype` would also hold for None.
+    same = dtype is None or np.dtype(dtype) == data.dtype
+    return Tensor._make(data if same else data.astype(dtype), None, 0)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors expanded to their common broadcast shape (differentiable)."""
+    shapes = [t.shape for t in tensors]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"broadcast_tensors(): shapes {shapes} do not broadcast") from None
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids of 1-d tensors (differentiable): with indexing="ij" (the default, which
+    PyTorch takes with a warning) grid k varies along axis k; "xy" swaps the first two axes."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid(): indexing must be 'ij' or 'xy', got {indexing!r}")
+    for k, t in enumerate(tensors):
+        if t.ndim > 1:
+            raise ShapeError(f"meshgrid(): tensor {k} must be 0-d or 1-d, got shape {t.shape}")
+    vectors = [t.reshape(-1) for t in tensors]
+    shape = tuple(v.shape[0] for v in vectors)
+    grids = [
+        v.reshape(*(1 if i != k else -1 for i in range(len(shape)))).expand(shape)
+        for k, v in enumerate(vectors)
+    ]
+    if indexing == "xy" and len(grids) > 1:
+        grids = [g.transpose(0, 1) for g in grids]
+    return tuple(grids)
+
+
+def atleast_1d(*tensors: Tensor) -> Tensor | tuple[Tensor, ...]:
+    """Each tensor with at least one axis (a 0-d one becomes (1,)); one tensor for one."""
+    return _at_least(tensors, 1)
+
+
+def atleast_2d(*tensors: Tensor) -> Tensor | tuple[Tensor, ...]:
+    """Each tensor with at least two axes ((n,) becomes (1, n)); one tensor for one."""
+    return _at_least(tensors, 2)
+
+
+def _at_least(tensors: tuple, ndim: int) -> Tensor | tuple[Tensor, ...]:
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    shaped = tuple(
+        t if t.ndim >= ndim else t.reshape(*(1,) * (ndim - t.ndim), *t.shape) for t in tensors
+    )
+    return shaped[0] if len(shaped) == 1 else shaped
+
+
+def hstack(tensors: Any) -> Tensor:
+    """Join along axis 1, or axis 0 for 1-d (and 0-d) tensors, as torch.hstack."""
+    parts = _at_least(tuple(tensors), 1)
+    parts = parts if isinstance(parts, tuple) else (parts,)
+    return concat(parts, axis=0 if parts[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Any) -> Tensor:
+    """Join along axis 0 after making each tensor at least 2-d, as torch.vstack."""
+    parts = _at_least(tuple(tensors), 2)
+    return concat(parts if isinstance(parts, tuple) else (parts,), axis=0)

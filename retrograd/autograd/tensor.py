@@ -20,6 +20,7 @@ from retrograd.autograd.graph import Node, grad_mode, last_written, mark_written
 from retrograd.autograd.tensor_elementwise import ElementwiseMethods
 from retrograd.autograd.tensor_in_place import InPlaceMethods
 from retrograd.autograd.tensor_indexing import IndexingMethods
+from retrograd.autograd.tensor_linalg import LinalgMethods
 from retrograd.autograd.tensor_logic import LogicMethods
 from retrograd.autograd.tensor_reductions import ReductionMethods
 from retrograd.autograd.tensor_shape import ShapeMethods
@@ -119,6 +120,7 @@ class Tensor(
     IndexingMethods,
     LogicMethods,
     InPlaceMethods,
+    LinalgMethods,
 ):
     """An n-dimensional array that records the operations applied to it.
 

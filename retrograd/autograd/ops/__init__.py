@@ -1,5 +1,6 @@
 """Every primitive op, each a `Function` with its forward and gradient side by side."""
 
+from retrograd.autograd.ops.contraction import Einsum
 from retrograd.autograd.ops.elementwise import (
     Abs,
     Add,
@@ -42,6 +43,7 @@ __all__ = [
     "Concat",
     "CrossEntropy",
     "Div",
+    "Einsum",
     "Exp",
     "GetItem",
     "Linear",
