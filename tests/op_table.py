@@ -150,6 +150,10 @@ OPS: dict[str, OpCase] = {
     "broadcastto": OpCase(_expand_case, one()),
     "getitem": OpCase(lambda a: a[np.array([0, 2, 2, 0])] * a[1:, ::2].sum(), fixed((3, 2))),
     "take": OpCase(lambda w: rg.take(w, ROWS) * 1.5, fixed((3, 4))),
+    "gather": OpCase(lambda a: a.gather(1, ROWS), fixed((2, 4))),
+    "scatter": OpCase(lambda a, s: a.scatter(1, ROWS.T[:2], s), fixed((2, 4), (2, 3))),
+    "scatteradd": OpCase(lambda a, s: a.scatter_add(1, ROWS, s * s), fixed((2, 4), (3, 3))),
+    "cumsum": OpCase(lambda a: a.cumsum(-1 if a.ndim else 0) * a, one()),
     "concat": OpCase(lambda a, b: rg.concat([a, b, a], axis=1), fixed((2, 3), (2, 1))),
     "stack": OpCase(lambda a, b: rg.stack([a, b * b], axis=-1), fixed((2, 3), (2, 3))),
     "split": OpCase(_split_case, fixed((3, 4))),
@@ -202,6 +206,21 @@ EXTRA_CASES: dict[str, OpCase] = {
     ),
     "argmin_min": OpCase(lambda a: a.flatten()[a.argmin()] + a.min(), distinct()),
     "chunk": OpCase(lambda a: rg.concat(a.chunk(2, axis=1)[::-1], axis=1) * a, fixed((2, 5))),
+    # Composed of gather, getitem, concat, where, broadcast_to and reshape.
+    "sort_topk": OpCase(
+        lambda a: a.sort(0).values * a + a.topk(2).values.sum(), distinct(shape=(3, 4))
+    ),
+    "flip_roll": OpCase(lambda a: a.flip(0) * a.roll((1, -2), (0, 1)), fixed((3, 4))),
+    "tril_triu_diag": OpCase(
+        lambda a: a.tril(-1) + a.triu(1) * a.diagonal(1).diag(-1)[:3, :4], fixed((3, 4))
+    ),
+    "repeat_index_add": OpCase(
+        lambda a: a.repeat(2, 1).index_add(0, [0, 5, 0], a) * 1.5, fixed((3, 4))
+    ),
+    "masked_fill_take": OpCase(
+        lambda a: a.masked_fill(ROWS[:, :1] > 0, 2.0) * a.take_along_dim(ROWS, 1).sum(),
+        fixed((2, 4)),
+    ),
     "flatten_range": OpCase(
         lambda a: a.flatten(1, 2) * np.arange(12.0).reshape(12, 1), fixed((2, 3, 4, 1))
     ),

@@ -18,6 +18,7 @@ from retrograd.autograd import engine, ops
 from retrograd.autograd.function import record
 from retrograd.autograd.graph import Node, grad_mode, last_written, mark_written
 from retrograd.autograd.tensor_elementwise import ElementwiseMethods
+from retrograd.autograd.tensor_gather import GatherMethods
 from retrograd.autograd.tensor_in_place import InPlaceMethods
 from retrograd.autograd.tensor_indexing import IndexingMethods
 from retrograd.autograd.tensor_linalg import LinalgMethods
@@ -118,6 +119,7 @@ class Tensor(
     ReductionMethods,
     ShapeMethods,
     IndexingMethods,
+    GatherMethods,
     LogicMethods,
     InPlaceMethods,
     LinalgMethods,

@@ -20,6 +20,7 @@ from retrograd.autograd.ops.elementwise import (
     Tanh,
     Where,
 )
+from retrograd.autograd.ops.indexing import Cumsum, Gather, Scatter, ScatterAdd
 from retrograd.autograd.ops.linalg import Linear, Matmul, OneHotLinear
 from retrograd.autograd.ops.loss import CrossEntropy
 from retrograd.autograd.ops.reduce import LogSumExp, Max, Prod, Sum
@@ -42,9 +43,11 @@ __all__ = [
     "Clip",
     "Concat",
     "CrossEntropy",
+    "Cumsum",
     "Div",
     "Einsum",
     "Exp",
+    "Gather",
     "GetItem",
     "Linear",
     "Log",
@@ -61,6 +64,8 @@ __all__ = [
     "Prod",
     "Relu",
     "Reshape",
+    "Scatter",
+    "ScatterAdd",
     "Sigmoid",
     "Split",
     "Stack",
