@@ -204,6 +204,19 @@ EXTRA_CASES: dict[str, OpCase] = {
     "std_ddof_keepdims": OpCase(
         lambda a: a.std(axis=(0, 2), keepdims=True, ddof=1) * a, distinct(shape=(2, 3, 2))
     ),
+    "std_correction_dim": OpCase(
+        lambda a: a.std(dim=(0, 1), correction=1, keepdim=True) * a, distinct(shape=(2, 3))
+    ),
+    "norm_dim": OpCase(lambda a: a.norm(dim=-1, keepdim=True) * a, one(AWAY_FROM_ZERO, 1)),
+    "norm_p3": OpCase(lambda a: a.norm(3, dim=0), one(AWAY_FROM_ZERO, min_dims=1)),
+    "norm_1": OpCase(lambda a: a.norm(1), one(AWAY_FROM_ZERO)),
+    # Shifted so no two magnitudes tie (the gradient is not defined at a tie).
+    "norm_inf": OpCase(lambda a: (a + 10.0).norm(float("inf"), dim=-1), distinct(min_dims=1)),
+    "max_dim_values": OpCase(lambda a: a.max(dim=-1).values, distinct(min_dims=1)),
+    "min_dim_keepdim": OpCase(lambda a: a.min(dim=0, keepdim=True)[0] * a, distinct(min_dims=1)),
+    "amin_dim": OpCase(lambda a: a.amin(dim=-1), distinct(min_dims=1)),
+    "nanmean_dim": OpCase(lambda a: a.nanmean(dim=-1) + a.nansum(), one(min_dims=1)),
+    "clone": OpCase(lambda a: a.clone() * a, one()),
     "argmin_min": OpCase(lambda a: a.flatten()[a.argmin()] + a.min(), distinct()),
     "chunk": OpCase(lambda a: rg.concat(a.chunk(2, axis=1)[::-1], axis=1) * a, fixed((2, 5))),
     # Composed of gather, getitem, concat, where, broadcast_to and reshape.

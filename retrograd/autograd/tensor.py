@@ -17,6 +17,7 @@ import numpy as np
 from retrograd.autograd import engine, ops
 from retrograd.autograd.function import record
 from retrograd.autograd.graph import Node, grad_mode, last_written, mark_written
+from retrograd.autograd.tensor_conversion import ConversionMethods
 from retrograd.autograd.tensor_elementwise import ElementwiseMethods
 from retrograd.autograd.tensor_gather import GatherMethods
 from retrograd.autograd.tensor_in_place import InPlaceMethods
@@ -122,6 +123,7 @@ class Tensor(
     GatherMethods,
     LogicMethods,
     InPlaceMethods,
+    ConversionMethods,
     LinalgMethods,
 ):
     """An n-dimensional array that records the operations applied to it.

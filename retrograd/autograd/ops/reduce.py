@@ -27,13 +27,14 @@ class Sum(Function):
         return (np.broadcast_to(grad, shape),)
 
 
-def check_not_empty(a: np.ndarray, axis: tuple[int, ...], op: str = "max") -> None:
-    """Refuse a maximum (or, for `op` "min", a minimum) over an axis of size 0; an empty
-    tensor reduced over other axes gives an empty result (as torch.amax: shape (0, 3)
-    over axis 1 gives shape (0,))."""
+def check_not_empty(
+    a: np.ndarray, axis: tuple[int, ...], op: str = "max", extreme: str = "maximum"
+) -> None:
+    """Refuse the `extreme` ("maximum" or "minimum") that `op` takes over an axis of size 0;
+    an empty tensor reduced over other axes gives an empty result (as torch.amax: shape
+    (0, 3) over axis 1 gives shape (0,))."""
     empty = [ax for ax in axis if a.shape[ax] == 0]
     if empty:
-        extreme = "minimum" if op == "min" else "maximum"
         raise ShapeError(
             f"{op}: the {extreme} over the empty axis {empty[0]} of a tensor of shape "
             f"{a.shape} is undefined"
