@@ -21,6 +21,8 @@ from retrograd.testing import arrays, broadcastable_shapes, shapes
 
 AWAY_FROM_ZERO = [(-2.0, -0.1), (0.1, 2.0)]
 POSITIVE = (0.2, 3.0)
+# Away from integers and halves, where floor, ceil, round, trunc and sign jump.
+FRACTIONAL = [(-1.9, -1.6), (-1.4, -1.1), (0.1, 0.4), (0.6, 0.9), (1.1, 1.4)]
 
 
 @dataclass
@@ -157,6 +159,22 @@ OPS: dict[str, OpCase] = {
     "concat": OpCase(lambda a, b: rg.concat([a, b, a], axis=1), fixed((2, 3), (2, 1))),
     "stack": OpCase(lambda a, b: rg.stack([a, b * b], axis=-1), fixed((2, 3), (2, 3))),
     "split": OpCase(_split_case, fixed((3, 4))),
+    "sin": OpCase(lambda a: a.sin(), one((-4, 4))),
+    "cos": OpCase(lambda a: a.cos(), one((-4, 4))),
+    "tan": OpCase(lambda a: a.tan(), one((-1.2, 1.2))),
+    "asin": OpCase(lambda a: a.asin(), one((-0.9, 0.9))),
+    "acos": OpCase(lambda a: a.acos(), one((-0.9, 0.9))),
+    "atan": OpCase(lambda a: a.atan(), one((-3, 3))),
+    "sinh": OpCase(lambda a: a.sinh(), one()),
+    "cosh": OpCase(lambda a: a.cosh(), one()),
+    "log1p": OpCase(lambda a: a.log1p(), one((-0.8, 2))),
+    "expm1": OpCase(lambda a: a.expm1(), one()),
+    "log2": OpCase(lambda a: a.log2(), one(POSITIVE)),
+    "log10": OpCase(lambda a: a.log10(), one(POSITIVE)),
+    "erf": OpCase(lambda a: a.erf(), one()),
+    "atan2": OpCase(lambda a, b: a.atan2(b), broadcast(AWAY_FROM_ZERO, AWAY_FROM_ZERO)),
+    "hypot": OpCase(lambda a, b: a.hypot(b), broadcast(AWAY_FROM_ZERO, (-2, 2))),
+    "nan_to_num": OpCase(lambda a: a.nan_to_num(), one()),
 }
 
 # The split op also implements unbind; this extra entry covers the squeezed pieces.
@@ -271,6 +289,17 @@ EXTRA_CASES: dict[str, OpCase] = {
         lambda x: nn.functional.nll_loss(x, np.array([2, -100, 0, 4]), weight=CLASS_WEIGHT),
         fixed((4, 5)),
     ),
+    # Compositions of elementwise ops; floor, ceil, round, trunc and sign have zero gradients.
+    "floor_ceil_round_trunc_sign": OpCase(
+        lambda a: a.floor() * a + a.ceil() + a.round() * a + a.trunc() + a.sign() * a,
+        one(FRACTIONAL),
+    ),
+    "frac": OpCase(lambda a: a.frac(), one(FRACTIONAL)),
+    "exp2_square_reciprocal_rsqrt": OpCase(
+        lambda a: a.exp2() + a.square() + a.reciprocal() + a.rsqrt(), one(POSITIVE)
+    ),
+    "pow_method": OpCase(lambda a, b: a.pow(b) + a.pow(1.5), broadcast(POSITIVE, (-2, 2))),
+    "lerp": OpCase(lambda a, b, w: a.lerp(b, w) + a.lerp(b, 0.3), broadcast(*[(-2, 2)] * 3)),
 }
 
 

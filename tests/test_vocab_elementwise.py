@@ -160,3 +160,217 @@ def test_function_forms_are_exported_without_replacing_existing_functions():
 def test_method_function_refuses_a_missing_method():
     with pytest.raises(AttributeError, match="Tensor has no method 'frobnicate'"):
         free_functions.method_function("frobnicate")
+
+
+# ----- the elementwise methods -----
+REAL = [[-1.7, -0.6, 0.3], [0.9, 1.3, 2.45]]
+UNIT = [[-0.9, -0.35, 0.0], [0.2, 0.55, 0.85]]
+POSITIVE = [[0.2, 0.75, 1.0], [1.6, 2.5, 8.0]]
+FRACTIONAL = [[-1.7, -1.25, -0.3], [0.35, 1.65, 2.5]]
+
+UNARY_CASES = [
+    ("sin", REAL),
+    ("cos", REAL),
+    ("tan", REAL),
+    ("asin", UNIT),
+    ("acos", UNIT),
+    ("atan", REAL),
+    ("sinh", REAL),
+    ("cosh", REAL),
+    ("log1p", UNIT),
+    ("expm1", REAL),
+    ("log2", POSITIVE),
+    ("log10", POSITIVE),
+    ("exp2", REAL),
+    ("erf", REAL),
+    ("square", REAL),
+    ("reciprocal", REAL),
+    ("rsqrt", POSITIVE),
+    ("neg", REAL),
+    ("negative", REAL),
+    ("sign", REAL),
+    ("floor", FRACTIONAL),
+    ("ceil", FRACTIONAL),
+    ("round", FRACTIONAL),
+    ("trunc", FRACTIONAL),
+    ("frac", FRACTIONAL),
+]
+
+
+@pytest.mark.parametrize(("name", "values"), UNARY_CASES)
+@pytest.mark.parametrize("shape", [(2, 3), (), (0, 3)])
+def test_unary_method_matches_torch(name, values, shape):
+    torch = pytest.importorskip("torch")
+    array = np.asarray(values, dtype=np.float64)
+    array = array[0, 1] if shape == () else array[:0] if shape == (0, 3) else array
+    x, tx = _pair(array)
+    ours, theirs = getattr(x, name)(), getattr(tx, name)()
+    _close(ours, theirs)
+    assert ours.requires_grad == theirs.requires_grad
+    _check_grads(ours, theirs, [x], [tx])
+    _close(getattr(rg, name)(x), getattr(torch, name)(tx))
+
+
+@pytest.mark.parametrize(("name", "values"), UNARY_CASES)
+def test_unary_method_keeps_float32_and_floats_integers_as_torch(name, values):
+    torch = pytest.importorskip("torch")
+    x = rg.tensor(np.asarray(values, dtype=np.float32))
+    assert getattr(x, name)().dtype == np.float32
+    integers = [[-2, 0, 1], [3, 1, 2]]
+    if name in ("frac", "rsqrt", "log2", "log10", "reciprocal", "log1p"):
+        integers = [[1, 2, 3], [4, 8, 1]]  # in their domains (torch has no frac of integers)
+    elif name in ("asin", "acos"):
+        integers = [[-1, 0, 1], [1, 0, -1]]
+    try:
+        expected = getattr(torch.tensor(integers), name)()
+    except RuntimeError:
+        return
+    got = getattr(rg.tensor(integers), name)()
+    assert got.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
+    np.testing.assert_allclose(got.data, expected.numpy(), rtol=1e-6)
+
+
+def test_round_with_decimals_matches_torch():
+    torch = pytest.importorskip("torch")
+    x, tx = _pair([[-1.237, 0.255, 14.5], [2.5, 3.5, -0.5]])
+    for decimals in (0, 1, 2, -1):
+        ours, theirs = x.round(decimals=decimals), tx.round(decimals=decimals)
+        _close(ours, theirs)
+        _close(rg.round(x, decimals=decimals), torch.round(tx, decimals=decimals))
+    _check_grads(x.round(decimals=1), tx.round(decimals=1), [x], [tx])
+    with pytest.raises(TypeError, match=r"round\(\): decimals must be an int, got 1.5"):
+        x.round(decimals=1.5)
+
+
+BINARY_CASES = [
+    ("atan2", REAL, [[0.7, -1.1, -0.4], [2.0, -0.3, 0.8]]),
+    ("hypot", REAL, [[0.7, -1.1, -0.4], [2.0, -0.3, 0.8]]),
+    ("pow", POSITIVE, [[0.7, -1.1, -0.4], [2.0, -0.3, 0.8]]),
+]
+
+
+@pytest.mark.parametrize(("name", "a", "b"), BINARY_CASES)
+def test_binary_method_matches_torch_with_broadcasting(name, a, b):
+    torch = pytest.importorskip("torch")
+    x, tx = _pair(a)
+    for other in (np.asarray(b)[0], np.asarray(b), np.asarray(b)[:, :1]):
+        y, ty = _pair(other)
+        ours, theirs = getattr(x, name)(y), getattr(tx, name)(ty)
+        _close(ours, theirs)
+        _check_grads(ours, theirs, [x, y], [tx, ty])
+        x.grad = tx.grad = None
+        _close(getattr(rg, name)(x, y), getattr(torch, name)(tx, ty))
+
+
+def test_binary_methods_take_numbers_in_the_tensor_dtype():
+    torch = pytest.importorskip("torch")
+    x = rg.tensor([0.5, -1.5, 2.0])
+    tx = torch.tensor([0.5, -1.5, 2.0])
+    assert x.atan2(2.0).dtype == x.hypot(1).dtype == x.pow(2).dtype == np.float32
+    np.testing.assert_allclose(x.pow(3).data, tx.pow(3).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.atan2(2.0).data, tx.atan2(torch.tensor(2.0)).numpy(), rtol=1e-6)
+    ints = rg.tensor([1, 2, 3])
+    assert ints.atan2(ints).dtype == np.float32 and ints.pow(2).dtype == np.int64
+    assert ints.pow(0.5).dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["atan2", "hypot", "pow"])
+def test_binary_method_errors_name_method_argument_and_shapes(name):
+    x = rg.tensor([[1.0, 2.0, 3.0]])
+    argument = "exponent" if name == "pow" else "other"
+    with pytest.raises(TypeError, match=rf"{name}\(\): {argument} must be a tensor or a number"):
+        getattr(x, name)("a")
+    with pytest.raises(rg.autograd.ShapeError, match=rf"{name}: .*\(1, 3\), \(2,\)"):
+        getattr(x, name)(rg.tensor([1.0, 2.0]))
+
+
+def test_lerp_matches_torch_with_scalar_and_tensor_weights():
+    torch = pytest.importorskip("torch")
+    x, tx = _pair(REAL)
+    end, tend = _pair([1.5, -0.5, 0.25])
+    ours, theirs = x.lerp(end, 0.3), tx.lerp(tend, 0.3)
+    _close(ours, theirs)
+    _check_grads(ours, theirs, [x, end], [tx, tend])
+    x.grad = end.grad = tx.grad = tend.grad = None
+    weight, tweight = _pair([[0.2], [0.9]])
+    ours, theirs = rg.lerp(x, end, weight), torch.lerp(tx, tend, tweight)
+    _close(ours, theirs)
+    _check_grads(ours, theirs, [x, end, weight], [tx, tend, tweight])
+
+
+def test_lerp_errors_name_arguments_and_shapes():
+    x = rg.tensor([[1.0, 2.0, 3.0]])
+    with pytest.raises(rg.autograd.ShapeError, match=r"lerp\(\): input of shape \(1, 3\), end"):
+        x.lerp(rg.tensor([1.0, 2.0]), 0.5)
+    with pytest.raises(rg.autograd.ShapeError, match=r"weight of shape \(4,\)"):
+        x.lerp(x, rg.tensor(np.ones(4)))
+    with pytest.raises(TypeError, match=r"lerp\(\): weight must be a tensor or a number"):
+        x.lerp(x, "half")
+
+
+@pytest.mark.parametrize("name", ["clamp_min", "clamp_max"])
+def test_clamp_min_and_max_match_torch(name):
+    torch = pytest.importorskip("torch")
+    x, tx = _pair(REAL)
+    ours, theirs = getattr(x, name)(0.4), getattr(tx, name)(0.4)
+    _close(ours, theirs)
+    _check_grads(ours, theirs, [x], [tx])
+    bound = np.array([0.0, 1.0, 0.3])
+    _close(getattr(rg, name)(x, rg.tensor(bound)), getattr(torch, name)(tx, torch.tensor(bound)))
+    with pytest.raises(TypeError, match=rf"{name}\(\): {name[-3:]} must be a number"):
+        getattr(x, name)(None)
+
+
+@pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite"])
+def test_non_finite_tests_match_torch(name):
+    values = [[np.nan, np.inf, -np.inf], [0.0, -2.5, 1e308]]
+    x, tx = _pair(values)
+    ours, theirs = getattr(x, name)(), getattr(tx, name)()
+    assert ours.dtype == np.bool_ and not ours.requires_grad
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(
+        getattr(rg, name)(rg.tensor([1, 2])).data, [name == "isfinite"] * 2
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"nan": 2.0}, {"nan": -1.0, "posinf": 5.0, "neginf": -7.5}, {"posinf": 1e300}]
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nan_to_num_matches_torch_with_zero_gradient_where_not_finite(kwargs, dtype):
+    torch = pytest.importorskip("torch")
+    values = np.array([[np.nan, np.inf, -np.inf], [0.5, -2.5, 3.0]], dtype=dtype)
+    x = rg.tensor(values, requires_grad=True)
+    tx = torch.tensor(values, requires_grad=True)
+    ours, theirs = x.nan_to_num(**kwargs), tx.nan_to_num(**kwargs)
+    assert ours.dtype == dtype
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    _check_grads(ours, theirs, [x], [tx])
+    assert x.grad.dtype == dtype
+    np.testing.assert_array_equal(rg.nan_to_num(values, **kwargs).data, ours.data)
+
+
+def test_nan_to_num_refuses_non_numbers_naming_the_argument():
+    x = rg.tensor([1.0, np.nan])
+    with pytest.raises(TypeError, match=r"nan_to_num\(\): nan must be a number, got None"):
+        x.nan_to_num(nan=None)
+    with pytest.raises(TypeError, match=r"nan_to_num\(\): posinf must be a number, got 'big'"):
+        x.nan_to_num(posinf="big")
+
+
+def test_zero_gradient_functions_require_grad_as_torch():
+    x = rg.tensor([0.4, -1.6], requires_grad=True)
+    for name in ("floor", "ceil", "round", "trunc", "sign"):
+        out = getattr(x, name)()
+        assert out.requires_grad
+        out.sum().backward()
+        np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    assert not rg.tensor([0.4]).floor().requires_grad
+    with rg.no_grad():
+        assert not x.floor().requires_grad
+
+
+def test_sign_of_booleans_and_integers_keeps_dtype():
+    assert rg.tensor([True, False]).sign().dtype == np.bool_
+    signs = rg.tensor([-3, 0, 4]).sign()
+    assert signs.dtype == np.int64 and signs.tolist() == [-1, 0, 1]
