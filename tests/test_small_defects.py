@@ -25,11 +25,9 @@ def test_cross_entropy_function_takes_a_numpy_integer_ignore_index():
     assert np.isclose(loss.item(), 2 * np.log(4))
 
 
-@pytest.mark.parametrize("target", [1, [1]])
-def test_cross_entropy_refuses_unbatched_logits_naming_their_shape(target):
-    with pytest.raises(ShapeError, match=r"logits must be \(N, C\).*got shape \(4,\)") as info:
-        cross_entropy(rg.tensor(LOGITS[0]), target)
-    assert "add a batch axis" in str(info.value) and "target of shape (1,)" in str(info.value)
+def test_cross_entropy_unbatched_logits_refuse_a_batched_target_naming_the_0_d_one():
+    with pytest.raises(ShapeError, match=r"class indices\) of shape \(\), .* shape \(4,\)"):
+        cross_entropy(rg.tensor(LOGITS[0]), [1])
 
 
 def test_cross_entropy_refuses_scalar_logits_naming_their_shape():

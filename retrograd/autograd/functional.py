@@ -197,6 +197,8 @@ def cross_entropy(
 ) -> Tensor:
     """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer class
     targets, or against class probabilities (a floating target of the logits' shape).
+    As PyTorch's, unbatched (C,) logits take a 0-d class target (or (C,) probabilities)
+    and give a 0-d loss whatever the reduction.
 
     Against integer targets it is one fused op: stable for large logits. `reduction`
     is "mean" (over targets that are not `ignore_index`), "sum" or "none" (one loss
@@ -226,7 +228,7 @@ def cross_entropy(
         params["weight"] = class_weight(weight, rows, "cross_entropy()")
         params["label_smoothing"] = float(label_smoothing)
     out = record(ops.CrossEntropy, (rows, flat_target), params)
-    return out.reshape(shape) if reduction == "none" and len(shape) > 1 else out
+    return out.reshape(shape) if reduction == "none" and len(shape) != 1 else out
 
 
 def _probability_cross_entropy(
@@ -245,7 +247,7 @@ def _probability_cross_entropy(
             "class-probability targets (a negative one, as the default -100, ignores nothing)"
         )
     check_probability(label_smoothing, "cross_entropy()", "label_smoothing")
-    scores, probs = class_probabilities(logits, target, "cross_entropy", "logits")
+    scores, probs, shape = class_probabilities(logits, target, "cross_entropy", "logits")
     n_classes = scores.shape[1]
     if label_smoothing:
         probs = probs * (1.0 - label_smoothing) + label_smoothing / n_classes
@@ -254,7 +256,7 @@ def _probability_cross_entropy(
         probs = probs * weights.reshape(n_classes, *(1,) * (scores.ndim - 2))
     losses = -(scores.log_softmax(axis=1) * probs).sum(axis=1)
     if reduction == "none":
-        return losses
+        return losses if losses.shape == shape else losses.reshape(shape)
     return losses.sum() if reduction == "sum" else losses.mean()
 
 

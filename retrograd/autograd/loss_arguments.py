@@ -124,11 +124,9 @@ def class_weight(weight: Any, rows: Tensor, fn: str) -> np.ndarray | None:
     return array.astype(rows.dtype)
 
 
-def class_scores(scores: Any, fn: str, name: str, probabilities: bool = False) -> Tensor:
-    """A class loss's scores (the argument `name`) as a floating tensor of shape (N, C) or
-    (N, C, d1, ...). Unbatched (C,) scores are refused, naming their shape, rather than
-    blaming the target; the hint names the target a batch of one takes (also as class
-    probabilities when the loss takes them)."""
+def class_scores(scores: Any, fn: str, name: str) -> Tensor:
+    """A class loss's scores (the argument `name`) as a floating tensor of shape (N, C),
+    (N, C, d1, ...) or, unbatched, (C,), as PyTorch takes them."""
     if not isinstance(scores, Tensor):
         try:
             scores = Tensor(scores)
@@ -136,18 +134,17 @@ def class_scores(scores: Any, fn: str, name: str, probabilities: bool = False) -
             raise TypeError(f"{fn}(): {name} must be a tensor or numeric array: {err}") from None
     if scores.dtype.kind != "f":  # NumPy would give a float64 loss of integer scores
         raise TypeError(f"{fn}(): {name} must be floating, got dtype {scores.dtype}")
-    if scores.ndim < 2:
-        hint = ""
-        if scores.ndim == 1:
-            soft = f", or (1, {scores.shape[0]}) of class probabilities" if probabilities else ""
-            hint = (
-                "; unbatched input is not supported: add a batch axis, "
-                f"{name}.reshape(1, -1) with a target of shape (1,){soft}"
-            )
+    if scores.ndim == 0:
         raise ShapeError(
-            f"{fn}(): {name} must be (N, C) or (N, C, d1, ...), got shape {scores.shape}{hint}"
+            f"{fn}(): {name} must be (N, C), (N, C, d1, ...) or unbatched (C,), got shape ()"
         )
     return scores
+
+
+def index_shape(shape: tuple) -> tuple:
+    """The shape of the class-index target of scores of `shape`: (N, d1, ...) for
+    (N, C, d1, ...), and () for unbatched (C,) scores."""
+    return (shape[0], *shape[2:]) if len(shape) > 1 else ()
 
 
 def class_rows(
@@ -157,10 +154,11 @@ def class_rows(
     targets as (M,), and the target's shape (that of the loss with reduction "none").
 
     (N, C, d1, ...) scores become the N d1 ... rows of C values each, as PyTorch
-    takes them. A target that is not integers of that shape is refused; when the loss
-    also takes class probabilities (`probabilities`), naming both forms a target takes.
+    takes them; unbatched (C,) scores with a 0-d target become one row. A target that
+    is not integers of that shape is refused; when the loss also takes class
+    probabilities (`probabilities`), naming both forms a target takes.
     """
-    scores = class_scores(scores, fn, name, probabilities)
+    scores = class_scores(scores, fn, name)
     targets = target
     if not isinstance(targets, Tensor):  # strings, None or a ragged list: named as the target
         targets = Tensor._make(real_array(target, f"{fn}(): target"), None, 0)
@@ -168,7 +166,7 @@ def class_rows(
         if probabilities:
             raise TypeError(target_forms(scores.shape, targets, fn, name))
         raise TypeError(f"{fn}(): target must hold integers, got dtype {targets.dtype}")
-    shape = (scores.shape[0], *scores.shape[2:])
+    shape = index_shape(scores.shape)
     if targets.shape != shape:
         if probabilities:
             raise ShapeError(target_forms(scores.shape, targets, fn, name))
@@ -176,6 +174,8 @@ def class_rows(
             f"{fn}(): {name} of shape {scores.shape} needs target of shape {shape}, "
             f"got {targets.shape}"
         )
+    if scores.ndim == 1:
+        return scores.unsqueeze(0), Tensor._make(targets.data.reshape(1), None, 0), shape
     if scores.ndim > 2:
         n_classes = scores.shape[1]
         scores = scores.permute(0, *range(2, scores.ndim), 1).reshape(-1, n_classes)
@@ -191,32 +191,37 @@ def is_probability_target(target: Any, fn: str) -> bool:
     return real_array(target, f"{fn}(): target").dtype.kind == "f"
 
 
-def class_probabilities(scores: Any, target: Any, fn: str, name: str) -> tuple[Tensor, Tensor]:
+def class_probabilities(
+    scores: Any, target: Any, fn: str, name: str
+) -> tuple[Tensor, Tensor, tuple]:
     """A class loss's floating scores (N, C) or (N, C, d1, ...) and its floating target of
-    class probabilities, of the same shape.
+    class probabilities, of the same shape, and the shape of the loss with reduction
+    "none"; unbatched (C,) scores and target become one row each, their loss 0-d.
 
     A target tensor is taken as it is (its dtype its own, its gradient flowing, as
     PyTorch's); an array or list becomes a constant in the scores' dtype. A target of
     another shape is refused naming both forms a target takes: a TypeError when it has
     the shape of class indices (floats where integers belong), else a ShapeError.
     """
-    scores = class_scores(scores, fn, name, probabilities=True)
+    scores = class_scores(scores, fn, name)
     if isinstance(target, Tensor):
         targets = target
     else:
         targets = Tensor._make(real_array(target, f"{fn}(): target").astype(scores.dtype), None, 0)
+    shape = index_shape(scores.shape)
     if targets.shape != scores.shape:
-        error = TypeError if targets.shape == (scores.shape[0], *scores.shape[2:]) else ShapeError
+        error = TypeError if targets.shape == shape else ShapeError
         raise error(target_forms(scores.shape, targets, fn, name))
-    return scores, targets
+    if scores.ndim == 1:
+        return scores.unsqueeze(0), targets.unsqueeze(0), shape
+    return scores, targets, shape
 
 
 def target_forms(shape: tuple, target: Tensor, fn: str, name: str) -> str:
     """The message refusing a class target for scores of `shape`: it names both forms a
     target takes (integer class indices, or class probabilities) and what was given."""
-    indices = (shape[0], *shape[2:])
     return (
-        f"{fn}(): target must be integers (class indices) of shape {indices}, or floats "
+        f"{fn}(): target must be integers (class indices) of shape {index_shape(shape)}, or floats "
         f"(class probabilities) of shape {shape} like the {name}; got dtype {target.dtype} "
         f"and shape {target.shape}"
     )

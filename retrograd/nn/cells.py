@@ -154,6 +154,14 @@ def is_state_pair(state: Any) -> bool:
     )
 
 
+def drop_batch_axis(state: Tensor | tuple, axis: int) -> Tensor | tuple:
+    """`state` (or each of an LSTM's pair) without its batch axis `axis`, of size 1: what
+    a cell or layer run on unbatched input returns, as PyTorch's."""
+    if isinstance(state, tuple):
+        return tuple(part.squeeze(axis) for part in state)
+    return state.squeeze(axis)
+
+
 class _Cell(Module):
     """Shared construction and input checks of the three cells."""
 
@@ -176,19 +184,33 @@ class _Cell(Module):
         rng = as_generator(generator)
         make_weights(self, "", input_size, hidden_size, GATES[self.kind], bias, rng, dtype)
 
-    def _project(self, x: Any) -> Tensor:
-        """W_ih x + b_ih for a batch x of shape (B, input_size)."""
+    def _project(self, x: Any) -> tuple[Tensor, bool]:
+        """W_ih x + b_ih for input x (B, input_size), and whether x was batched: an
+        unbatched x (input_size,) runs as a batch of one, as PyTorch's."""
         x = as_input(x)
         name = type(self).__name__
-        if x.ndim != 2 or x.shape[1] != self.input_size:
-            raise ShapeError(f"{name}: input must be (batch, {self.input_size}), got {x.shape}")
+        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ShapeError(
+                f"{name}: input must be (batch, {self.input_size}) or unbatched "
+                f"({self.input_size},), got {x.shape}"
+            )
         check_dtype(x, self.weight_ih, name)
-        return linear(x, self.weight_ih, self.bias_ih)
+        batched = x.ndim == 2
+        return linear(x if batched else x.unsqueeze(0), self.weight_ih, self.bias_ih), batched
 
-    def _state(self, state: Any, batch: int, like: Tensor, what: str) -> Tensor:
+    def _state(self, state: Any, batch: int, like: Tensor, what: str, batched: bool) -> Tensor:
+        """The state `what` as (B, H): zeros if None; one given for unbatched input must
+        be unbatched too, (H,)."""
         if state is None:
             return Tensor(np.zeros((batch, self.hidden_size), dtype=like.dtype))
-        return check_state(state, (batch, self.hidden_size), like, what, type(self).__name__)
+        shape = (batch, self.hidden_size) if batched else (self.hidden_size,)
+        layout = (
+            "(batch, hidden_size), as the input is batched"
+            if batched
+            else "(hidden_size,), as the input is unbatched"
+        )
+        state = check_state(state, shape, like, what, type(self).__name__, layout)
+        return state if batched else state.unsqueeze(0)
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
@@ -215,10 +237,12 @@ class RNNCell(_Cell):
         self.nonlinearity = nonlinearity
 
     def forward(self, x: Any, h: Any = None) -> Tensor:
-        """The next hidden state (B, H) from input (B, D) and state h (zeros if None)."""
-        x_proj = self._project(x)
-        h = self._state(h, x_proj.shape[0], x_proj, "h")
-        return rnn_step(x_proj, h, self.weight_hh, self.bias_hh, self.nonlinearity == "relu")
+        """The next hidden state (B, H) from input (B, D) and state h (zeros if None);
+        (H,) from unbatched input (D,) and state (H,)."""
+        x_proj, batched = self._project(x)
+        h = self._state(h, x_proj.shape[0], x_proj, "h", batched)
+        h = rnn_step(x_proj, h, self.weight_hh, self.bias_hh, self.nonlinearity == "relu")
+        return h if batched else drop_batch_axis(h, 0)
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
@@ -231,16 +255,18 @@ class LSTMCell(_Cell):
     kind = "lstm"
 
     def forward(self, x: Any, state: tuple[Any, Any] | None = None) -> tuple[Tensor, Tensor]:
-        """(h', c') from input (B, D) and state (h, c) (zeros if None)."""
-        x_proj = self._project(x)
+        """(h', c') from input (B, D) and state (h, c) (zeros if None); each (H,) from
+        unbatched input (D,) and state."""
+        x_proj, batched = self._project(x)
         batch = x_proj.shape[0]
         if state is None:
-            h = c = self._state(None, batch, x_proj, "h")
+            h = c = self._state(None, batch, x_proj, "h", batched)
         elif is_state_pair(state):
-            h, c = (self._state(s, batch, x_proj, what) for s, what in zip(state, "hc"))
+            h, c = (self._state(s, batch, x_proj, what, batched) for s, what in zip(state, "hc"))
         else:
             raise TypeError("LSTMCell: state must be a pair of tensors (h, c) or None")
-        return lstm_step(x_proj, h, c, self.weight_hh, self.bias_hh)
+        state = lstm_step(x_proj, h, c, self.weight_hh, self.bias_hh)
+        return state if batched else drop_batch_axis(state, 0)
 
 
 class GRUCell(_Cell):
@@ -249,8 +275,10 @@ class GRUCell(_Cell):
     kind = "gru"
 
     def forward(self, x: Any, h: Any = None) -> Tensor:
-        """The next hidden state (B, H) from input (B, D) and state h (zeros if None)."""
-        x_proj = self._project(x)
-        h = self._state(h, x_proj.shape[0], x_proj, "h")
+        """The next hidden state (B, H) from input (B, D) and state h (zeros if None);
+        (H,) from unbatched input (D,) and state (H,)."""
+        x_proj, batched = self._project(x)
+        h = self._state(h, x_proj.shape[0], x_proj, "h", batched)
         x_rz, x_n = x_proj.split((2 * self.hidden_size, self.hidden_size), axis=1)
-        return gru_step(x_rz, x_n, h, self.weight_hh, self.bias_hh)
+        h = gru_step(x_rz, x_n, h, self.weight_hh, self.bias_hh)
+        return h if batched else drop_batch_axis(h, 0)

@@ -200,6 +200,8 @@ def cross_entropy(
 ) -> Tensor:
     """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against integer class
     targets, or against class probabilities (a floating target of the logits' shape).
+    Unbatched (C,) logits take a 0-d class target (or (C,) probabilities) and give a
+    0-d loss, as PyTorch's.
 
     Against integer targets, one fused op: stable for large logits, and targets equal
     to `ignore_index` (padding) contribute nothing; "mean" averages over the other
@@ -230,7 +232,8 @@ def nll_loss(
     weight: Any = None,
 ) -> Tensor:
     """The negative log-likelihood -log_probs[n, t_n] of log-probabilities (N, C) or
-    (N, C, d1, ...), such as `log_softmax`'s, against integer class targets, as PyTorch's.
+    (N, C, d1, ...), such as `log_softmax`'s, against integer class targets, as PyTorch's;
+    unbatched (C,) log-probabilities take a 0-d target and give a 0-d loss.
 
     Targets equal to `ignore_index` contribute nothing; `weight` (C values) scales
     each target's loss by its class's weight, and "mean" divides by the sum of the

@@ -162,7 +162,7 @@ class LSTM(_Recurrent):
             dtype=dtype,
         )
 
-    def _initial(self, state: State, batch: int, like: Tensor) -> list:
+    def _initial(self, state: State, batch: int | None, like: Tensor) -> list:
         if state is None:
             return list(zip(*(self._layer_states(None, batch, like, w) for w in ("h0", "c0"))))
         if not is_state_pair(state):

@@ -22,7 +22,7 @@ from retrograd.autograd.graph import ShapeError, gc_paused
 from retrograd.autograd.ops import Stack
 from retrograd.autograd.ops.linalg import transposed
 from retrograd.nn import functional as F
-from retrograd.nn.cells import GATES, check_state, make_weights
+from retrograd.nn.cells import GATES, check_state, drop_batch_axis, make_weights
 from retrograd.nn.layers import Seed, as_input, check_dtype, check_sizes, parameter_dtype
 from retrograd.nn.module import Module
 
@@ -114,13 +114,17 @@ class _Recurrent(Module):
         has that shape and order. Gradients reach x (unless indices) and the
         given state. In training mode, the outputs of every layer but the last
         pass through dropout with probability `dropout`, as in PyTorch.
+
+        As PyTorch's, an unbatched input (T, D) (integer indices: (T,)), whatever
+        batch_first, runs as a batch of one: it takes an unbatched state
+        (num_layers * D, H) and returns outputs (T, D*H) and a final state of that shape.
         """
         with gc_paused():
             return self._forward(x, state)
 
     def _forward(self, x: Any, state: State) -> tuple[Tensor, State]:
-        x = self._check_input(x)
-        batch = x.shape[1]
+        x, batched = self._check_input(x)
+        batch = x.shape[1] if batched else None
         initial = self._initial(state, batch, self._parameters["weight_ih_l0"])
         finals = []
         kept = []
@@ -142,6 +146,8 @@ class _Recurrent(Module):
                     kept.append(self._retain(outputs, f"h_l{k}{suffix}"))
         if self.retain_hidden_grads:
             self.hidden_states = kept
+        if not batched:
+            return layer_input.squeeze(1), drop_batch_axis(self._final(finals), 1)
         output = layer_input.transpose(0, 1) if self.batch_first else layer_input
         return output, self._final(finals)
 
@@ -185,43 +191,57 @@ class _Recurrent(Module):
             h.name = f"{name}[t={t}]"
         return outputs
 
-    def _check_input(self, x: Any) -> Tensor:
+    def _check_input(self, x: Any) -> tuple[Tensor, bool]:
+        """The input as (T, B, D) (integer indices: (T, B)) and whether it was batched:
+        an unbatched (T, D) (indices: (T,)) gains a batch axis of size 1."""
         x = as_input(x)
         name = type(self).__name__
         if x.dtype.kind in "iu":
             layout = "(batch, steps)" if self.batch_first else "(steps, batch)"
-            if x.ndim != 2:
+            if x.ndim not in (1, 2):
                 raise ShapeError(
-                    f"{name}: integer input must be {layout} class indices (one-hot of "
-                    f"{self.input_size} classes), got shape {x.shape}"
+                    f"{name}: integer input must be {layout} class indices, or unbatched "
+                    f"(steps,) ones (one-hot of {self.input_size} classes), got shape {x.shape}"
                 )
+            batched = x.ndim == 2
         else:
             layout = "(batch, steps, features)" if self.batch_first else "(steps, batch, features)"
-            if x.ndim != 3 or x.shape[2] != self.input_size:
+            if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
                 raise ShapeError(
-                    f"{name}: input must be {layout} with {self.input_size} features, got {x.shape}"
+                    f"{name}: input must be {layout}, or unbatched (steps, features), "
+                    f"with {self.input_size} features, got {x.shape}"
                 )
             check_dtype(x, self._parameters["weight_ih_l0"], name)
+            batched = x.ndim == 3
+        if not batched:
+            if x.shape[0] == 0:
+                layout = "(steps,)" if x.ndim == 1 else "(steps, features)"
+                raise ShapeError(f"{name}: unbatched input {layout} must have at least one step")
+            return x.unsqueeze(1), False
         if x.shape[0] == 0 or x.shape[1] == 0:
             raise ShapeError(f"{name}: input {layout} must have at least one step and one row")
-        return x.transpose(0, 1) if self.batch_first else x
+        return (x.transpose(0, 1) if self.batch_first else x), True
 
-    def _layer_states(self, state: Any, batch: int, like: Tensor, what: str) -> list[Tensor]:
+    def _layer_states(self, state: Any, batch: int | None, like: Tensor, what: str) -> list[Tensor]:
         """One (B, H) state per layer and direction, from a (num_layers * num_directions,
-        B, H) tensor or zeros."""
+        B, H) tensor or zeros. `batch` None: the input is unbatched, and so must the state
+        be, (num_layers * num_directions, H); each layer's is then (1, H)."""
         count = self.num_layers * self.num_directions
         if state is None:
-            zeros = np.zeros((batch, self.hidden_size), dtype=like.dtype)
+            zeros = np.zeros((batch or 1, self.hidden_size), dtype=like.dtype)
             return [Tensor(zeros) for _ in range(count)]
-        shape = (count, batch, self.hidden_size)
+        unbatched = batch is None
+        shape = (count, self.hidden_size) if unbatched else (count, batch, self.hidden_size)
         layout = (
-            f"(num_layers * num_directions, batch, hidden_size) with num_layers={self.num_layers}"
-            f", num_directions={self.num_directions}, hidden_size={self.hidden_size}"
+            f"(num_layers * num_directions, {'' if unbatched else 'batch, '}hidden_size) with "
+            f"num_layers={self.num_layers}, num_directions={self.num_directions}, "
+            f"hidden_size={self.hidden_size}, as the input is {'un' if unbatched else ''}batched"
         )
-        name = type(self).__name__
-        return list(check_state(state, shape, like, what, name, layout).unbind(0))
+        state = check_state(state, shape, like, what, type(self).__name__, layout)
+        return list((state.unsqueeze(1) if unbatched else state).unbind(0))
 
-    def _initial(self, state: State, batch: int, like: Tensor) -> list:
+    def _initial(self, state: State, batch: int | None, like: Tensor) -> list:
+        """Each layer and direction's initial state; `batch` None for unbatched input."""
         if isinstance(state, tuple | list):
             raise TypeError(
                 f"{type(self).__name__}: the initial state is one tensor h0, not a pair"
