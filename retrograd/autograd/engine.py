@@ -14,7 +14,15 @@ import numpy as np
 from numpy import ndarray  # by name, for the gradient loop: see `retrograd.autograd.function`
 
 from retrograd.autograd.anomaly import check_backward
-from retrograd.autograd.graph import FREED, Node, ShapeError, gc_paused, grad_mode, written_after
+from retrograd.autograd.graph import (
+    FREED,
+    Node,
+    ShapeError,
+    gc_paused,
+    grad_mode,
+    layout_changed_after,
+    written_after,
+)
 from retrograd.autograd.heap import keep_freed_memory
 from retrograd.autograd.sums import matrix_sum
 
@@ -200,10 +208,26 @@ def _retain(retained: dict[Node, list[Tensor]], node: Node, tensor: Tensor) -> N
 
 
 def _check_versions(node: Node) -> None:
-    """Refuse to differentiate through a node whose inputs or saved values changed in place
-    after it was made (directly, or through a view or detached tensor sharing their memory)."""
+    """Refuse to differentiate through a node whose inputs or saved values changed after it
+    was made in a way that changes its gradient.
+
+    - A saved array written in place (directly, or through a view or detached
+      tensor sharing its memory) is refused for every op.
+    - An input whose `data` was rebound to an array of another shape or dtype
+      is refused for every op: the engine reduces and casts each gradient to
+      the input's current shape and dtype, so the gradient would be wrong.
+    - An input whose values changed (in place, through an alias, by an
+      optimizer step, or by rebinding to an array of the same shape and
+      dtype) is refused only when the op's backward reads input values
+      (`Function.reads_inputs`), as PyTorch refuses only when a tensor saved
+      for backward changed.
+    """
+    reads_inputs = node.op.reads_inputs
+    created = node.created
     for position, parent in enumerate(node.parents):
-        if parent._version > node.created or written_after(parent._data, node.created):
+        if layout_changed_after(parent, created) or (
+            reads_inputs and (parent._version > created or written_after(parent._data, created))
+        ):
             name = f" {parent.name!r}" if parent.name else ""
             raise RuntimeError(
                 f"backward(): input {position} of op {node.op.name!r} (tensor{name} of shape "

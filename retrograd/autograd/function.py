@@ -38,6 +38,14 @@ class Function:
 
     name: ClassVar[str]
     differentiable: ClassVar[bool] = True
+    reads_inputs: ClassVar[bool] = True
+    """Whether backward reads the values of the inputs (`ctx.parents[i].data`, or arrays
+    kept in `ctx.saved`); reading only their shapes and dtypes does not count. Backward
+    refuses to go through a node whose input changed in place after the node was made
+    only for ops that read them, as PyTorch refuses only when a tensor saved for backward
+    changed: the safe default True refuses. An op sets it False when its gradient comes
+    from the upstream gradient, its parameters and the inputs' shapes alone (add, sum,
+    reshape); `tests/test_in_place_backward.py` checks each such op with garbage inputs."""
     multiple_outputs: ClassVar[bool] = False
     registry: ClassVar[dict[str, type[Function]]] = {}
 

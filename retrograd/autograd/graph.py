@@ -27,7 +27,15 @@ class ShapeError(ValueError):
 class _GradMode:
     """Process-wide recording state: is the graph being recorded, and under which scope."""
 
-    __slots__ = ("anomaly", "backward_passes", "enabled", "mutations", "scope", "written")
+    __slots__ = (
+        "anomaly",
+        "backward_passes",
+        "enabled",
+        "layout_changed",
+        "mutations",
+        "scope",
+        "written",
+    )
 
     def __init__(self) -> None:
         self.enabled = True
@@ -39,6 +47,8 @@ class _GradMode:
         self.backward_passes = 0
         # Memory written in place: id(owning array) -> [mutation count, weakref to it].
         self.written: dict[int, list] = {}
+        # Tensors whose data was rebound to another shape or dtype: id(tensor) -> the same.
+        self.layout_changed: dict[int, list] = {}
 
 
 grad_mode = _GradMode()
@@ -68,22 +78,12 @@ def mark_written(array: np.ndarray) -> None:
     backward compares this record with the node's creation count. An entry
     lives as long as the array that owns the memory.
     """
-    owner = memory_owner(array)
-    key = id(owner)
-    entry = grad_mode.written.get(key)
-    if entry is not None and entry[1]() is owner:
-        entry[0] = grad_mode.mutations
-    else:
-        grad_mode.written[key] = [
-            grad_mode.mutations,
-            weakref.ref(owner, functools.partial(_forget_written, key)),
-        ]
+    _note(grad_mode.written, memory_owner(array))
 
 
 def last_written(array: np.ndarray) -> int:
     """The mutation count of the last in-place write into the memory under `array` (0 if none)."""
-    entry = grad_mode.written.get(id(memory_owner(array)))
-    return 0 if entry is None else entry[0]
+    return _last_noted(grad_mode.written, memory_owner(array))
 
 
 def written_after(array: np.ndarray, count: int) -> bool:
@@ -91,8 +91,43 @@ def written_after(array: np.ndarray, count: int) -> bool:
     return last_written(array) > count
 
 
-def _forget_written(key: int, _ref: weakref.ref) -> None:
-    grad_mode.written.pop(key, None)
+def mark_layout_changed(tensor: Tensor) -> None:
+    """Record that `tensor.data` was just rebound to an array of another shape or dtype.
+
+    Backward refuses a node made before, whatever its op: the engine reduces
+    and casts each gradient to its input's current shape and dtype, so the
+    change would give a wrong gradient silently. An entry lives as long as
+    the tensor.
+    """
+    _note(grad_mode.layout_changed, tensor)
+
+
+def layout_changed_after(tensor: Tensor, count: int) -> bool:
+    """Whether `tensor.data` was rebound to another shape or dtype after mutation `count`."""
+    return _last_noted(grad_mode.layout_changed, tensor) > count
+
+
+def _note(registry: dict[int, list], subject: Any) -> None:
+    """Set `registry`'s entry for `subject` (by id) to the current mutation count."""
+    key = id(subject)
+    entry = registry.get(key)
+    if entry is not None and entry[1]() is subject:
+        entry[0] = grad_mode.mutations
+    else:
+        registry[key] = [
+            grad_mode.mutations,
+            weakref.ref(subject, functools.partial(_forget, registry, key)),
+        ]
+
+
+def _last_noted(registry: dict[int, list], subject: Any) -> int:
+    """The mutation count `registry` holds for `subject` (0 if none)."""
+    entry = registry.get(id(subject))
+    return 0 if entry is None else entry[0]
+
+
+def _forget(registry: dict[int, list], key: int, _ref: weakref.ref) -> None:
+    registry.pop(key, None)
 
 
 # Creation numbers of nodes (see Node.seq), as `next(node_numbers)`: the builtin call

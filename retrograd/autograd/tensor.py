@@ -16,7 +16,13 @@ import numpy as np
 
 from retrograd.autograd import engine, ops
 from retrograd.autograd.function import record
-from retrograd.autograd.graph import Node, grad_mode, last_written, mark_written
+from retrograd.autograd.graph import (
+    Node,
+    grad_mode,
+    last_written,
+    mark_layout_changed,
+    mark_written,
+)
 from retrograd.autograd.tensor_conversion import ConversionMethods
 from retrograd.autograd.tensor_elementwise import ElementwiseMethods
 from retrograd.autograd.tensor_gather import GatherMethods
@@ -170,16 +176,20 @@ class Tensor(
     @property
     def data(self) -> np.ndarray:
         """The underlying array. Assigning to it (also `t.data -= x`) counts as an in-place
-        modification; writes into it (`t.data[i] = v`) are not tracked."""
+        modification, and an array of another shape or dtype invalidates every node made
+        from this tensor before; writes into it (`t.data[i] = v`) are not tracked."""
         return self._data
 
     @data.setter
     def data(self, value: Any) -> None:
         array = _data_array(value, self.requires_grad)
         # `t.data -= x` hands back the same array, written in place; a new array is a rebinding.
-        wrote_memory = array is self._data
+        old = self._data
+        wrote_memory = array is old
         self._data = array
         self._bump_version(wrote_memory)
+        if array.shape != old.shape or array.dtype != old.dtype:
+            mark_layout_changed(self)
 
     @property
     def version(self) -> int:

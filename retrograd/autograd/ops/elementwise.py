@@ -11,6 +11,8 @@ from retrograd.autograd.graph import Node
 class Add(Function):
     """d(a + b) = da + db"""
 
+    reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
@@ -22,6 +24,8 @@ class Add(Function):
 
 class Sub(Function):
     """d(a - b) = da - db"""
+
+    reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -66,6 +70,8 @@ class Div(Function):
 class Neg(Function):
     """d(-a) = -da"""
 
+    reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
         return -a
@@ -103,6 +109,8 @@ class Pow(Function):
 
 class Exp(Function):
     """d exp(a) = exp(a) da"""
+
+    reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
@@ -162,6 +170,8 @@ def relu_grad(out: np.ndarray, grad: np.ndarray) -> np.ndarray:
 class Tanh(Function):
     """d tanh(a) = (1 - tanh(a)^2) da"""
 
+    reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
         out = np.tanh(a)
@@ -175,6 +185,8 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """d sigmoid(a) = s (1 - s) da"""
+
+    reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
@@ -199,6 +211,8 @@ class Sigmoid(Function):
 
 class Relu(Function):
     """d relu(a) = [a > 0] da"""
+
+    reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, a: np.ndarray) -> np.ndarray:
@@ -297,6 +311,8 @@ class Where(Function):
 
 class Cast(Function):
     """d cast(a) = cast back(da)"""
+
+    reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, dtype: np.dtype) -> np.ndarray:

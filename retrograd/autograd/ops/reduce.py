@@ -16,6 +16,8 @@ def _keep_axes(grad: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.nd
 class Sum(Function):
     """d sum(a) = broadcast(d out) over the reduced axes"""
 
+    reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
         return np.sum(a, axis=axis, keepdims=keepdims)

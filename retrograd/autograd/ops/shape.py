@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 class Reshape(Function):
     """d reshape(a) = reshape(d out) back to a's shape"""
 
+    reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         try:
@@ -35,6 +37,8 @@ class Reshape(Function):
 
 class Permute(Function):
     """d permute(a, axes) = permute(d out, inverse of axes)"""
+
+    reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -58,6 +62,8 @@ class Permute(Function):
 
 class BroadcastTo(Function):
     """d broadcast_to(a) = d out summed back to a's shape (done by the engine)"""
+
+    reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -104,6 +110,8 @@ def _is_basic(index: Any) -> bool:
 
 class GetItem(Function):
     """d a[index] = scatter-add of d out into zeros of a's shape"""
+
+    reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, a: np.ndarray, index: Any) -> np.ndarray:
@@ -219,6 +227,8 @@ def index_sum_cost(rows: np.ndarray) -> float:
 class Concat(Function):
     """d concat(a, b, ...) = the matching slices of d out"""
 
+    reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, *arrays: np.ndarray, axis: int) -> np.ndarray:
         return np.concatenate(arrays, axis=axis)
@@ -236,6 +246,8 @@ SEPARATE_SLICES_BYTES = 1 << 20
 
 class Stack(Function):
     """d stack(a, b, ...) = the matching slices of d out"""
+
+    reads_inputs = False
 
     @staticmethod
     def forward(
@@ -313,6 +325,7 @@ def _from_front(array: np.ndarray, axis: int) -> np.ndarray:
 class Split(Function):
     """d split(a) = concat of the pieces' gradients (zeros for pieces that got none)"""
 
+    reads_inputs = False
     multiple_outputs = True
 
     @staticmethod
