@@ -33,6 +33,9 @@ COND = np.array([[True, False, False, True], [False, True, True, True], [True, F
 TARGET = np.array([2, 0, 3, 3, 1])
 TARGET_IGNORED = np.array([2, -100, 3, -100, 1])
 TARGET_3D = np.array([[0, 3, 2, 2, 1], [3, 3, 0, 1, 2], [1, 0, -100, 2, 3]])
+ROWS_PER_COLUMN = np.array([[0, 2, 1, 0], [2, 1, 0, 1]])  # no place named twice
+COLUMNS_REPEATED = np.array([[3, 0, 3], [1, 1, 2], [0, 0, 0]])
+NONFINITE = np.array([[0.0, np.nan, 0.0, np.inf], [-np.inf, 0.0, np.nan, 0.0], [0.0] * 4])
 
 
 def _torch_index(index: Any) -> Any:
@@ -113,6 +116,25 @@ CASES = [
     Case("minimum", ((3, 4), (4,)), rg.minimum, torch.minimum, "ties"),
     Case("maximum_scalar", ((3, 4),), lambda a: rg.maximum(a, 0.0),
          lambda a: torch.maximum(a, torch.zeros((), dtype=a.dtype)), "ties"),
+    Case("sin", ((3, 4),), lambda a: a.sin()),
+    Case("cos", ((3, 4),), lambda a: a.cos()),
+    Case("tan", ((3, 4),), lambda a: a.tanh().tan()),
+    Case("asin", ((3, 4),), lambda a: a.tanh().asin()),
+    Case("acos", ((3, 4),), lambda a: a.tanh().acos()),
+    Case("atan", ((3, 4),), lambda a: a.atan()),
+    Case("sinh", ((3, 4),), lambda a: a.sinh()),
+    Case("cosh", ((3, 4),), lambda a: a.cosh()),
+    Case("log1p", ((3, 4),), lambda a: a.sigmoid().log1p()),
+    Case("expm1", ((3, 4),), lambda a: a.expm1()),
+    Case("log2", ((3, 4),), lambda a: a.log2(), domain="positive"),
+    Case("log10", ((3, 4),), lambda a: a.log10(), domain="positive"),
+    Case("erf", ((3, 4),), lambda a: a.erf()),
+    Case("atan2", ((3, 4), (4,)), lambda a, b: a.atan2(b)),
+    Case("hypot", ((3, 1), (3, 4)), lambda a, b: a.hypot(b)),
+    # finite replacements: the default ones (the dtype's extremes) overflow the weighted sum
+    Case("nan_to_num", ((3, 4),),
+         lambda a: (a + rg.tensor(NONFINITE)).nan_to_num(0.5, posinf=2.0, neginf=-3.0),
+         lambda a: (a + torch.as_tensor(NONFINITE)).nan_to_num(0.5, posinf=2.0, neginf=-3.0)),
     Case("where", ((3, 4), (3, 1)), lambda a, b: rg.where(COND, a, b),
          lambda a, b: torch.where(torch.as_tensor(COND), a, b)),
     Case("where_scalar", ((3, 4),), lambda a: rg.where(COND, a, 0.0),
@@ -177,6 +199,18 @@ CASES = [
     index_case("getitem_pair_repeats", (3, 4), PAIR),
     index_case("getitem_array_and_slice", (3, 4), (ROWS, slice(1, 3))),
     index_case("getitem_bool_mask", (3, 4), MASK),
+    Case("gather", ((3, 4),), lambda a: a.gather(1, COLUMNS_REPEATED),
+         lambda a: a.gather(1, torch.as_tensor(COLUMNS_REPEATED))),
+    Case("gather_negative_dim", ((2, 4),), lambda a: a.gather(-2, ROWS_PER_COLUMN % 2),
+         lambda a: a.gather(-2, torch.as_tensor(ROWS_PER_COLUMN % 2))),
+    Case("scatter", ((3, 4), (2, 4)), lambda a, b: a.scatter(0, ROWS_PER_COLUMN, b),
+         lambda a, b: a.scatter(0, torch.as_tensor(ROWS_PER_COLUMN), b)),
+    Case("scatter_value", ((3, 4),), lambda a: a.scatter(0, ROWS_PER_COLUMN, value=1.5),
+         lambda a: a.scatter(0, torch.as_tensor(ROWS_PER_COLUMN), value=1.5)),
+    Case("scatter_add", ((4, 3), (3, 3)), lambda a, b: a.scatter_add(0, COLUMNS_REPEATED, b),
+         lambda a, b: a.scatter_add(0, torch.as_tensor(COLUMNS_REPEATED), b)),
+    Case("cumsum", ((3, 4),), lambda a: a.cumsum(1)),
+    Case("cumsum_negative_dim", ((2, 3, 4),), lambda a: a.cumsum(-3)),
     Case("take_embedding", ((4, 3),), lambda w: rg.take(w, ROWS_2D),
          lambda w: F.embedding(torch.as_tensor(ROWS_2D), w)),
     Case("take_index_select", ((3, 2),), lambda w: rg.take(w, ROWS),
@@ -203,6 +237,13 @@ CASES = [
     Case("matmul_vector_batch", ((4,), (2, 4, 3)), lambda a, b: a @ b),
     Case("matmul_batched_broadcast", ((2, 1, 3, 4), (5, 4, 2)), lambda a, b: a @ b),
     Case("matmul_function", ((2, 3, 4), (4, 2)), rg.matmul, torch.matmul),
+    Case("einsum", ((3, 4), (4, 2)), lambda a, b: rg.einsum("ij,jk->ik", a, b),
+         lambda a, b: torch.einsum("ij,jk->ik", a, b)),
+    Case("einsum_diagonal_implicit", ((3, 3), (3,)), lambda a, b: rg.einsum("ii,i", a, b),
+         lambda a, b: torch.einsum("ii,i", a, b)),
+    Case("einsum_ellipsis_broadcast", ((2, 1, 3), (4, 3)),
+         lambda a, b: rg.einsum("...j,kj->...k", a, b),
+         lambda a, b: torch.einsum("...j,kj->...k", a, b)),
     Case("linear", ((5, 4), (3, 4), (3,)), rg.linear, F.linear),
     Case("linear_no_bias", ((5, 4), (3, 4)), rg.linear, F.linear),
     Case("linear_residual", ((5, 4), (3, 4), (3,), (5, 3)),
