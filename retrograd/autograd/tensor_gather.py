@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 class ValuesIndices(NamedTuple):
-    """What `sort` and `topk` return, as PyTorch: `values` and their `indices`."""
+    """What `sort`, `topk`, `max(dim=...)` and `min(dim=...)` return, as PyTorch's
+    torch.return_types: the `values` and their `indices` along the axis."""
 
     values: Tensor
     indices: Tensor

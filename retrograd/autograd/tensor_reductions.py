@@ -9,7 +9,7 @@ primitives here and need no backward of their own. Each takes NumPy's `axis` and
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,17 +17,10 @@ from retrograd.autograd import ops
 from retrograd.autograd.arguments import Axis, _axes, _axis
 from retrograd.autograd.function import record
 from retrograd.autograd.graph import ShapeError
+from retrograd.autograd.tensor_gather import ValuesIndices
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
-
-
-class ValuesIndices(NamedTuple):
-    """What `max(dim=...)` and `min(dim=...)` give, as torch.return_types.max: the values
-    and their indices along the axis."""
-
-    values: Tensor
-    indices: Tensor
 
 
 class ReductionMethods:
