@@ -1,9 +1,12 @@
 """The shape and axis arguments of tensor methods and creation functions, checked and
-normalised in one place, so every op names the same mistakes the same way."""
+normalised in one place, so every op names the same mistakes the same way; and the
+arguments that NumPy and PyTorch spell differently (`axis`/`dim`, `keepdims`/`keepdim`,
+`ddof`/`correction`/`unbiased`), of which a method takes either."""
 
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -62,3 +65,40 @@ def _axis(axis: int, ndim: int, op: str, needs_axes: bool = False) -> int | None
     if needs_axes:
         raise ShapeError(f"{op}(): a 0-d tensor has no axis to {op} along")
     return None
+
+
+def _conflict(op: str, name: str, value: Any, default: Any, alias: str, alias_value: Any) -> Any:
+    """The value of an argument passed under its NumPy `name` or its PyTorch `alias`;
+    refused when both are given."""
+    if alias_value is None:
+        return value
+    if value is not default:
+        raise TypeError(f"{op}(): got both {name}={value!r} and {alias}={alias_value!r}; pass one")
+    return alias_value
+
+
+def _as_dim(check: Any, dim: Any, ndim: int, op: str) -> Any:
+    """`check` (`_axes` or `_axis`) of an argument passed as `dim`: its errors say dim."""
+    try:
+        return check(dim, ndim, op)
+    except (TypeError, ValueError) as err:
+        raise type(err)(str(err).replace("(): axis", "(): dim", 1)) from None
+
+
+def _ddof(op: str, ddof: Any, correction: Any, unbiased: Any) -> float:
+    """The correction of `var` or `std`, given as `ddof`, `correction` or `unbiased` (one of
+    them; 0 by default)."""
+    given = {"ddof": ddof, "correction": correction, "unbiased": unbiased}
+    given = {name: value for name, value in given.items() if value is not None}
+    if len(given) > 1:
+        raise TypeError(f"{op}(): got {' and '.join(given)}; pass one")
+    if not given:
+        return 0
+    ((name, value),) = given.items()
+    if name == "unbiased":
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{op}(): unbiased must be a bool, got {value!r}")
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{op}(): {name} must be a number, got {value!r}")
+    return value

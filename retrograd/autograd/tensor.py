@@ -32,6 +32,7 @@ from retrograd.autograd.tensor_linalg import LinalgMethods
 from retrograd.autograd.tensor_logic import LogicMethods
 from retrograd.autograd.tensor_reductions import ReductionMethods
 from retrograd.autograd.tensor_shape import ShapeMethods
+from retrograd.autograd.tensor_statistics import StatisticsMethods
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 
@@ -124,6 +125,7 @@ def _check_grad_dtype(dtype: np.dtype) -> None:
 class Tensor(
     ElementwiseMethods,
     ReductionMethods,
+    StatisticsMethods,
     ShapeMethods,
     IndexingMethods,
     GatherMethods,

@@ -1,0 +1,164 @@
+"""The statistics of a `Tensor` (var, std, norm, nansum, nanmean), a mixin.
+
+All are composed from the primitives of `tensor_reductions` and need no backward of
+their own. Each takes NumPy's `axis` and `keepdims` or PyTorch's `dim` and `keepdim`
+(one of each pair); `var` and `std` take NumPy's `ddof` or PyTorch's `correction` or
+`unbiased`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retrograd.autograd import ops
+from retrograd.autograd.arguments import Axis, _ddof
+from retrograd.autograd.function import record
+
+if TYPE_CHECKING:
+    from retrograd.autograd.tensor import Tensor
+
+
+class StatisticsMethods:
+    """The spread, norm and NaN-skipping reductions of `Tensor`, over `axis` (an int, a
+    tuple, or None for all) or `dim`."""
+
+    __slots__ = ()
+
+    def nansum(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The sum with NaN counted as zero; NaNs get no gradient (as torch.nansum)."""
+        axes, keepdims = self._reduced("nansum", axis, keepdims, dim, keepdim)
+        return self._without_nan().sum(axes, keepdims)
+
+    def nanmean(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The mean of the values that are not NaN (NaN where all are); NaNs get no gradient."""
+        axes, keepdims = self._reduced("nanmean", axis, keepdims, dim, keepdim)
+        if self._data.dtype.kind != "f":
+            raise TypeError(f"nanmean(): needs a floating tensor, got dtype {self.dtype}")
+        count = np.sum(~np.isnan(self._data), axis=axes, keepdims=keepdims)
+        # A scale of NaN where no value counts: the mean of nothing, without 0 / 0's warning.
+        with np.errstate(divide="ignore"):
+            scale = np.where(count > 0, 1.0 / count, np.nan).astype(self.dtype)
+        return self._without_nan().sum(axes, keepdims) * self._make(scale, None, 0)
+
+    def _without_nan(self) -> Tensor:
+        """This tensor with its NaNs replaced by zeros, which pass no gradient back."""
+        if self._data.dtype.kind != "f":
+            return self
+        nan = self._make(np.isnan(self._data), None, 0)
+        return record(ops.Where, (nan, self._operand(0.0), self))
+
+    def var(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        ddof: float | None = None,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        correction: float | None = None,
+        unbiased: bool | None = None,
+    ) -> Tensor:
+        """Variance; `ddof` (NumPy's name) or `correction` (PyTorch's) is subtracted from the
+        count of values, `unbiased=True` meaning 1. The default is 0, as in NumPy (PyTorch's
+        is 1: pass `correction=1` for its value).
+
+        With a correction at least the number of elements, as NumPy: a RuntimeWarning,
+        and the sum of squares divided by zero (NaN, or inf).
+        """
+        axes, keepdims = self._reduced("var", axis, keepdims, dim, keepdim)
+        return self._variance(axes, keepdims, _ddof("var", ddof, correction, unbiased), "var")
+
+    def std(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        ddof: float | None = None,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        correction: float | None = None,
+        unbiased: bool | None = None,
+    ) -> Tensor:
+        """Standard deviation: the square root of `var` with the same arguments.
+
+        Where the variance is 0 the gradient is 0, as in PyTorch (the square
+        root's derivative is infinite there).
+        """
+        axes, keepdims = self._reduced("std", axis, keepdims, dim, keepdim)
+        ddof = _ddof("std", ddof, correction, unbiased)
+        return _root(self._variance(axes, keepdims, ddof, "std"), 0.5)
+
+    def _variance(self, axes: tuple[int, ...], keepdims: bool, ddof: float, op: str) -> Tensor:
+        """The variance for `var` and `std`, whose warnings name `op`."""
+        count = int(np.prod([self.shape[a] for a in axes])) if axes else 1
+        if count - ddof <= 0:
+            warnings.warn(
+                f"{op}(): degrees of freedom <= 0 for {count} element(s) with ddof={ddof}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        centred = self - self.mean(axes, keepdims=True)
+        return (centred * centred).sum(axes, keepdims) / max(count - ddof, 0)
+
+    def norm(
+        self,
+        p: float | str = "fro",
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        *,
+        axis: Axis = None,
+        keepdims: bool = False,
+    ) -> Tensor:
+        """The vector p-norm over `dim` (all values by default), as torch.norm: `p` is 'fro'
+        or 2 (the root of the sum of squares), 1, inf (the largest magnitude), -inf (the
+        smallest), 0 (the count of nonzero values, without gradient) or another number.
+
+        Where the norm is 0 its gradient is 0, the subgradient PyTorch takes; for p = inf
+        ties share the gradient equally, as in PyTorch.
+        """
+        axes, keepdims = self._reduced("norm", axis, keepdims, dim, keepdim)
+        if self._data.dtype.kind != "f":
+            raise TypeError(f"norm(): needs a floating tensor, got dtype {self.dtype}")
+        if p == "fro":
+            p = 2
+        if isinstance(p, bool) or not isinstance(p, int | float | np.integer | np.floating):
+            raise ValueError(
+                f"norm(): p must be 'fro' or a number (2, 1, inf, -inf, 0...), got {p!r}"
+            )
+        if p == np.inf:
+            return self.abs()._amax(axes, keepdims, "norm")
+        if p == -np.inf:
+            return self.abs()._amin(axes, keepdims, "norm")
+        if p == 0:
+            return (self != 0).astype(self.dtype).sum(axes, keepdims)
+        if p == 1:
+            return self.abs().sum(axes, keepdims)
+        if p == 2:
+            return _root((self * self).sum(axes, keepdims), 0.5)
+        return _root((self.abs() ** float(p)).sum(axes, keepdims), 1.0 / p)
+
+
+def _root(value: Tensor, exponent: float) -> Tensor:
+    """value ** exponent (a root: 0 < exponent < 1) with gradient 0 where the value is 0, as
+    PyTorch's std and norm: the power's derivative is infinite there, so the root is
+    taken of 1 instead and replaced by 0."""
+    nonzero = value._make(value._data != 0, None, 0)
+    safe = record(ops.Where, (nonzero, value, value._operand(1.0)))
+    return record(ops.Where, (nonzero, safe**exponent, value._operand(0.0)))
