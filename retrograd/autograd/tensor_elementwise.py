@@ -188,15 +188,15 @@ class ElementwiseMethods:
     # ----- non-finite values -----
     def isnan(self) -> Tensor:
         """Where the values are NaN (a boolean tensor, without gradient)."""
-        return self._make(np.isnan(self._data), None, 0)
+        return self._make(np.asarray(np.isnan(self._data)), None, 0)
 
     def isinf(self) -> Tensor:
         """Where the values are infinite (a boolean tensor, without gradient)."""
-        return self._make(np.isinf(self._data), None, 0)
+        return self._make(np.asarray(np.isinf(self._data)), None, 0)
 
     def isfinite(self) -> Tensor:
         """Where the values are neither NaN nor infinite (a boolean tensor, without gradient)."""
-        return self._make(np.isfinite(self._data), None, 0)
+        return self._make(np.asarray(np.isfinite(self._data)), None, 0)
 
     def nan_to_num(
         self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None

@@ -91,7 +91,7 @@ class LogicMethods:
 
     def logical_not(self) -> Tensor:
         """Elementwise not of the values' truth (zero is false), as a boolean tensor."""
-        return self._make(np.logical_not(self._data), None, 0)
+        return self._make(np.asarray(np.logical_not(self._data)), None, 0)
 
     def isclose(
         self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
@@ -159,7 +159,7 @@ class LogicMethods:
             raise TypeError(
                 f"bitwise_not (~): needs a boolean or integer tensor, got dtype {self.dtype}"
             )
-        return self._make(np.invert(self._data), None, 0)
+        return self._make(np.asarray(np.invert(self._data)), None, 0)
 
     def all(
         self,
