@@ -28,6 +28,7 @@ from retrograd.autograd.tensor_elementwise import ElementwiseMethods
 from retrograd.autograd.tensor_gather import GatherMethods
 from retrograd.autograd.tensor_in_place import InPlaceMethods
 from retrograd.autograd.tensor_indexing import IndexingMethods
+from retrograd.autograd.tensor_layout import LayoutMethods
 from retrograd.autograd.tensor_linalg import LinalgMethods
 from retrograd.autograd.tensor_logic import LogicMethods
 from retrograd.autograd.tensor_reductions import ReductionMethods
@@ -127,6 +128,7 @@ class Tensor(
     ReductionMethods,
     StatisticsMethods,
     ShapeMethods,
+    LayoutMethods,
     IndexingMethods,
     GatherMethods,
     LogicMethods,
