@@ -1,10 +1,10 @@
-"""Linear algebra as free functions, under PyTorch's names: mm, bmm, mv, dot, outer, addmm,
-trace, einsum and tensordot.
+"""Linear algebra as free functions, under PyTorch's names: addmm, einsum and tensordot.
 
-The products of two tensors are `Tensor` methods (see `tensor_linalg.py`); the
-functions here take arrays and lists too, as constants. `einsum` turns PyTorch's
-equations (implicit outputs, "...", spaces) into the explicit form of letters
-that the `Einsum` op computes, checking every operand's shape on the way.
+The products that are `Tensor` methods (mm, bmm, mv, dot, outer, trace; see
+`tensor_linalg.py`) have their function forms in the table of `free_functions.py`,
+named here too. The functions take arrays and lists as well, as constants. `einsum`
+turns PyTorch's equations (implicit outputs, "...", spaces) into the explicit form of
+letters that the `Einsum` op computes, checking every operand's shape on the way.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from retrograd.autograd import ops
+from retrograd.autograd.free_functions import FUNCTIONS
 from retrograd.autograd.function import record
 from retrograd.autograd.functional import _tensor
 from retrograd.autograd.graph import ShapeError
@@ -22,40 +23,15 @@ from retrograd.autograd.tensor import Tensor
 
 ELLIPSIS = "..."
 
-
-def mm(input: Any, mat2: Any) -> Tensor:
-    """The product of two matrices (2-d only; see `matmul` for batches and vectors)."""
-    return _tensor(input, "mm", "input").mm(mat2)
-
-
-def bmm(input: Any, mat2: Any) -> Tensor:
-    """The products of two batches of matrices, (b, n, k) by (b, k, m) (no broadcasting)."""
-    return _tensor(input, "bmm", "input").bmm(mat2)
-
-
-def mv(input: Any, vec: Any) -> Tensor:
-    """The product of a matrix (n, k) and a vector (k,)."""
-    return _tensor(input, "mv", "input").mv(vec)
-
-
-def dot(input: Any, other: Any) -> Tensor:
-    """The inner product of two 1-d tensors of the same length."""
-    return _tensor(input, "dot", "input").dot(other)
-
-
-def outer(input: Any, vec2: Any) -> Tensor:
-    """The outer product of two 1-d tensors: (n,) and (m,) give (n, m)."""
-    return _tensor(input, "outer", "input").outer(vec2)
+mm, bmm, mv, dot, outer, trace = (
+    FUNCTIONS[n] for n in ("mm", "bmm", "mv", "dot", "outer", "trace")
+)
+"""The function forms of the products that are `Tensor` methods, from the one table."""
 
 
 def addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1, alpha: float = 1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2), `input` broadcast to the product's shape."""
     return _tensor(input, "addmm", "input").addmm(mat1, mat2, beta=beta, alpha=alpha)
-
-
-def trace(input: Any) -> Tensor:
-    """The sum of a matrix's diagonal (of a non-square one too)."""
-    return _tensor(input, "trace", "input").trace()
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
