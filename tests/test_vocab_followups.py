@@ -259,3 +259,46 @@ def test_every_module_function_gives_ndarray_data(dtype: str) -> None:
         for name, call in FUNCTION_CALLS.items()
     }
     assert not _scalar_holders(calls)
+
+
+# ---------------------------------------------------------------------------------------
+# squeeze and max/min of two tensors, against PyTorch (values and gradients, float64).
+
+
+def _compare(ours: Callable[..., Any], theirs: Callable[..., Any], *arrays: np.ndarray) -> None:
+    """`ours` and `theirs` of the same float64 inputs agree in values, dtype and gradients."""
+    torch = pytest.importorskip("torch")
+    ours_in = [rg.tensor(a, requires_grad=True) for a in arrays]
+    theirs_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, expected = ours(*ours_in), theirs(*theirs_in)
+    assert out.shape == tuple(expected.shape) and out.dtype == np.float64
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    weights = np.random.default_rng(1).standard_normal(out.shape)
+    (out * rg.tensor(weights)).sum().backward()
+    (expected * torch.as_tensor(weights)).sum().backward()
+    for i, (o, t) in enumerate(zip(ours_in, theirs_in)):
+        grad = np.zeros(o.shape) if t.grad is None else t.grad.numpy()
+        np.testing.assert_allclose(o.grad, grad, rtol=1e-10, atol=1e-12, err_msg=f"input {i}")
+
+
+SQUEEZES = [
+    ((2, 1, 3, 1), 0),
+    ((2, 1, 3, 1), 2),
+    ((2, 1, 3, 1), -1),
+    ((2, 1, 3, 1), (0, 1)),
+    ((2, 1, 3, 1), (0, 2)),
+    ((2, 1, 3, 1), (-4, -2, -1)),
+    ((2, 1, 3, 1), ()),
+    ((2, 3), 0),
+    ((0, 1), 0),
+    ((0, 1), (0, 1)),
+    ((), 0),
+    ((), -1),
+]
+
+
+@pytest.mark.parametrize(("shape", "dim"), SQUEEZES, ids=str)
+def test_squeeze_keeps_a_dim_whose_size_is_not_one_as_torch(shape: tuple, dim: Any) -> None:
+    x = np.random.default_rng(0).standard_normal(shape)
+    _compare(lambda a: a.squeeze(dim), lambda a: a.squeeze(dim), x)
+    _compare(lambda a: rg.squeeze(a, dim), lambda a: a.squeeze(dim), x)

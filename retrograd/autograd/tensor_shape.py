@@ -13,7 +13,6 @@ import numpy as np
 from retrograd.autograd import ops
 from retrograd.autograd.arguments import Axis, _axes, _axis, _shape_arg
 from retrograd.autograd.function import record
-from retrograd.autograd.graph import ShapeError
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
@@ -95,14 +94,10 @@ class ShapeMethods:
         return self.reshape(np.expand_dims(self.data, axis).shape)
 
     def squeeze(self, axis: Axis = None) -> Tensor:
-        """Remove axes of size 1: every one, or those given (an int or a tuple, as NumPy)."""
-        axes = None if axis is None else _axes(axis, self.ndim, "squeeze")
-        for a in axes or ():
-            if self.shape[a] != 1:
-                raise ShapeError(
-                    f"squeeze: axis {a} of shape {self.shape} has size {self.shape[a]}, not 1"
-                )
-        return self.reshape(np.squeeze(self.data, axes).shape)
+        """Remove axes of size 1: every one, or those of the given axes (an int or a tuple)
+        that have size 1; a given axis of another size stays, as PyTorch (NumPy refuses)."""
+        axes = _axes(axis, self.ndim, "squeeze")
+        return self.reshape(tuple(n for a, n in enumerate(self.shape) if n != 1 or a not in axes))
 
     def unbind(self, axis: int = 0) -> tuple[Tensor, ...]:
         """The slices along `axis`, with that axis removed (one op, one node)."""
