@@ -1,10 +1,20 @@
 """`Tensor`: an array, its gradient, and the node of the op that made it.
 
 This module holds what every tensor is: its construction, data and version,
-conversions, autograd methods and arithmetic operators. Its other methods come
-from mixins, one module per kind: `tensor_elementwise`, `tensor_reductions`,
-`tensor_shape`, `tensor_indexing` (`t[index]` and `t[index] = value`),
-`tensor_logic` (comparisons and bitwise operators) and `tensor_in_place`.
+conversions to NumPy and Python values and between dtypes, autograd methods and
+arithmetic operators. Its other methods come from mixins, one module per kind:
+
+- `tensor_elementwise`: elementwise functions (exp, sin, floor, lerp...);
+- `tensor_reductions`: sum, mean, prod, max, min, logsumexp, softmax, argmax...;
+- `tensor_statistics`: var, std, norm, nansum, nanmean;
+- `tensor_shape`: reshape, permute, transpose, expand, squeeze, split...;
+- `tensor_layout`: movedim, narrow, flip, roll, repeat, tril, diagonal...;
+- `tensor_indexing`: `t[index]` and `t[index] = value`;
+- `tensor_gather`: gather, scatter, masked_fill, sort, topk, cumsum...;
+- `tensor_logic`: comparisons, logical and bitwise operators, all, any;
+- `tensor_in_place`: in-place updates (add_, copy_, +=...);
+- `tensor_conversion`: numel, clone, to, long, new_zeros, detach_, fill_...;
+- `tensor_linalg`: matmul, mm, bmm, mv, dot, outer, addmm, trace.
 """
 
 from __future__ import annotations
