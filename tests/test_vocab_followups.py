@@ -302,3 +302,55 @@ def test_squeeze_keeps_a_dim_whose_size_is_not_one_as_torch(shape: tuple, dim: A
     x = np.random.default_rng(0).standard_normal(shape)
     _compare(lambda a: a.squeeze(dim), lambda a: a.squeeze(dim), x)
     _compare(lambda a: rg.squeeze(a, dim), lambda a: a.squeeze(dim), x)
+
+
+def _ties(*shape: int) -> np.ndarray:
+    """Values in {-0.5, 0, 0.5}: the two operands meet equal values (the gradient splits)."""
+    return np.random.default_rng(sum(shape)).integers(-1, 2, shape) / 2.0
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+@pytest.mark.parametrize(("shape", "other_shape"), [((3, 4), (3, 4)), ((3, 4), (4,)), ((), (2,))])
+def test_max_min_of_two_tensors_are_elementwise_as_torch(
+    op: str, shape: tuple, other_shape: tuple
+) -> None:
+    torch = pytest.importorskip("torch")
+    x, y = _ties(*shape), _ties(*other_shape)
+    theirs = getattr(torch, op)
+    _compare(getattr(rg, op), theirs, x, y)
+    _compare(lambda a, b: getattr(a, op)(b), lambda a, b: getattr(a, op)(b), x, y)
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_min_of_a_tensor_and_an_array_take_the_array_as_a_constant(op: str) -> None:
+    torch = pytest.importorskip("torch")
+    y = _ties(4)
+    theirs = getattr(torch, op)
+    _compare(lambda a: getattr(rg, op)(a, y), lambda a: theirs(a, torch.as_tensor(y)), _ties(3, 4))
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_min_with_an_int_dim_still_reduce(op: str) -> None:
+    torch = pytest.importorskip("torch")
+    x = _ties(3, 4)
+    _compare(lambda a: getattr(rg, op)(a, 1), lambda a: getattr(torch, f"a{op}")(a, 1), x)
+    _compare(
+        lambda a: getattr(rg, op)(a, dim=1).values,
+        lambda a: getattr(torch, op)(a, dim=1).values,
+        np.random.default_rng(2).standard_normal((3, 4)),
+    )
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+@pytest.mark.parametrize(
+    "kwargs", [{"keepdims": True}, {"dim": 0}, {"keepdim": True}], ids=lambda k: next(iter(k))
+)
+def test_max_min_of_two_tensors_refuse_axis_arguments(op: str, kwargs: dict) -> None:
+    x, y = rg.ones((2, 3)), rg.ones(3)
+    with pytest.raises(TypeError, match=rf"^{op}\(\): with a tensor as other .*not taken"):
+        getattr(rg, op)(x, y, **kwargs)
+
+
+def test_max_of_tensors_that_do_not_broadcast_names_both_shapes() -> None:
+    with pytest.raises(rg.autograd.ShapeError, match=r"\(2, 3\).*\(4,\)"):
+        rg.max(rg.ones((2, 3)), rg.ones(4))

@@ -66,7 +66,7 @@ class ReductionMethods:
 
     def max(
         self,
-        axis: Axis = None,
+        axis: Axis | Tensor | np.ndarray = None,
         keepdims: bool = False,
         *,
         dim: int | None = None,
@@ -74,7 +74,10 @@ class ReductionMethods:
     ) -> Tensor | ValuesIndices:
         """Largest value over `axis` (all by default); ties share the gradient equally (as
         torch.amax). With PyTorch's `dim`, as torch.max(dim): the pair (values, indices)
-        along that one axis, the gradient going to the index alone."""
+        along that one axis, the gradient going to the index alone. With a tensor or array
+        in place of the axis, as torch.max(input, other): the elementwise maximum."""
+        if isinstance(axis, ReductionMethods | np.ndarray):
+            return self._of_two("max", axis, keepdims, dim, keepdim)
         if dim is not None:
             return self._selected("max", axis, keepdims, dim, keepdim)
         axes, keepdims = self._reduced("max", axis, keepdims, dim, keepdim)
@@ -82,18 +85,36 @@ class ReductionMethods:
 
     def min(
         self,
-        axis: Axis = None,
+        axis: Axis | Tensor | np.ndarray = None,
         keepdims: bool = False,
         *,
         dim: int | None = None,
         keepdim: bool | None = None,
     ) -> Tensor | ValuesIndices:
         """Smallest value over `axis` (all by default); ties share the gradient equally (as
-        torch.amin). With PyTorch's `dim`, as torch.min(dim): the pair (values, indices)."""
+        torch.amin). With PyTorch's `dim`, as torch.min(dim): the pair (values, indices).
+        With a tensor or array in place of the axis, as torch.min(input, other): the
+        elementwise minimum."""
+        if isinstance(axis, ReductionMethods | np.ndarray):
+            return self._of_two("min", axis, keepdims, dim, keepdim)
         if dim is not None:
             return self._selected("min", axis, keepdims, dim, keepdim)
         axes, keepdims = self._reduced("min", axis, keepdims, dim, keepdim)
         return self._amin(axes, keepdims, "min")
+
+    def _of_two(
+        self, op: str, other: Any, keepdims: bool, dim: int | None, keepdim: bool | None
+    ) -> Tensor:
+        """torch.max(input, other) or torch.min(input, other): rg.maximum or rg.minimum, which
+        reduce no axis, so an axis argument beside `other` is refused."""
+        if keepdims or dim is not None or keepdim is not None:
+            raise TypeError(
+                f"{op}(): with a tensor as other (the elementwise {op}imum), dim, keepdim "
+                "and keepdims are not taken"
+            )
+        from retrograd.autograd.functional import maximum, minimum  # it imports Tensor
+
+        return (maximum if op == "max" else minimum)(self, other)
 
     def amax(
         self,
