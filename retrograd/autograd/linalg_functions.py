@@ -15,18 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from retrograd.autograd import ops
-from retrograd.autograd.free_functions import FUNCTIONS
 from retrograd.autograd.function import record
 from retrograd.autograd.functional import _tensor
 from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.tensor import Tensor
 
 ELLIPSIS = "..."
-
-mm, bmm, mv, dot, outer, trace = (
-    FUNCTIONS[n] for n in ("mm", "bmm", "mv", "dot", "outer", "trace")
-)
-"""The function forms of the products that are `Tensor` methods, from the one table."""
 
 
 def addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1, alpha: float = 1) -> Tensor:
