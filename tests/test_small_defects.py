@@ -92,3 +92,17 @@ def test_a_layer_given_a_list_of_the_wrong_dtype_is_told_how_to_convert_a_list()
         layer([[1.0, 2.0]])
     out = layer(rg.tensor([[1.0, 2.0]], dtype=np.float64))
     assert out.dtype == np.float64
+
+
+def test_numpy_type_errors_in_a_forward_name_the_op_and_dtypes():
+    """NumPy refuses `-` on booleans deep inside an op's forward; the error names the op and
+    the operands' dtypes instead of NumPy's words alone."""
+    with pytest.raises(TypeError, match=r"^neg: not defined for operands of dtypes bool: "):
+        -rg.tensor([True, False])
+
+
+def test_zero_on_a_boolean_tensor_sets_false():
+    """As torch: zero_() writes False, not an int64 0 refused as an unsafe cast."""
+    flags = rg.tensor([True, False, True])
+    flags.zero_()
+    assert flags.dtype == np.bool_ and not flags.numpy().any()

@@ -125,6 +125,8 @@ def record(
         if isinstance(err, ShapeError):
             raise
         raise _forward_error(op, inputs, err) from None
+    except TypeError as err:
+        raise _forward_type_error(op, inputs, err) from None
     node = ctx if wanted and mode.enabled and op.differentiable else None
     if mode.anomaly:
         check_forward(ctx, out)
@@ -158,6 +160,19 @@ def _forward_error(op: type[Function], inputs: tuple[Tensor, ...], err: ValueErr
         shapes = ", ".join(str(t.shape) for t in inputs)
         return ShapeError(f"{op.name}: operands with shapes {shapes} do not fit: {message}")
     return ValueError(f"{op.name}: {message}")
+
+
+def _forward_type_error(
+    op: type[Function], inputs: tuple[Tensor, ...], err: TypeError
+) -> TypeError:
+    """The error for a TypeError that NumPy raised in `op`'s forward (no `-` on booleans, no
+    loop for a ufunc's dtypes): its message with the op and the operands' dtypes. An op's
+    own TypeErrors (which name what they check) go through as they are."""
+    message = str(err)
+    if "numpy" not in message and "ufunc" not in message:
+        return err
+    dtypes = ", ".join(str(t.dtype) for t in inputs)
+    return TypeError(f"{op.name}: not defined for operands of dtypes {dtypes}: {message}")
 
 
 def _outputs(arrays: Any, node: Node | None) -> tuple[Tensor, ...]:

@@ -66,8 +66,8 @@ class InPlaceMethods:
         return self._in_place(_assign, other, "copy_")
 
     def zero_(self) -> Tensor:
-        """In place: set every value to zero."""
-        return self._in_place(_assign, 0, "zero_")
+        """In place: set every value to zero (False for a boolean tensor)."""
+        return self._in_place(_assign, self._data.dtype.type(0), "zero_")
 
     __iadd__ = add_
     __isub__ = sub_
