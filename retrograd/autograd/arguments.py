@@ -77,12 +77,30 @@ def _conflict(op: str, name: str, value: Any, default: Any, alias: str, alias_va
     return alias_value
 
 
-def _as_dim(check: Any, dim: Any, ndim: int, op: str) -> Any:
-    """`check` (`_axes` or `_axis`) of an argument passed as `dim`: its errors say dim."""
+def _as_dim(check: Any, dim: Any, ndim: int, op: str, *options: Any) -> Any:
+    """`check` (`_axes` or `_axis`, with its `options`) of an argument passed as `dim`: its
+    errors say dim."""
     try:
-        return check(dim, ndim, op)
+        return check(dim, ndim, op, *options)
     except (TypeError, ValueError) as err:
         raise type(err)(str(err).replace("(): axis", "(): dim", 1)) from None
+
+
+def _axis_or_dim(
+    op: str,
+    axis: int | None,
+    dim: int | None,
+    ndim: int,
+    default: int = 0,
+    needs_axes: bool = False,
+    names: tuple[str, str] = ("axis", "dim"),
+) -> int | None:
+    """One axis of `op` (see `_axis`), given as NumPy's `axis` (None: `default`) or
+    PyTorch's `dim`, not both (`names` spells them in the error); errors name the one given."""
+    if dim is None:
+        return _axis(default if axis is None else axis, ndim, op, needs_axes)
+    _conflict(op, names[0], axis, None, names[1], dim)
+    return _as_dim(_axis, dim, ndim, op, needs_axes)
 
 
 def _ddof(op: str, ddof: Any, correction: Any, unbiased: Any) -> float:

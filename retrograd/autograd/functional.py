@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from retrograd.autograd import ops
+from retrograd.autograd.arguments import _conflict
 from retrograd.autograd.function import record
 from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.loss_arguments import (
@@ -34,14 +35,12 @@ def _tensor(value: Any, op: str, argument: str) -> Tensor:
         raise TypeError(f"{op}(): {argument} must be a tensor or numeric array: {err}") from None
 
 
-def _tensors(values: Iterable[Any], op: str, axis: Any) -> list[Tensor]:
+def _tensors(values: Iterable[Any], op: str) -> list[Tensor]:
     """The operands of `concat` or `stack`: a list, tuple or other iterable of tensors.
 
     A single tensor or array is refused, as PyTorch does: iterating it would
     join its rows, a result of the wrong shape without an error.
     """
-    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
-        raise TypeError(f"{op}(): axis must be an int, got {axis!r}")
     if isinstance(values, Tensor | np.ndarray) or not isinstance(values, Iterable):
         raise TypeError(
             f"{op}(): tensors must be a list or tuple of tensors, got {type(values).__name__}"
@@ -52,31 +51,52 @@ def _tensors(values: Iterable[Any], op: str, axis: Any) -> list[Tensor]:
     return parts
 
 
-def concat(tensors: Iterable[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
-    parts = _tensors(tensors, "concat", axis)
+def _join_axis(op: str, axis: Any, dim: Any) -> tuple[int, str]:
+    """The axis of `concat` or `stack` and the name it was given under: NumPy's `axis` or
+    PyTorch's `dim` (one of them; 0 by default), which its errors then say."""
+    if dim is None:
+        value, name = (0 if axis is None else axis), "axis"
+    else:
+        value, name = _conflict(op, "axis", axis, None, "dim", dim), "dim"
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{op}(): {name} must be an int, got {value!r}")
+    return value, name
+
+
+def concat(tensors: Iterable[Tensor], axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis, `axis` or `dim` (0 by default)."""
+    axis, name = _join_axis("concat", axis, dim)
+    parts = _tensors(tensors, "concat")
     shapes = [t.shape for t in parts]
     ndim = parts[0].ndim
     if not -ndim <= axis < ndim:
-        raise ShapeError(f"concat: axis {axis} is out of range for shapes {shapes}")
+        raise ShapeError(f"concat: {name} {axis} is out of range for shapes {shapes}")
     # A negative axis must be made positive before slicing shapes around it.
     pos = axis % ndim
     if any(
         len(s) != ndim or s[:pos] + s[pos + 1 :] != shapes[0][:pos] + shapes[0][pos + 1 :]
         for s in shapes
     ):
-        raise ShapeError(f"concat: shapes {shapes} differ outside axis {axis}")
+        raise ShapeError(f"concat: shapes {shapes} differ outside {name} {axis}")
     return record(ops.Concat, tuple(parts), {"axis": axis})
 
 
 cat = concat
 
 
-def stack(tensors: Iterable[Tensor], axis: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new axis."""
-    parts = _tensors(tensors, "stack", axis)
+def stack(tensors: Iterable[Tensor], axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Join same-shaped tensors along a new axis, `axis` or `dim` (0 by default), from
+    -(ndim + 1) to ndim."""
+    axis, name = _join_axis("stack", axis, dim)
+    parts = _tensors(tensors, "stack")
     if len({t.shape for t in parts}) != 1:
         raise ShapeError(f"stack: all shapes must be equal, got {[t.shape for t in parts]}")
+    ndim = parts[0].ndim
+    if not -ndim - 1 <= axis <= ndim:
+        raise ShapeError(
+            f"stack: {name} {axis} is out of range for tensors of shape {parts[0].shape} "
+            f"({'dims' if name == 'dim' else 'axes'} {-ndim - 1} to {ndim} insert one)"
+        )
     return record(ops.Stack, tuple(parts), {"axis": axis})
 
 

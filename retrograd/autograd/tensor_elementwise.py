@@ -20,20 +20,21 @@ class ElementwiseMethods:
 
     __slots__ = ()
 
+    # exp, log, tanh and sigmoid of an integer or boolean tensor give float32, as PyTorch.
     def exp(self) -> Tensor:
-        return record(ops.Exp, (self,))
+        return record(ops.Exp, (_floating(self),))
 
     def log(self) -> Tensor:
-        return record(ops.Log, (self,))
+        return record(ops.Log, (_floating(self),))
 
     def sqrt(self) -> Tensor:
         return self**0.5
 
     def tanh(self) -> Tensor:
-        return record(ops.Tanh, (self,))
+        return record(ops.Tanh, (_floating(self),))
 
     def sigmoid(self) -> Tensor:
-        return record(ops.Sigmoid, (self,))
+        return record(ops.Sigmoid, (_floating(self),))
 
     def relu(self) -> Tensor:
         return record(ops.Relu, (self,))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrograd.autograd import ops
-from retrograd.autograd.arguments import Axis, _axes, _axis, _shape_arg
+from retrograd.autograd.arguments import Axis, _as_dim, _axis, _axis_or_dim, _conflict, _shape_arg
 from retrograd.autograd.function import record
 
 if TYPE_CHECKING:
@@ -52,17 +52,31 @@ class ShapeMethods:
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
         return record(ops.Permute, (self,), {"axes": _shape_arg(axes, "permute", "axes")})
 
-    def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
-        """Swap two axes (the last two by default)."""
-        return self._swap(axis0, axis1, "transpose")
+    def transpose(
+        self,
+        axis0: int | None = None,
+        axis1: int | None = None,
+        *,
+        dim0: int | None = None,
+        dim1: int | None = None,
+    ) -> Tensor:
+        """Swap two axes, given as NumPy's `axis0`, `axis1` or PyTorch's `dim0`, `dim1` (the
+        last two by default)."""
+        ndim = self._data.ndim
+        first = _axis_or_dim("transpose", axis0, dim0, ndim, -2, names=("axis0", "dim0"))
+        second = _axis_or_dim("transpose", axis1, dim1, ndim, -1, names=("axis1", "dim1"))
+        return self._swapped(first, second)
 
     def _swap(self, axis0: int, axis1: int, op: str) -> Tensor:
         """Swap two axes, for the method `op` that its errors name."""
         ndim = self._data.ndim
-        axis0 = _axis(axis0, ndim, op)
-        axis1 = _axis(axis1, ndim, op)
-        axes = list(range(ndim))
-        if ndim:  # a 0-d tensor's axis 0 swaps with itself, as in PyTorch
+        return self._swapped(_axis(axis0, ndim, op), _axis(axis1, ndim, op))
+
+    def _swapped(self, axis0: int | None, axis1: int | None) -> Tensor:
+        """Swap two axes already checked (None: a 0-d tensor's axis 0, which swaps with
+        itself, as in PyTorch)."""
+        axes = list(range(self._data.ndim))
+        if axes:
             axes[axis0], axes[axis1] = axis1, axis0
         return record(ops.Permute, (self,), {"axes": tuple(axes)})
 
@@ -81,34 +95,47 @@ class ShapeMethods:
 
     view_as = reshape_as
 
-    def unsqueeze(self, axis: int) -> Tensor:
-        """Insert an axis of size 1 at `axis`, from -(ndim + 1) to ndim."""
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Insert an axis of size 1 at `axis` (or `dim`), from -(ndim + 1) to ndim."""
         ndim = self._data.ndim
+        name = "axis"
+        if dim is not None:
+            axis, name = _conflict("unsqueeze", "axis", axis, None, "dim", dim), "dim"
+        elif axis is None:
+            raise TypeError("unsqueeze(): missing the axis to insert (axis or dim)")
         if isinstance(axis, int | np.integer) and not -ndim - 1 <= axis <= ndim:
             # Named here: the check of the result's axes would call the tensor (ndim + 1)-d.
             raise ValueError(
-                f"unsqueeze(): axis {axis} is out of range for a {ndim}-d tensor "
-                f"(axes {-ndim - 1} to {ndim} insert one)"
+                f"unsqueeze(): {name} {axis} is out of range for a {ndim}-d tensor "
+                f"({'dims' if name == 'dim' else 'axes'} {-ndim - 1} to {ndim} insert one)"
             )
-        axis = _axis(axis, ndim + 1, "unsqueeze")
+        if name == "dim":
+            axis = _as_dim(_axis, axis, ndim + 1, "unsqueeze")
+        else:
+            axis = _axis(axis, ndim + 1, "unsqueeze")
         return self.reshape(np.expand_dims(self.data, axis).shape)
 
-    def squeeze(self, axis: Axis = None) -> Tensor:
-        """Remove axes of size 1: every one, or those of the given axes (an int or a tuple)
-        that have size 1; a given axis of another size stays, as PyTorch (NumPy refuses)."""
-        axes = _axes(axis, self.ndim, "squeeze")
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+        """Remove axes of size 1: every one, or those of the given axes (an int or a tuple,
+        as `axis` or `dim`) that have size 1; a given axis of another size stays, as
+        PyTorch (NumPy refuses)."""
+        axes, _ = self._reduced("squeeze", axis, False, dim, None)
         return self.reshape(tuple(n for a, n in enumerate(self.shape) if n != 1 or a not in axes))
 
-    def unbind(self, axis: int = 0) -> tuple[Tensor, ...]:
-        """The slices along `axis`, with that axis removed (one op, one node)."""
-        axis = _axis(axis, self.ndim, "unbind", needs_axes=True)
+    def unbind(self, axis: int | None = None, *, dim: int | None = None) -> tuple[Tensor, ...]:
+        """The slices along `axis` or `dim` (0 by default), with that axis removed (one op,
+        one node)."""
+        axis = _axis_or_dim("unbind", axis, dim, self.ndim, needs_axes=True)
         return record(
             ops.Split, (self,), {"sizes": (1,) * self.shape[axis], "axis": axis, "squeeze": True}
         )
 
-    def split(self, split_size: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
-        """Pieces of `split_size` along `axis` (the last may be smaller), or of the given sizes."""
-        axis = _axis(axis, self.ndim, "split", needs_axes=True)
+    def split(
+        self, split_size: int | Sequence[int], axis: int | None = None, *, dim: int | None = None
+    ) -> tuple[Tensor, ...]:
+        """Pieces of `split_size` along `axis` or `dim` (0 by default), the last maybe
+        smaller, or pieces of the given sizes."""
+        axis = _axis_or_dim("split", axis, dim, self.ndim, needs_axes=True)
         length = self.shape[axis]
         if isinstance(split_size, bool):
             raise TypeError(
@@ -129,15 +156,17 @@ class ShapeMethods:
                 raise ValueError(f"split(): sizes {sizes} do not add up to axis length {length}")
         return record(ops.Split, (self,), {"sizes": tuple(sizes), "axis": axis, "squeeze": False})
 
-    def chunk(self, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
-        """At most `chunks` pieces along `axis`, as PyTorch cuts them: each of
-        ceil(length / chunks), the last smaller, and fewer pieces where those sizes
-        cover the axis sooner (a length of 6 in 4 chunks gives 3 pieces of 2)."""
+    def chunk(
+        self, chunks: int, axis: int | None = None, *, dim: int | None = None
+    ) -> tuple[Tensor, ...]:
+        """At most `chunks` pieces along `axis` or `dim` (0 by default), as PyTorch cuts
+        them: each of ceil(length / chunks), the last smaller, and fewer pieces where those
+        sizes cover the axis sooner (a length of 6 in 4 chunks gives 3 pieces of 2)."""
         if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer):
             raise TypeError(f"chunk(): chunks must be an int, got {chunks!r}")
         if chunks <= 0:
             raise ValueError(f"chunk(): chunks must be positive, got {chunks}")
-        axis = _axis(axis, self.ndim, "chunk", needs_axes=True)
+        axis = _axis_or_dim("chunk", axis, dim, self.ndim, needs_axes=True)
         size = -(-self.shape[axis] // int(chunks))
         if not size:  # an empty axis gives `chunks` empty pieces, as PyTorch
             return self.split([0] * int(chunks), axis)
