@@ -79,6 +79,10 @@ SAME: dict[str, tuple[Callable[[Any, Any], Any], np.ndarray]] = {
     "stack_dim": (lambda lib, x: lib.stack([x, x * 2], dim=3), CUBE),
     "stack_negative_dim": (lambda lib, x: lib.stack([x, -x], dim=-2), CUBE),
     "stack_scalar": (lambda lib, x: lib.stack([x, x * 3], dim=-1), SCALAR),
+    "unflatten": (lambda lib, x: x.unflatten(2, (2, 2)), CUBE),
+    "unflatten_inferred": (lambda lib, x: lib.unflatten(x, -1, (-1, 2)), CUBE),
+    "unflatten_ones": (lambda lib, x: x.unflatten(0, (1, 2, 1)), CUBE),
+    "unflatten_empty": (lambda lib, x: x.unflatten(0, (0, 5)), EMPTY),
     "broadcast_to_function": (lambda lib, x: lib.broadcast_to(x, (2, 2, 3, 4)), CUBE),
     "detach_function": (lambda lib, x: lib.detach(x) * x, CUBE),
 }
@@ -198,6 +202,36 @@ ERRORS: dict[str, tuple[Callable[[Any, Any], Any], type, str]] = {
         lambda lib, x: lib.stack([x, x], 0, dim=0),
         TypeError,
         r"stack\(\): got both axis=0 and dim=0",
+    ),
+    "unflatten_product": (
+        lambda lib, x: x.unflatten(2, (3, 2)),
+        ValueError,
+        r"^unflatten\(\): sizes \[3, 2\] do not multiply up to the length 4",
+    ),
+    "unflatten_two_inferred": (
+        lambda lib, x: x.unflatten(2, (-1, -1)),
+        ValueError,
+        r"^unflatten\(\): sizes \[-1, -1\] may hold one -1",
+    ),
+    "unflatten_negative": (
+        lambda lib, x: x.unflatten(2, (2, -2)),
+        ValueError,
+        r"^unflatten\(\): sizes \[2, -2\]",
+    ),
+    "unflatten_no_sizes": (
+        lambda lib, x: x.unflatten(2, ()),
+        ValueError,
+        r"^unflatten\(\): sizes must not be empty",
+    ),
+    "unflatten_dim_range": (
+        lambda lib, x: x.unflatten(3, (2, 2)),
+        ValueError,
+        r"^unflatten\(\): dim 3 is out",
+    ),
+    "unflatten_scalar": (
+        lambda lib, x: lib.tensor(1.0).unflatten(0, (1,)),
+        ShapeError,
+        r"^unflatten\(\): a 0-d tensor",
     ),
 }
 

@@ -48,6 +48,7 @@ ARGUMENTS: dict[str, Arguments] = {
     "addmm": _with_self(np.ones((1, 1))),
     "mv": lambda x: ((x.reshape(1),), {}),
     "astype": _args(np.float32),
+    "unflatten": _args(0, (1,)),
     "chunk": _args(1),
     "split": _args(1),
     "clamp": _args(min=0),
@@ -80,7 +81,7 @@ ARGUMENTS: dict[str, Arguments] = {
 }
 SHAPES: dict[str, tuple[int, ...]] = {
     **dict.fromkeys(("dot", "matmul", "outer", "chunk", "split", "unbind", "diag"), (1,)),
-    **dict.fromkeys(("index_add", "moveaxis", "movedim", "narrow"), (1,)),
+    **dict.fromkeys(("index_add", "moveaxis", "movedim", "narrow", "unflatten"), (1,)),
     **dict.fromkeys(("mm", "mv", "addmm", "trace", "tril", "triu", "diagonal"), (1, 1)),
     "bmm": (1, 1, 1),
 }

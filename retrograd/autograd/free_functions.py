@@ -137,6 +137,7 @@ NAMES = (
     "triu",
     "trunc",
     "unbind",
+    "unflatten",
     "unsqueeze",
     "var",
 )

@@ -49,6 +49,13 @@ class ShapeMethods:
         shape = self.shape
         return self.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
 
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Axis `dim` split into axes of `sizes`, whose product is its length (one size may
+        be -1, inferred from the others), as PyTorch."""
+        axis = _as_dim(_axis, dim, self.ndim, "unflatten", True)
+        sizes = _unflattened(_shape_arg((sizes,), "unflatten", "sizes"), self.shape[axis])
+        return self.reshape(*self.shape[:axis], *sizes, *self.shape[axis + 1 :])
+
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
         return record(ops.Permute, (self,), {"axes": _shape_arg(axes, "permute", "axes")})
 
@@ -171,3 +178,19 @@ class ShapeMethods:
         if not size:  # an empty axis gives `chunks` empty pieces, as PyTorch
             return self.split([0] * int(chunks), axis)
         return self.split(size, axis)
+
+
+def _unflattened(sizes: tuple[int, ...], length: int) -> tuple[int, ...]:
+    """The `sizes` of `unflatten` with a -1 inferred, checked to multiply up to `length`."""
+    if not sizes:
+        raise ValueError("unflatten(): sizes must not be empty")
+    if sizes.count(-1) > 1 or any(n < -1 for n in sizes):
+        raise ValueError(f"unflatten(): sizes {list(sizes)} may hold one -1 and no other negative")
+    known = math.prod(n for n in sizes if n != -1)
+    if -1 in sizes and known and not length % known:
+        return tuple(length // known if n == -1 else n for n in sizes)
+    if -1 not in sizes and known == length:
+        return sizes
+    raise ValueError(
+        f"unflatten(): sizes {list(sizes)} do not multiply up to the length {length} of the axis"
+    )
