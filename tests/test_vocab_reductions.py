@@ -72,6 +72,8 @@ SAME: dict[str, tuple[Callable, np.ndarray]] = {
     "norm_3": (lambda t: t.norm(3, dim=(0, 2)), DISTINCT),
     "norm_half": (lambda t: t.norm(0.5), TIES + 5.0),
     "norm_3_zero_row": (lambda t: t.norm(3, dim=1), WITH_ZEROS),
+    "norm_half_zeros": (lambda t: t.norm(0.5, dim=1), WITH_ZEROS),
+    "norm_minus_1_zeros": (lambda t: t.norm(-1, dim=1), WITH_ZEROS),
     "clone": (lambda t: t.clone() * 2, DISTINCT),
     "half_back": (lambda t: t.half().double(), TIES),
     "to_double": (lambda t: t.to("cpu").to(t.dtype) * 3, DISTINCT),

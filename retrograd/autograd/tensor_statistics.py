@@ -103,7 +103,7 @@ class StatisticsMethods:
         """
         axes, keepdims = self._reduced("std", axis, keepdims, dim, keepdim)
         ddof = _ddof("std", ddof, correction, unbiased)
-        return _root(self._variance(axes, keepdims, ddof, "std"), 0.5)
+        return _power(self._variance(axes, keepdims, ddof, "std"), 0.5)
 
     def _variance(self, axes: tuple[int, ...], keepdims: bool, ddof: float, op: str) -> Tensor:
         """The variance for `var` and `std`, whose warnings name `op`."""
@@ -151,14 +151,16 @@ class StatisticsMethods:
         if p == 1:
             return self.abs().sum(axes, keepdims)
         if p == 2:
-            return _root((self * self).sum(axes, keepdims), 0.5)
-        return _root((self.abs() ** float(p)).sum(axes, keepdims), 1.0 / p)
+            return _power((self * self).sum(axes, keepdims), 0.5)
+        return _power(_power(self.abs(), float(p)).sum(axes, keepdims), 1.0 / p)
 
 
-def _root(value: Tensor, exponent: float) -> Tensor:
-    """value ** exponent (a root: 0 < exponent < 1) with gradient 0 where the value is 0, as
-    PyTorch's std and norm: the power's derivative is infinite there, so the root is
-    taken of 1 instead and replaced by 0."""
+def _power(value: Tensor, exponent: float) -> Tensor:
+    """value ** exponent (a non-negative value) with gradient 0 where the value is 0, as
+    PyTorch's std and norm: for an exponent below 1 the power's derivative is infinite
+    there, so the power is taken of 1 instead and replaced by 0 (inf for a negative
+    exponent)."""
     nonzero = value._make(value._data != 0, None, 0)
     safe = record(ops.Where, (nonzero, value, value._operand(1.0)))
-    return record(ops.Where, (nonzero, safe**exponent, value._operand(0.0)))
+    at_zero = value._operand(0.0 if exponent > 0 else np.inf)
+    return record(ops.Where, (nonzero, safe**exponent, at_zero))
