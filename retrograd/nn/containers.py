@@ -162,8 +162,9 @@ class Sequential(_IndexedModules):
         """A new Sequential of this one's modules repeated `count` times, keyed '0', '1', ...
 
         As in PyTorch, the modules are shared, not copied: each repeat runs
-        the same weights. They take their first keys in the new Sequential as
-        scope labels and parameter names, as `+` gives them.
+        the same weights. Their parameters are named by their first keys in
+        the new Sequential; a module's scope label is the last key it is
+        registered under, as for a module given twice to a Sequential.
         """
         count = _factor(count, "*")
         result = Sequential()
