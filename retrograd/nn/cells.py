@@ -129,18 +129,17 @@ def make_weights(
 
 
 def check_state(
-    state: Any, shape: tuple[int, ...], like: Tensor, what: str, kind: str, layout: str = ""
+    state: Any, shape: tuple[int, ...], like: Tensor, what: str, kind: str, layout: str
 ) -> Tensor:
     """The given state as a tensor of `shape` in the parameters' dtype, or a clear error.
 
-    `layout`, if given, says what the axes of `shape` are; a shape error ends with it.
+    `layout` says what the axes of `shape` are; a shape error ends with it.
     """
     if not isinstance(state, Tensor) and np.asarray(state).dtype.kind not in "biuf":
         raise TypeError(f"{kind}: {what} must be a tensor or array, got {type(state).__name__}")
     state = as_input(state)
     if state.shape != shape:
-        meaning = f": {layout}" if layout else ""
-        raise ShapeError(f"{kind}: {what} must have shape {shape}, got {state.shape}{meaning}")
+        raise ShapeError(f"{kind}: {what} must have shape {shape}, got {state.shape}: {layout}")
     check_dtype(state, like, kind, what)
     return state
 
