@@ -262,6 +262,12 @@ def test_binary_method_matches_torch_with_broadcasting(name, a, b):
         _close(getattr(rg, name)(x, y), getattr(torch, name)(tx, ty))
 
 
+def test_atan2_gradient_at_the_origin_is_zero_as_torch():
+    x, tx = _pair([0.0, 0.0, 1.5])
+    y, ty = _pair([0.0, 2.0, 0.0])
+    _check_grads(x.atan2(y), tx.atan2(ty), [x, y], [tx, ty])
+
+
 def test_binary_methods_take_numbers_in_the_tensor_dtype():
     torch = pytest.importorskip("torch")
     x = rg.tensor([0.5, -1.5, 2.0])

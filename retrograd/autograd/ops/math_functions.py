@@ -204,7 +204,9 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         a, b = ctx.saved
-        scaled = grad / (a * a + b * b)
+        squares = a * a + b * b
+        # At (0, 0) the angle has no derivative: 0 there, as PyTorch, not 0 / 0.
+        scaled = grad / np.where(squares == 0, np.inf, squares)
         pa, pb = ctx.parents
         return (scaled * b if pa.requires_grad else None), (
             -scaled * a if pb.requires_grad else None
