@@ -376,6 +376,13 @@ def test_zero_gradient_functions_require_grad_as_torch():
         assert not x.floor().requires_grad
 
 
+def test_round_of_integers_to_tens_rounds_halves_to_even():
+    rounded = rg.tensor([15, 25, -14, 7]).round(decimals=-1)
+    assert rounded.dtype == np.int64 and rounded.tolist() == [20, 20, -10, 10]
+    assert rg.tensor([15, 25]).round().tolist() == [15, 25]
+    assert rg.tensor([True, False]).round(decimals=-1).dtype == np.bool_
+
+
 def test_sign_of_booleans_and_integers_keeps_dtype():
     assert rg.tensor([True, False]).sign().dtype == np.bool_
     signs = rg.tensor([-3, 0, 4]).sign()

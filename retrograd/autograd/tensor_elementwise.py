@@ -216,10 +216,12 @@ def _piecewise_constant(t: Tensor, function: Any, *args: Any) -> Tensor:
     """The values of the piecewise-constant `function` (floor, sign...) with a zero gradient,
     as PyTorch: the result requires grad when `t` does. Composed as where(False, t, values),
     not an op of its own, whose rule (all zeros) no gradient check could tell from a wrong
-    one. Integers and booleans are their own floor and rounding, kept in their dtype
-    (NumPy's would be floats); the sign of a boolean is itself."""
+    one. Integers and booleans are their own floor, ceiling and truncation, kept in their
+    dtype (NumPy's would be floats); NumPy's sign and round keep an integer's dtype (a
+    round to decimals < 0 changes its value); the sign of a boolean is itself."""
     data = t._data
-    if data.dtype.kind == "f" or (function is np.sign and data.dtype.kind != "b"):
+    kind = data.dtype.kind
+    if kind == "f" or (kind in "iu" and function in (np.sign, np.round)):
         values = np.asarray(function(data, *args))
     else:
         values = data.copy()
