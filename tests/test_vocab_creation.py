@@ -152,6 +152,8 @@ def test_atleast_returns_one_tensor_for_one():
         (lambda: rg.meshgrid(rg.ones(2, 2)), ShapeError, ["meshgrid()", "(2, 2)"]),
         (lambda: rg.meshgrid(rg.ones(2), indexing="yx"), ValueError, ["meshgrid()", "'yx'"]),
         (lambda: rg.vstack([rg.ones(2), rg.ones(3)]), ValueError, ["concat"]),
+        (lambda: rg.hstack([]), ValueError, ["hstack()", "at least one tensor"]),
+        (lambda: rg.vstack(()), ValueError, ["vstack()", "at least one tensor"]),
     ],
 )
 def test_creation_errors_name_function_and_argument(call, error, words):

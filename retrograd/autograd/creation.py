@@ -324,12 +324,20 @@ def _at_least(tensors: tuple, ndim: int) -> Tensor | tuple[Tensor, ...]:
 
 def hstack(tensors: Any) -> Tensor:
     """Join along axis 1, or axis 0 for 1-d (and 0-d) tensors, as torch.hstack."""
-    parts = _at_least(tuple(tensors), 1)
-    parts = parts if isinstance(parts, tuple) else (parts,)
+    parts = _stack_parts(tensors, 1, "hstack")
     return concat(parts, axis=0 if parts[0].ndim == 1 else 1)
 
 
 def vstack(tensors: Any) -> Tensor:
     """Join along axis 0 after making each tensor at least 2-d, as torch.vstack."""
-    parts = _at_least(tuple(tensors), 2)
-    return concat(parts if isinstance(parts, tuple) else (parts,), axis=0)
+    return concat(_stack_parts(tensors, 2, "vstack"), axis=0)
+
+
+def _stack_parts(tensors: Any, ndim: int, op: str) -> tuple[Tensor, ...]:
+    """The tensors `op` (hstack or vstack) joins, each with at least `ndim` axes; none is
+    refused naming `op`."""
+    parts = tuple(tensors)
+    if not parts:
+        raise ValueError(f"{op}(): needs at least one tensor")
+    shaped = _at_least(parts, ndim)
+    return shaped if isinstance(shaped, tuple) else (shaped,)
