@@ -43,6 +43,8 @@ OF_WEIGHT: dict[str, tuple[Callable, Callable]] = {
     "neg": (lambda w: -w, lambda w, t: -w),
     "exp": (lambda w: w.exp(), lambda w, t: w.exp()),
     "tanh": (lambda w: w.tanh(), lambda w, t: w.tanh()),
+    "tan": (lambda w: w.tan(), lambda w, t: w.tan()),
+    "expm1": (lambda w: w.expm1(), lambda w, t: w.expm1()),
     "sigmoid": (lambda w: w.sigmoid(), lambda w, t: w.sigmoid()),
     "relu": (lambda w: w.relu(), lambda w, t: w.relu()),
     "cast": (lambda w: w.astype(np.float32), lambda w, t: w.to(t.float32)),
