@@ -69,8 +69,9 @@ def _operand_grad(
     equation = ",".join([output, *others]) + "->" + present
     arrays = [operand for i, operand in enumerate(operands) if i != k]
     g = np.einsum(equation, grad, *arrays)
-    # Letters nobody else has were summed over in the forward: their gradient is constant.
-    g = g.reshape([sizes[c] if c in known else 1 for c in wanted])
+    # The gradient is constant along letters nobody else has (summed over in the forward)
+    # and along letters of size 1 everywhere else (broadcast in the forward).
+    g = np.expand_dims(g, tuple(i for i, c in enumerate(wanted) if c not in known))
     g = np.broadcast_to(g, [sizes[c] for c in wanted])
     if len(wanted) == len(subscripts[k]):
         return g
