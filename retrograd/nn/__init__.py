@@ -8,6 +8,7 @@ Names and conventions are PyTorch's, so models move there unchanged
 from retrograd.nn import functional, init
 from retrograd.nn.cells import GRUCell, LSTMCell, RNNCell
 from retrograd.nn.containers import ModuleList, Sequential
+from retrograd.nn.dict_containers import ModuleDict, ParameterDict, ParameterList
 from retrograd.nn.layers import (
     Dropout,
     Embedding,
@@ -57,9 +58,12 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "RNN",
     "RNNCell",
     "ReLU",

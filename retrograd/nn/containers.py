@@ -211,12 +211,14 @@ class ModuleList(_IndexedModules):
         return items[_position(index, len(items), type(self).__name__)]
 
 
-def _position(index: int, length: int, container: str, slices: bool = True) -> int:
+def _position(
+    index: int, length: int, container: str, slices: bool = True, items: str = "modules"
+) -> int:
     """`index` as a position in [0, length), with an error that names the container and its
-    length."""
+    length in `items`."""
     index = _integer(index, container, "an integer or a slice" if slices else "an integer")
     if not -length <= index < length:
-        raise IndexError(f"{container}: index {index} is out of range for {length} modules")
+        raise IndexError(f"{container}: index {index} is out of range for {length} {items}")
     return index % length
 
 
