@@ -21,6 +21,10 @@ With `bidirectional=True` each layer also runs its `_reverse` weights over
 the time-reversed input, through the same layer code, and reverses their
 outputs back; the two directions' outputs are joined along the features.
 
+A `PackedSequence` input runs padded, one `_step` of the cell at a time, the
+rows whose sequence has ended keeping their state (`_packed_layer` in
+`recurrent_base`).
+
 Every step's ops are recorded under the scope `t=<step>`; with several
 layers each layer's ops sit under `layer<k>`, so steps read `layer1/t=3`.
 The reverse direction's ops sit under `reverse`, its steps numbered by the
@@ -113,6 +117,11 @@ class RNN(_Recurrent):
                 outputs.append(h)
         return outputs, h, {"into": buffer, "grad_rows": rows}
 
+    def _step(
+        self, x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hh_t: np.ndarray
+    ) -> Tensor:
+        return rnn_step(x_proj, h, w_hh, b_hh, self.nonlinearity == "relu", w_hh_t=w_hh_t)
+
     def extra_repr(self) -> str:
         text = super().extra_repr()
         return text if self.nonlinearity == "tanh" else f"{text}, nonlinearity='relu'"
@@ -192,6 +201,11 @@ class LSTM(_Recurrent):
                 outputs.append(h)
         return outputs, (h, c), {}
 
+    def _step(
+        self, x_proj: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hh_t: np.ndarray
+    ) -> tuple[Tensor, Tensor]:
+        return lstm_step(x_proj, *state, w_hh, b_hh, w_hh_t)
+
 
 class GRU(_Recurrent):
     """GRU with PyTorch's gates (r, z, n) and formula n = tanh(W_in x + b_in + r (W_hn h + b_hn)).
@@ -219,3 +233,9 @@ class GRU(_Recurrent):
                 h = gru_step(xt_rz, xt_n, h, w_hh, b_hh, w_hh_t)
                 outputs.append(h)
         return outputs, h, {}
+
+    def _step(
+        self, x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hh_t: np.ndarray
+    ) -> Tensor:
+        x_rz, x_n = x_proj.split((2 * self.hidden_size, self.hidden_size), axis=1)
+        return gru_step(x_rz, x_n, h, w_hh, b_hh, w_hh_t)

@@ -4,8 +4,9 @@ It holds what the three share: construction (sizes, dropout, directions, the
 weights of every layer and direction in PyTorch's order), the checks of the
 input and of the initial state, the stacking of layers with dropout between
 them, each layer's input projection and the stack of its outputs, the reverse
-direction of a bidirectional module, and the repr. Each subclass gives its
-`_layer`, the loop over time steps of its cell, and the shape of its state.
+direction of a bidirectional module, packed input (`PackedSequence`), and the
+repr. Each subclass gives its `_layer`, the loop over time steps of its cell,
+its `_step`, one step of that cell, and the shape of its state.
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from retrograd.autograd import Tensor, as_generator, concat, linear, one_hot_linear, scope, stack
+from retrograd.autograd import (
+    Tensor,
+    as_generator,
+    concat,
+    linear,
+    one_hot_linear,
+    scope,
+    stack,
+    time_steps,
+    where,
+)
 from retrograd.autograd.function import record
 from retrograd.autograd.graph import ShapeError, gc_paused
 from retrograd.autograd.ops import Stack
@@ -25,6 +36,7 @@ from retrograd.nn import functional as F
 from retrograd.nn.cells import GATES, check_state, drop_batch_axis, make_weights
 from retrograd.nn.layers import Seed, as_input, check_dtype, check_sizes, parameter_dtype
 from retrograd.nn.module import Module
+from retrograd.nn.rnn_utils import PackedSequence, check_packed, packed_positions, padded_sorted
 
 State = Any
 WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -118,23 +130,83 @@ class _Recurrent(Module):
         As PyTorch's, an unbatched input (T, D) (integer indices: (T,)), whatever
         batch_first, runs as a batch of one: it takes an unbatched state
         (num_layers * D, H) and returns outputs (T, D*H) and a final state of that shape.
+
+        `x` may be a `PackedSequence` (batch_first does not apply to it): the
+        outputs are then one too, and the final state holds each sequence's
+        state at its own last step, in the original batch order (see
+        `_forward_packed`).
         """
         with gc_paused():
+            if isinstance(x, PackedSequence):
+                return self._forward_packed(x, state)
             return self._forward(x, state)
 
     def _forward(self, x: Any, state: State) -> tuple[Tensor, State]:
         x, batched = self._check_input(x)
         batch = x.shape[1] if batched else None
         initial = self._initial(state, batch, self._parameters["weight_ih_l0"])
+        output, finals = self._run_layers(x, initial, None)
+        if not batched:
+            return output.squeeze(1), drop_batch_axis(self._final(finals), 1)
+        output = output.transpose(0, 1) if self.batch_first else output
+        return output, self._final(finals)
+
+    def _forward_packed(self, packed: PackedSequence, state: State) -> tuple:
+        """Run over a PackedSequence: its data padded to (T, B, D) in its sorted order, with
+        the rows whose sequence has ended holding their state (`_packed_layer`).
+
+        The cost is that of the padded batch, T * B steps, plus one `where` per
+        step that not every sequence runs. h0 (and c0) come in the original
+        batch order and are put in the sorted order; the final state goes back.
+        """
+        batch_sizes = check_packed(packed, type(self).__name__)
+        data = self._check_packed_data(packed.data)
+        padded = padded_sorted(data, batch_sizes)
+        batch = int(batch_sizes[0])
+        initial = self._initial(state, batch, self._parameters["weight_ih_l0"])
+        if packed.sorted_indices is not None:
+            initial = [_select_rows(s, packed.sorted_indices.data, 0) for s in initial]
+        running = np.arange(batch)[:, None]
+        active = [None if size == batch else running < size for size in batch_sizes]
+        output, finals = self._run_layers(padded, initial, active)
+        final = self._final(finals)
+        if packed.unsorted_indices is not None:
+            final = _select_rows(final, packed.unsorted_indices.data, 1)
+        output = output[packed_positions(batch_sizes)]
+        return PackedSequence(output, *packed[1:]), final
+
+    def _check_packed_data(self, data: Tensor) -> Tensor:
+        """Packed data (N, input_size) in the parameters' dtype, or integer indices (N,)."""
+        name = type(self).__name__
+        if data.dtype.kind in "iu":
+            if data.ndim != 1:
+                raise ShapeError(
+                    f"{name}: packed integer data must be (N,) class indices, got {data.shape}"
+                )
+        elif data.ndim != 2 or data.shape[1] != self.input_size:
+            raise ShapeError(
+                f"{name}: packed data must be (N, features) with {self.input_size} features, "
+                f"got {data.shape}"
+            )
+        else:
+            check_dtype(data, self._parameters["weight_ih_l0"], name)
+        return data
+
+    def _run_layers(self, x: Tensor, initial: list, active: list | None) -> tuple:
+        """Every layer and direction over x (T, B, D): (the last layer's outputs (T, B, D*H),
+        each layer and direction's final state, in PyTorch's order). `active`: None, or
+        per step which rows run (see `_packed_layer`)."""
         finals = []
         kept = []
         layer_input = x
         for k in range(self.num_layers):
             with scope(f"layer{k}") if self.num_layers > 1 else nullcontext():
                 if self.bidirectional:
-                    layer_input, runs = self._both_directions(layer_input, k, initial)
+                    layer_input, runs = self._both_directions(layer_input, k, initial, active)
                 else:
-                    layer_input, outputs, final = self._direction(layer_input, f"_l{k}", initial[k])
+                    layer_input, outputs, final = self._direction(
+                        layer_input, f"_l{k}", initial[k], active=active
+                    )
                     runs = [(outputs, final)]
                 if k < self.num_layers - 1:
                     layer_input = F.dropout(
@@ -146,18 +218,21 @@ class _Recurrent(Module):
                     kept.append(self._retain(outputs, f"h_l{k}{suffix}"))
         if self.retain_hidden_grads:
             self.hidden_states = kept
-        if not batched:
-            return layer_input.squeeze(1), drop_batch_axis(self._final(finals), 1)
-        output = layer_input.transpose(0, 1) if self.batch_first else layer_input
-        return output, self._final(finals)
+        return layer_input, finals
 
     def _direction(
-        self, layer_input: Tensor, suffix: str, state: Any, reverse: bool = False
+        self,
+        layer_input: Tensor,
+        suffix: str,
+        state: Any,
+        reverse: bool = False,
+        active: list | None = None,
     ) -> tuple:
         """One direction of one layer over `layer_input` (T, B, D_k) in its time order, with
         the weights named `*{suffix}`: (outputs stacked (T, B, H), list of outputs, final).
         `reverse`: `layer_input` is the sequence reversed, and its steps are labelled by
-        the position they read in the original (see `time_steps`)."""
+        the position they read in the original (see `time_steps`). `active`: None, or
+        per step (in this time order) which rows run (`_packed_layer`)."""
         w_ih, w_hh, b_ih, b_hh = (self._parameters[name + suffix] for name in WEIGHTS)
         # Where b_hh only adds to the step's input projection (RNN, LSTM; not GRU's
         # reset-gated b_hn), it joins b_ih there once instead of once per step.
@@ -166,18 +241,31 @@ class _Recurrent(Module):
         proj = project(layer_input, w_ih, b_ih + b_hh if fold else b_ih)
         # Every step multiplies by W_hh^T: one C-order copy makes each product faster.
         w_hh_t = transposed(w_hh.data)
-        outputs, final, buffers = self._layer(
-            proj, state, w_hh, None if fold else b_hh, w_hh_t, reverse
-        )
+        b_hh = None if fold else b_hh
+        if active is None:
+            outputs, final, buffers = self._layer(proj, state, w_hh, b_hh, w_hh_t, reverse)
+        else:
+            outputs, final, buffers = self._packed_layer(
+                proj, state, w_hh, b_hh, w_hh_t, reverse, active
+            )
         return record(Stack, tuple(outputs), {"axis": 0, **buffers}), outputs, final
 
-    def _both_directions(self, layer_input: Tensor, k: int, initial: list) -> tuple:
+    def _both_directions(
+        self, layer_input: Tensor, k: int, initial: list, active: list | None
+    ) -> tuple:
         """Layer k forward and over the reversed time steps: (outputs (T, B, 2H), and per
-        direction (list of outputs in time order, final state))."""
-        forward, outputs, final = self._direction(layer_input, f"_l{k}", initial[2 * k])
+        direction (list of outputs in time order, final state)). With `active` (packed
+        input) a row's reverse run waits at its initial state until its own last step."""
+        forward, outputs, final = self._direction(
+            layer_input, f"_l{k}", initial[2 * k], active=active
+        )
         with scope("reverse"):
             reverse, reversed_outputs, reverse_final = self._direction(
-                layer_input[::-1], f"_l{k}_reverse", initial[2 * k + 1], reverse=True
+                layer_input[::-1],
+                f"_l{k}_reverse",
+                initial[2 * k + 1],
+                reverse=True,
+                active=None if active is None else active[::-1],
             )
         both = concat([forward, reverse[::-1]], axis=2)
         return both, [(outputs, final), (reversed_outputs[::-1], reverse_final)]
@@ -266,6 +354,36 @@ class _Recurrent(Module):
         the steps from last to first (`time_steps`)."""
         raise NotImplementedError
 
+    def _packed_layer(
+        self,
+        proj: Tensor,
+        state: Any,
+        w_hh: Tensor,
+        b_hh: Tensor | None,
+        w_hh_t: np.ndarray,
+        reverse: bool,
+        active: list,
+    ) -> tuple:
+        """`_layer` over a padded batch of sequences of different lengths, one `_step` at a
+        time: at step t the rows where `active[t]` (B, 1) is False keep their state
+        (a `where`; None: every row runs). Rows are sorted longest first, so a row is
+        inactive only after its sequence ends, or, over the reversed steps, before it
+        begins: its final state is its state at its own last step, and its reverse run
+        starts from the initial state at that step. Inactive rows' outputs are unused."""
+        outputs = []
+        with time_steps(proj.shape[0], reverse=reverse) as steps:
+            for t, x_proj in zip(steps, proj.unbind(0)):
+                new = self._step(x_proj, state, w_hh, b_hh, w_hh_t)
+                state = new if active[t] is None else _hold(active[t], new, state)
+                outputs.append(state[0] if isinstance(state, tuple) else state)
+        return outputs, state, {}
+
+    def _step(
+        self, x_proj: Tensor, state: Any, w_hh: Tensor, b_hh: Tensor | None, w_hh_t: np.ndarray
+    ) -> Any:
+        """One step of the cell from its input projection x_proj (B, G*H): the next state."""
+        raise NotImplementedError
+
     def extra_repr(self) -> str:
         parts = [f"{self.input_size}, {self.hidden_size}"]
         if self.num_layers != 1:
@@ -279,3 +397,17 @@ class _Recurrent(Module):
         if self.bidirectional:
             parts.append("bidirectional=True")
         return ", ".join(parts)
+
+
+def _hold(running: np.ndarray, new: Any, old: Any) -> Any:
+    """The new state (or LSTM pair) where `running`, else the old one."""
+    if isinstance(new, tuple):
+        return tuple(where(running, n, o) for n, o in zip(new, old))
+    return where(running, new, old)
+
+
+def _select_rows(state: Any, index: np.ndarray, axis: int) -> Any:
+    """A state (or LSTM pair) with its batch axis `axis` taken at `index`."""
+    if isinstance(state, tuple):
+        return tuple(part.index_select(axis, index) for part in state)
+    return state.index_select(axis, index)
