@@ -428,3 +428,7 @@ def layer_norm(
     if weight is not None:
         out = out * weight
     return out if bias is None else out + bias
+
+
+# The activations live in their own file; imported last, as they use the checks above.
+from retrograd.nn.functional_activations import *  # noqa: E402, F403

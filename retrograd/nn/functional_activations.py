@@ -1,0 +1,322 @@
+"""Functional forms of the activations and small layers, as torch.nn.functional: gelu, silu,
+mish, the ELU family, softplus, the hard activations, glu, cosine similarity, distances,
+normalize, pad and rms_norm.
+
+Each is composed from Tensor operations, so gradients need no backward of their own. Where
+PyTorch's gradient at a kink is a convention (leaky_relu at 0, hardtanh at its bounds), a
+`where` on the same comparison PyTorch makes picks the same side. Arguments are PyTorch's,
+`dim` included.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Any
+
+import numpy as np
+
+from retrograd.autograd import Tensor, broadcast_tensors, cat, full, maximum, minimum, where
+from retrograd.autograd.functional import is_integer
+from retrograd.autograd.graph import ShapeError
+from retrograd.autograd.loss_arguments import check_bound
+from retrograd.nn.functional import _check_floating, check_normalized_shape
+
+__all__ = [
+    "celu",
+    "cosine_similarity",
+    "elu",
+    "gelu",
+    "glu",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "leaky_relu",
+    "logsigmoid",
+    "mish",
+    "normalize",
+    "pad",
+    "pairwise_distance",
+    "relu6",
+    "rms_norm",
+    "selu",
+    "silu",
+    "softmin",
+    "softplus",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+]
+
+# SELU's constants (Klambauer et al., 2017), to PyTorch's digits.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def check_number(value: Any, fn: str, what: str) -> float:
+    """`value` (the argument `what`) as a float, or a TypeError naming `fn` and `what`."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{fn}: {what} must be a number, got {value!r}")
+    return float(value)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x), Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt 2)), or with
+    approximate='tanh' 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))."""
+    if approximate == "none":
+        return input * 0.5 * ((input * (1 / math.sqrt(2))).erf() + 1.0)
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
+        return input * 0.5 * (inner.tanh() + 1.0)
+    raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input: Tensor) -> Tensor:
+    """x sigmoid(x), also called swish."""
+    return input * input.sigmoid()
+
+
+def _softplus_stable(x: Tensor) -> Tensor:
+    """log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)): exp never overflows, and the
+    maximum's tie at 0 gives the exact derivative sigmoid(0) = 1/2 there."""
+    return maximum(x, 0.0) + (-x.abs()).exp().log1p()
+
+
+def mish(input: Tensor) -> Tensor:
+    """x tanh(softplus(x))."""
+    return input * _softplus_stable(input).tanh()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope x elsewhere; the gradient at 0 is negative_slope, as
+    PyTorch's."""
+    slope = check_number(negative_slope, "leaky_relu()", "negative_slope")
+    return where(input.data > 0, input, input * slope)
+
+
+def _exponential_below_zero(x: Tensor, alpha: float, scale: float) -> Tensor:
+    """x for x > 0, alpha (exp(x / scale) - 1) elsewhere: the ELU family. The exponential
+    sees only the non-positive inputs (the others read 0), so it cannot overflow."""
+    positive = x.data > 0
+    below = where(positive, 0.0, x)
+    return where(positive, x, (below * (1 / scale)).expm1() * alpha)
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha (exp(x) - 1) elsewhere; the gradient at 0 is alpha, as PyTorch's."""
+    return _exponential_below_zero(input, check_number(alpha, "elu()", "alpha"), 1.0)
+
+
+def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha (exp(x / alpha) - 1) elsewhere (alpha must not be 0)."""
+    alpha = check_number(alpha, "celu()", "alpha")
+    if alpha == 0:
+        raise ValueError("celu(): alpha must not be 0 (it divides the input)")
+    return _exponential_below_zero(input, alpha, alpha)
+
+
+def selu(input: Tensor) -> Tensor:
+    """scale elu(x, alpha) with the self-normalising constants of Klambauer et al."""
+    return _exponential_below_zero(input, SELU_ALPHA, 1.0) * SELU_SCALE
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold, as PyTorch's
+    (beta must not be 0)."""
+    beta = check_number(beta, "softplus()", "beta")
+    threshold = check_number(threshold, "softplus()", "threshold")
+    if beta == 0:
+        raise ValueError("softplus(): beta must not be 0 (it divides the result)")
+    scaled = input * beta
+    return where(scaled.data > threshold, input, _softplus_stable(scaled) * (1 / beta))
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for any x."""
+    return minimum(input, 0.0) - (-input.abs()).exp().log1p()
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """x clipped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at the
+    bounds and beyond, as PyTorch's."""
+    low = check_number(min_val, "hardtanh()", "min_val")
+    high = check_number(max_val, "hardtanh()", "max_val")
+    if low > high:
+        raise ValueError(f"hardtanh(): min_val {low} is above max_val {high}")
+    inside = (input.data > low) & (input.data < high)
+    return where(inside, input, np.clip(input.data, low, high))
+
+
+def relu6(input: Tensor) -> Tensor:
+    """min(max(x, 0), 6), hardtanh(x, 0, 6): gradient 0 at 0 and at 6, as PyTorch's."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardsigmoid(input: Tensor) -> Tensor:
+    """relu6(x + 3) / 6: 0 up to -3, 1 from 3, linear between."""
+    return relu6(input + 3.0) * (1 / 6)
+
+
+def hardswish(input: Tensor) -> Tensor:
+    """x hardsigmoid(x)."""
+    return input * hardsigmoid(input)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1.0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return input - input.tanh()
+
+
+def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    """x where x > threshold, `value` elsewhere (with no gradient there)."""
+    limit = check_number(threshold, "threshold()", "threshold")
+    fill = check_number(value, "threshold()", "value")
+    return where(input.data > limit, input, fill)
+
+
+def _dim(dim: Any, ndim: int, fn: str) -> int:
+    """`dim` as a non-negative axis of an `ndim`-d input, or an error naming `fn`."""
+    if not is_integer(dim):
+        raise TypeError(f"{fn}: dim must be an integer, got {dim!r}")
+    span = max(ndim, 1)
+    if not -span <= dim < span:
+        raise ValueError(
+            f"{fn}: dim {dim} is out of range for a {ndim}-d input (it takes {-span} to {span - 1})"
+        )
+    return int(dim) % span
+
+
+def softmin(input: Tensor, dim: int) -> Tensor:
+    """softmax(-x) along `dim`."""
+    return (-input).softmax(_dim(dim, input.ndim, "softmin()"))
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a sigmoid(b), a and b the two halves of the input along `dim` (of even length)."""
+    axis = _dim(dim, input.ndim, "glu()")
+    size = input.shape[axis] if input.ndim else 1
+    if input.ndim == 0 or size % 2:
+        raise ShapeError(
+            f"glu(): dimension {dim} must have an even length to be halved, got {size} "
+            f"(input shape {input.shape})"
+        )
+    first, second = input.chunk(2, axis)
+    return first * second.sigmoid()
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum(x1 x2) / (max(|x1|, eps) max(|x2|, eps)) along `dim`, the inputs broadcast
+    together first, as PyTorch's (each vector divided by its norm, floored at eps)."""
+    eps = check_bound(eps, "cosine_similarity()", "eps", positive=False)
+    for name, value in (("x1", x1), ("x2", x2)):
+        _check_floating(value, "cosine_similarity()", name)
+    try:
+        a, b = broadcast_tensors(x1, x2)
+    except ShapeError:
+        raise ShapeError(
+            f"cosine_similarity(): x1 of shape {x1.shape} and x2 of shape {x2.shape} "
+            "do not broadcast"
+        ) from None
+    axis = _dim(dim, a.ndim, "cosine_similarity()")
+    unit_a = a / a.norm(2, axis, True).clamp_min(eps)
+    unit_b = b / b.norm(2, axis, True).clamp_min(eps)
+    return (unit_a * unit_b).sum(axis)
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """The p-norm of x1 - x2 + eps along the last axis, as PyTorch's (eps keeps the norm's
+    gradient finite where the inputs are equal)."""
+    eps = check_bound(eps, "pairwise_distance()", "eps", positive=False)
+    for name, value in (("x1", x1), ("x2", x2)):
+        _check_floating(value, "pairwise_distance()", name)
+    diff = x1 - x2 + eps
+    if diff.ndim == 0:
+        return diff.abs()
+    return diff.norm(p, -1, keepdim)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """input / max(|input|_p, eps) along `dim`: unit vectors, zero vectors left at zero."""
+    _check_floating(input, "normalize()", "input")
+    eps = check_bound(eps, "normalize()", "eps", positive=False)
+    axis = _dim(dim, input.ndim, "normalize()")
+    return input / input.norm(p, axis, True).clamp_min(eps)
+
+
+def _check_pad(pad: Any, ndim: int) -> tuple[int, ...]:
+    """`pad` as a tuple of an even number of integers, at most two per axis of the input."""
+    if not isinstance(pad, tuple | list) or not all(is_integer(n) for n in pad):
+        raise TypeError(f"pad(): pad must be a sequence of integers, got {pad!r}")
+    if len(pad) % 2:
+        raise ValueError(f"pad(): pad must have an even length (pairs per axis), got {len(pad)}")
+    if len(pad) // 2 > ndim:
+        raise ValueError(
+            f"pad(): pad {tuple(pad)} has {len(pad) // 2} pairs, more than the input's {ndim} axes"
+        )
+    return tuple(int(n) for n in pad)
+
+
+def _pad_axis(x: Tensor, axis: int, before: int, after: int, value: float) -> Tensor:
+    """`x` with `before` and `after` entries of `value` added along `axis`; a negative
+    count removes entries instead, as PyTorch's."""
+    size = x.shape[axis]
+    kept = size + min(before, 0) + min(after, 0)
+    if kept < 0:
+        raise ValueError(
+            f"pad(): padding ({before}, {after}) would leave axis {axis} of length {size} "
+            f"with {kept} entries"
+        )
+    x = x.narrow(axis, max(-before, 0), kept)
+
+    def block(count: int) -> list[Tensor]:
+        shape = (*x.shape[:axis], count, *x.shape[axis + 1 :])
+        return [full(shape, value, dtype=x.dtype)] if count > 0 else []
+
+    parts = [*block(before), x, *block(after)]
+    return cat(parts, axis) if len(parts) > 1 else x
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
+    """`input` padded with `value` (0 by default), as torch.nn.functional.pad's constant
+    mode: `pad` gives (before, after) counts for the last axis, then the one before it, and
+    so on; negative counts crop. The other modes are refused."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad(): mode {mode!r} is not supported; only mode 'constant' is")
+    counts = _check_pad(pad, input.ndim)
+    fill = 0.0 if value is None else check_number(value, "pad()", "value")
+    out = input
+    for pair in range(len(counts) // 2):
+        before, after = counts[2 * pair], counts[2 * pair + 1]
+        out = _pad_axis(out, input.ndim - 1 - pair, before, after, fill)
+    return out
+
+
+def rms_norm(
+    input: Tensor, normalized_shape: Any, weight: Any = None, eps: float | None = None
+) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) over the trailing axes `normalized_shape`, times `weight`
+    (of that shape, or None), as PyTorch's; eps None is the machine epsilon of the dtype."""
+    _check_floating(input, "rms_norm", "input")
+    shape = check_normalized_shape(normalized_shape, "rms_norm()")
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    eps = check_bound(eps, "rms_norm()", "eps", positive=False)
+    if input.shape[-len(shape) :] != shape:
+        raise ShapeError(
+            f"rms_norm(): input of shape {input.shape} does not end in normalized_shape {shape}"
+        )
+    if weight is not None and tuple(np.shape(weight)) != shape:
+        raise ShapeError(
+            f"rms_norm(): weight must have normalized_shape {shape}, got shape "
+            f"{tuple(np.shape(weight))}"
+        )
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ((input * input).mean(axes, keepdims=True) + eps) ** -0.5
+    return out if weight is None else out * weight
