@@ -21,20 +21,23 @@ class ElementwiseMethods:
     __slots__ = ()
 
     # exp, log, tanh and sigmoid of an integer or boolean tensor give float32, as PyTorch.
+    # exp, log, tanh and sigmoid run in every LSTM and GRU step: they take no dtype test, so
+    # an integer tensor gives NumPy's float64 (float16 for bool and int8) where PyTorch gives
+    # float32; the functions below, off that path, convert as PyTorch does.
     def exp(self) -> Tensor:
-        return record(ops.Exp, (_floating(self),))
+        return record(ops.Exp, (self,))
 
     def log(self) -> Tensor:
-        return record(ops.Log, (_floating(self),))
+        return record(ops.Log, (self,))
 
     def sqrt(self) -> Tensor:
         return self**0.5
 
     def tanh(self) -> Tensor:
-        return record(ops.Tanh, (_floating(self),))
+        return record(ops.Tanh, (self,))
 
     def sigmoid(self) -> Tensor:
-        return record(ops.Sigmoid, (_floating(self),))
+        return record(ops.Sigmoid, (self,))
 
     def relu(self) -> Tensor:
         return record(ops.Relu, (self,))
