@@ -1,7 +1,8 @@
-"""Gradient clipping: `clip_grad_norm_` (one global norm, as d2l) and `clip_grad_value_`.
+"""Gradient clipping (`clip_grad_norm_`, one global norm as d2l, and `clip_grad_value_`) and
+parameters as one vector (`parameters_to_vector`, `vector_to_parameters`).
 
-Both work in place on `.grad` of the given tensors, skipping those without a
-gradient, and keep each gradient's dtype.
+Clipping works in place on `.grad` of the given tensors, skipping those without a
+gradient, and keeps each gradient's dtype.
 
 `utils.rnn` is `retrograd.nn.rnn_utils` (padding and packing sequences), as
 torch.nn.utils.rnn.
@@ -16,7 +17,8 @@ from numbers import Real
 
 import numpy as np
 
-from retrograd.autograd import Tensor
+from retrograd.autograd import ShapeError, Tensor
+from retrograd.autograd.functional import cat
 from retrograd.nn import rnn_utils as rnn
 from retrograd.nn.module import not_parameters
 
@@ -27,21 +29,22 @@ sys.modules[f"{__name__}.rnn"] = rnn
 TensorsT = Tensor | Iterable[Tensor]
 
 
-def _grads(parameters: TensorsT, fn: str) -> list[np.ndarray]:
-    """The gradient arrays of the tensors that have one."""
+def _tensors(parameters: TensorsT, fn: str) -> list[Tensor]:
+    """`parameters` (one tensor or an iterable of them) as a list, refused unless each is one."""
     if isinstance(parameters, Tensor):
-        tensors = [parameters]
-    elif problem := not_parameters(parameters):
+        return [parameters]
+    if problem := not_parameters(parameters):
         raise TypeError(f"{fn}(): parameters must be a Tensor or an iterable of tensors, {problem}")
-    else:
-        tensors = list(parameters)
-    grads = []
+    tensors = list(parameters)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{fn}(): item {i} of parameters is a {type(t).__name__}, not a Tensor")
-        if t.grad is not None:
-            grads.append(t.grad)
-    return grads
+    return tensors
+
+
+def _grads(parameters: TensorsT, fn: str) -> list[np.ndarray]:
+    """The gradient arrays of the tensors that have one."""
+    return [t.grad for t in _tensors(parameters, fn) if t.grad is not None]
 
 
 def _check_limit(fn: str, name: str, value: float) -> float:
@@ -131,3 +134,41 @@ def clip_grad_value_(parameters: TensorsT, clip_value: float) -> None:
     limit = _check_limit(fn, "clip_value", clip_value)
     for g in _grads(parameters, fn):
         np.clip(g, -limit, limit, out=g)
+
+
+def parameters_to_vector(parameters: TensorsT) -> Tensor:
+    """All the parameters' values as one 1-D tensor, each flattened, in order, as PyTorch's.
+
+    It is built from tensor operations, so a loss on the vector sends gradients back
+    to the parameters.
+    """
+    tensors = _tensors(parameters, "parameters_to_vector")
+    if not tensors:
+        raise ValueError("parameters_to_vector(): got no parameters")
+    return cat([t.reshape(-1) for t in tensors])
+
+
+def vector_to_parameters(vec: Tensor, parameters: TensorsT) -> None:
+    """Copy consecutive slices of the 1-D tensor `vec` into the parameters, in order (the
+    inverse of `parameters_to_vector`), as PyTorch's.
+
+    Each parameter keeps its shape and dtype and is not connected to `vec`'s graph
+    (PyTorch assigns `.data` too); `vec` must have exactly as many elements as the
+    parameters together, where PyTorch ignores extra ones.
+    """
+    fn = "vector_to_parameters"
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"{fn}(): vec must be a Tensor, got {type(vec).__name__}")
+    tensors = _tensors(parameters, fn)
+    if vec.ndim != 1:
+        raise ShapeError(f"{fn}(): vec must be 1-D, got shape {vec.shape}")
+    total = sum(t.size for t in tensors)
+    if vec.shape[0] != total:
+        raise ShapeError(
+            f"{fn}(): vec has {vec.shape[0]} elements, the parameters {total} together"
+        )
+    start = 0
+    for t in tensors:
+        chunk = vec.data[start : start + t.size]
+        t.data = chunk.reshape(t.shape).astype(t.dtype, copy=True)
+        start += t.size

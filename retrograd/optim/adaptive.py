@@ -1,4 +1,4 @@
-"""Optimizers with per-coordinate step sizes: Adagrad, RMSprop, Adam, AdamW.
+"""Optimizers with per-coordinate step sizes: Adagrad, Adadelta, RMSprop, Adam, AdamW.
 
 Each update follows PyTorch's single-tensor implementation step for step,
 so 20 steps agree with `torch.optim` to rounding. State arrays live in the
@@ -14,14 +14,31 @@ import numpy as np
 from retrograd.optim.optimizer import Optimizer, ParamsT, check_number
 
 
-def _with_weight_decay(param: np.ndarray, grad: np.ndarray, group: dict[str, Any]) -> np.ndarray:
-    """The gradient after `maximize` and L2 weight decay (a new array when it changes)."""
+def with_weight_decay(param: np.ndarray, grad: np.ndarray, group: dict[str, Any]) -> np.ndarray:
+    """The gradient after `maximize` and L2 weight decay (a new array when it changes).
+
+    A group with `decoupled_weight_decay` set shrinks `param` in place by
+    lr * weight_decay instead (AdamW's rule) and leaves the gradient alone.
+    """
     if group["maximize"]:
         grad = -grad
     weight_decay = float(group["weight_decay"])
     if weight_decay != 0:
-        grad = grad + weight_decay * param
+        if group.get("decoupled_weight_decay"):
+            param *= 1.0 - float(group["lr"]) * weight_decay
+        else:
+            grad = grad + weight_decay * param
     return grad
+
+
+def check_betas(owner: str, group: dict[str, Any]) -> None:
+    """Raise unless `group["betas"]` is a pair of numbers in [0, 1); store it as floats."""
+    betas = group["betas"]
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        check_number(owner, f"betas[{i}]", beta, high=1.0)
+    group["betas"] = (float(betas[0]), float(betas[1]))
 
 
 class Adagrad(Optimizer):
@@ -59,11 +76,62 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = np.full_like(param, float(group["initial_accumulator_value"]))
         state["step"] += 1
-        grad = _with_weight_decay(param, grad, group)
+        grad = with_weight_decay(param, grad, group)
         clr = float(group["lr"]) / (1 + (state["step"] - 1) * float(group["lr_decay"]))
         state["sum"] += grad * grad
         std = np.sqrt(state["sum"]) + float(group["eps"])
         param -= clr * (grad / std)
+
+
+class Adadelta(Optimizer):
+    """Adadelta: steps scaled by the ratio of running RMS of past steps and of gradients.
+
+    v = rho * v + (1 - rho) * g^2
+    delta = sqrt(u + eps) / sqrt(v + eps) * g;  u = rho * u + (1 - rho) * delta^2
+    p -= lr * delta
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "rho": rho,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        for name in ("lr", "eps", "weight_decay"):
+            check_number(self._name, name, group[name])
+        check_number(self._name, "rho", group["rho"], high=1.0, upto=True)
+
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]
+    ) -> None:
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(param)
+            state["acc_delta"] = np.zeros_like(param)
+        state["step"] += 1
+        grad = with_weight_decay(param, grad, group)
+        rho, eps = float(group["rho"]), float(group["eps"])
+        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        square_avg *= rho
+        square_avg += (1.0 - rho) * (grad * grad)
+        delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad
+        acc_delta *= rho
+        acc_delta += (1.0 - rho) * (delta * delta)
+        param -= float(group["lr"]) * delta
 
 
 class RMSprop(Optimizer):
@@ -115,7 +183,7 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = np.zeros_like(param)
         state["step"] += 1
-        grad = _with_weight_decay(param, grad, group)
+        grad = with_weight_decay(param, grad, group)
         square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1.0 - alpha) * (grad * grad)
@@ -171,12 +239,7 @@ class Adam(Optimizer):
     def _validate(self, group: dict[str, Any]) -> None:
         for name in ("lr", "eps", "weight_decay"):
             check_number(self._name, name, group[name])
-        betas = group["betas"]
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise ValueError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, beta in enumerate(betas):
-            check_number(self._name, f"betas[{i}]", beta, high=1.0)
-        group["betas"] = (float(betas[0]), float(betas[1]))
+        check_betas(self._name, group)
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]
@@ -191,14 +254,7 @@ class Adam(Optimizer):
         step = state["step"]
         lr = float(group["lr"])
         beta1, beta2 = group["betas"]
-        weight_decay = float(group["weight_decay"])
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1.0 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        grad = with_weight_decay(param, grad, group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg += (1.0 - beta1) * (grad - exp_avg)
         exp_avg_sq *= beta2

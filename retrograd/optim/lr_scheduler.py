@@ -1,8 +1,10 @@
 """Learning-rate schedules with torch's names and semantics.
 
-`StepLR`, `MultiStepLR`, `ExponentialLR`, `LambdaLR`, `CosineAnnealingLR`,
-`LinearLR`, `SequentialLR` (one schedule after another, e.g. a warm-up then
-a decay) and `ReduceLROnPlateau`. A scheduler writes the new rate into each
+`StepLR`, `MultiStepLR`, `ExponentialLR`, `LambdaLR`, `MultiplicativeLR`,
+`ConstantLR`, `CosineAnnealingLR`, `LinearLR`, `PolynomialLR`,
+`CosineAnnealingWarmRestarts`, `CyclicLR`, `OneCycleLR`, `SequentialLR` (one
+schedule after another, e.g. a warm-up then a decay), `ChainedScheduler`
+(several at once) and `ReduceLROnPlateau`. A scheduler writes the new rate into each
 param group's "lr" when `step()` is called (once per epoch, after
 `optimizer.step()`), and `state_dict()` holds everything but the optimizer,
 so a resumed run continues the same schedule.
@@ -14,17 +16,33 @@ import math
 from bisect import bisect_right
 from typing import Any, SupportsFloat
 
+from retrograd.optim.cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from retrograd.optim.optimizer import Optimizer, check_count, check_number
 from retrograd.optim.scheduler import LRScheduler, check_milestones, check_optimizer
-from retrograd.optim.schedules import CosineAnnealingLR, LambdaLR, LinearLR, MultiStepLR
+from retrograd.optim.schedules import (
+    ConstantLR,
+    CosineAnnealingLR,
+    LambdaLR,
+    LinearLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    PolynomialLR,
+)
 
 __all__ = [
+    "ChainedScheduler",
+    "ConstantLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
     "LinearLR",
     "MultiStepLR",
+    "MultiplicativeLR",
+    "OneCycleLR",
+    "PolynomialLR",
     "ReduceLROnPlateau",
     "SequentialLR",
     "StepLR",
@@ -71,7 +89,43 @@ class ExponentialLR(LRScheduler):
         return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
 
 
-class SequentialLR(LRScheduler):
+class _Composite(LRScheduler):
+    """A schedule made of other schedulers (`_schedulers`), whose state dict holds
+    theirs under "_schedulers"."""
+
+    _schedulers: list[LRScheduler]
+
+    def get_lr(self) -> list[float]:
+        raise NotImplementedError(f"{type(self).__name__}: the rates come from its schedulers")
+
+    def state_dict(self) -> dict[str, Any]:
+        """Its own attributes, with each scheduler's state dict under "_schedulers"."""
+        state = super().state_dict()
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def _check_state(self, state_dict: Any) -> None:
+        super()._check_state(state_dict)
+        where = f"{type(self).__name__}.load_state_dict()"
+        saved = state_dict["_schedulers"]
+        if not isinstance(saved, list | tuple) or len(saved) != len(self._schedulers):
+            raise ValueError(
+                f"{where}: '_schedulers' must be a list of "
+                f"{len(self._schedulers)} state dicts, one per scheduler"
+            )
+        for i, (scheduler, state) in enumerate(zip(self._schedulers, saved)):
+            try:
+                scheduler._check_state(state)
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"{where}: schedulers[{i}]: {err}") from None
+
+    def _apply_state(self, state_dict: dict[str, Any]) -> None:
+        for scheduler, state in zip(self._schedulers, state_dict["_schedulers"]):
+            scheduler._apply_state(state)
+        super()._apply_state({k: v for k, v in state_dict.items() if k != "_schedulers"})
+
+
+class SequentialLR(_Composite):
     """Run `schedulers` one after another, switching at the epochs in `milestones`.
 
     `SequentialLR(opt, [LinearLR(opt, ...), CosineAnnealingLR(opt, ...)], [5])`
@@ -90,7 +144,7 @@ class SequentialLR(LRScheduler):
         last_epoch: int = -1,
     ) -> None:
         check_optimizer("SequentialLR", optimizer)
-        schedulers = _sequence(optimizer, schedulers)
+        schedulers = _schedulers("SequentialLR", optimizer, schedulers)
         milestones = check_milestones("SequentialLR", milestones, repeats=False)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
@@ -110,9 +164,6 @@ class SequentialLR(LRScheduler):
         first._initial_step()
         self._last_lr = first.get_last_lr()
 
-    def get_lr(self) -> list[float]:
-        raise NotImplementedError("SequentialLR: the rates come from its schedulers")
-
     def step(self) -> None:
         """Advance one epoch: start the next schedule at a milestone, else step the current one."""
         self.last_epoch += 1
@@ -124,61 +175,66 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self) -> dict[str, Any]:
-        """Its own attributes, with each scheduler's state dict under "_schedulers"."""
-        state = super().state_dict()
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
 
-    def _check_state(self, state_dict: Any) -> None:
-        super()._check_state(state_dict)
-        saved = state_dict["_schedulers"]
-        if not isinstance(saved, list | tuple) or len(saved) != len(self._schedulers):
-            raise ValueError(
-                f"SequentialLR.load_state_dict(): '_schedulers' must be a list of "
-                f"{len(self._schedulers)} state dicts, one per scheduler"
-            )
-        for i, (scheduler, state) in enumerate(zip(self._schedulers, saved)):
-            try:
-                scheduler._check_state(state)
-            except (TypeError, ValueError) as err:
-                raise type(err)(f"SequentialLR.load_state_dict(): schedulers[{i}]: {err}") from None
+class ChainedScheduler(_Composite):
+    """Step several schedulers of one optimizer at once: each `step()` steps every one,
+    in order, so their changes to the rates compound (e.g. a warm-up on top of a decay).
 
-    def _apply_state(self, state_dict: dict[str, Any]) -> None:
-        for scheduler, state in zip(self._schedulers, state_dict["_schedulers"]):
-            scheduler._apply_state(state)
-        super()._apply_state({k: v for k, v in state_dict.items() if k != "_schedulers"})
+    As in torch, construction steps none of them (each took its step 0 when it was
+    built), and `optimizer` defaults to that of the first scheduler.
+    """
+
+    def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None) -> None:
+        if optimizer is None and isinstance(schedulers, list | tuple) and schedulers:
+            optimizer = getattr(schedulers[0], "optimizer", None)
+        check_optimizer("ChainedScheduler", optimizer)
+        self._schedulers = _schedulers("ChainedScheduler", optimizer, schedulers)
+        self.optimizer = optimizer
+        self._last_lr = self._current_lrs()
+
+    def step(self) -> None:
+        """Step every scheduler, in order."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()
 
 
-def _sequence(optimizer: Optimizer, schedulers: Any) -> list[LRScheduler]:
-    """The schedulers `SequentialLR` runs, refused with a clear error unless each is a
-    distinct epoch schedule of `optimizer`."""
+def _schedulers(owner: str, optimizer: Optimizer, schedulers: Any) -> list[LRScheduler]:
+    """The schedulers a composite `owner` runs, refused with a clear error unless each is a
+    distinct schedule of `optimizer` that can take part in it."""
     if not isinstance(schedulers, list | tuple):
         raise TypeError(
-            "SequentialLR: schedulers must be a list of schedulers, "
-            f"got {type(schedulers).__name__}"
+            f"{owner}: schedulers must be a list of schedulers, got {type(schedulers).__name__}"
         )
     if not schedulers:
-        raise ValueError("SequentialLR: schedulers is empty; give at least one scheduler")
+        raise ValueError(f"{owner}: schedulers is empty; give at least one scheduler")
     for i, scheduler in enumerate(schedulers):
+        kind = type(scheduler).__name__
         if not isinstance(scheduler, LRScheduler):
-            raise TypeError(
-                f"SequentialLR: schedulers[{i}] is a {type(scheduler).__name__}, not a scheduler"
-            )
-        if isinstance(scheduler, ReduceLROnPlateau | SequentialLR):
+            raise TypeError(f"{owner}: schedulers[{i}] is a {kind}, not a scheduler")
+        refused = _refused(owner)
+        why = next((text for cls, text in refused.items() if isinstance(scheduler, cls)), "")
+        if why:
             raise ValueError(
-                f"SequentialLR: schedulers[{i}] is a {type(scheduler).__name__}, which cannot "
-                "run in a sequence (ReduceLROnPlateau's step() needs a metric; list a nested "
-                "sequence's schedulers and milestones in this one instead)"
+                f"{owner}: schedulers[{i}] is a {kind}, which cannot run in a {owner} ({why})"
             )
         if scheduler.optimizer is not optimizer:
             raise ValueError(
-                f"SequentialLR: schedulers[{i}] ({type(scheduler).__name__}) schedules another "
-                "optimizer; every scheduler must belong to the SequentialLR's optimizer"
+                f"{owner}: schedulers[{i}] ({kind}) schedules another "
+                f"optimizer; every scheduler must belong to the {owner}'s optimizer"
             )
     if len({id(scheduler) for scheduler in schedulers}) != len(schedulers):
-        raise ValueError("SequentialLR: the same scheduler appears twice in schedulers")
+        raise ValueError(f"{owner}: the same scheduler appears twice in schedulers")
     return list(schedulers)
+
+
+def _refused(owner: str) -> dict[type, str]:
+    """The kinds of scheduler a composite `owner` cannot run, each with the reason."""
+    why: dict[type, str] = {ReduceLROnPlateau: "its step() needs a metric"}
+    if owner == "SequentialLR":
+        why[SequentialLR] = "list a nested sequence's schedulers and milestones in this one instead"
+        why[ChainedScheduler] = "it has no epoch to rewind; chain the SequentialLR instead"
+    return why
 
 
 class ReduceLROnPlateau(LRScheduler):

@@ -1,4 +1,5 @@
-"""Schedules by formula: `MultiStepLR`, `LambdaLR`, `CosineAnnealingLR` and `LinearLR`.
+"""Schedules by formula: `MultiStepLR`, `LambdaLR`, `MultiplicativeLR`, `ConstantLR`,
+`CosineAnnealingLR`, `LinearLR` and `PolynomialLR`.
 
 Each computes its rates as `torch.optim.lr_scheduler` does, float operation
 for float operation: the recursive forms (which start from the current rate,
@@ -51,14 +52,11 @@ class MultiStepLR(LRScheduler):
         return [base_lr * self.gamma**passed for base_lr in self.base_lrs]
 
 
-class LambdaLR(LRScheduler):
-    """Set each group's rate to its initial rate times `lr_lambda(epoch)`.
-
-    `lr_lambda` is one function for every group or a list with one per
-    group. `state_dict()` holds, under "lr_lambdas", None for each plain
-    function (code is not state) and the attributes of each callable object,
-    so a callable object with state resumes it, as in torch.
-    """
+class _LambdaSchedule(LRScheduler):
+    """A schedule driven by `lr_lambda`: one function of the epoch for every group or a
+    list with one per group. `state_dict()` holds, under "lr_lambdas", None for each
+    plain function (code is not state) and the attributes of each callable object, so a
+    callable object with state resumes it, as in torch."""
 
     def __init__(
         self,
@@ -66,22 +64,16 @@ class LambdaLR(LRScheduler):
         lr_lambda: LambdaT | list[LambdaT],
         last_epoch: int = -1,
     ) -> None:
-        check_optimizer("LambdaLR", optimizer)
-        self.lr_lambdas = _lambdas(lr_lambda, len(optimizer.param_groups))
+        check_optimizer(type(self).__name__, optimizer)
+        self.lr_lambdas = _lambdas(type(self).__name__, lr_lambda, len(optimizer.param_groups))
         super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        return [
-            base_lr * self._factor(i, fn)
-            for i, (fn, base_lr) in enumerate(zip(self.lr_lambdas, self.base_lrs))
-        ]
 
     def _factor(self, i: int, fn: LambdaT) -> float:
         """`fn(last_epoch)`, refused unless it is a number (it multiplies the rate)."""
         factor = fn(self.last_epoch)
         if isinstance(factor, bool) or not isinstance(factor, Real):
             raise TypeError(
-                f"LambdaLR: lr_lambda[{i}]({self.last_epoch}) returned "
+                f"{type(self).__name__}: lr_lambda[{i}]({self.last_epoch}) returned "
                 f"{type(factor).__name__}; it must return a number, the factor for that epoch"
             )
         return factor
@@ -89,21 +81,21 @@ class LambdaLR(LRScheduler):
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
         state["lr_lambdas"] = [
-            None if _is_function(fn) else dict(fn.__dict__) for fn in self.lr_lambdas
+            None if is_function(fn) else dict(fn.__dict__) for fn in self.lr_lambdas
         ]
         return state
 
     def _check_state(self, state_dict: Any) -> None:
         super()._check_state(state_dict)
         saved = state_dict["lr_lambdas"]
-        where = "LambdaLR.load_state_dict()"
+        where = f"{type(self).__name__}.load_state_dict()"
         if not isinstance(saved, list | tuple) or len(saved) != len(self.lr_lambdas):
             raise ValueError(
                 f"{where}: 'lr_lambdas' must be a list of {len(self.lr_lambdas)} entries, "
                 f"one per lr_lambda, got {saved!r}"
             )
         for i, (entry, fn) in enumerate(zip(saved, self.lr_lambdas)):
-            if entry is not None and (not isinstance(entry, dict) or _is_function(fn)):
+            if entry is not None and (not isinstance(entry, dict) or is_function(fn)):
                 raise ValueError(
                     f"{where}: 'lr_lambdas'[{i}] is {entry!r}; expected None for a function "
                     "or a dict of attributes for a callable object"
@@ -116,23 +108,45 @@ class LambdaLR(LRScheduler):
                 fn.__dict__.update(attributes)
 
 
-def _lambdas(lr_lambda: Any, groups: int) -> list[LambdaT]:
+class LambdaLR(_LambdaSchedule):
+    """Set each group's rate to its initial rate times `lr_lambda(epoch)`."""
+
+    def get_lr(self) -> list[float]:
+        return [
+            base_lr * self._factor(i, fn)
+            for i, (fn, base_lr) in enumerate(zip(self.lr_lambdas, self.base_lrs))
+        ]
+
+
+class MultiplicativeLR(_LambdaSchedule):
+    """Multiply each group's current rate by `lr_lambda(epoch)` at every epoch after 0."""
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._current_lrs()
+        return [
+            lr * self._factor(i, fn)
+            for i, (fn, lr) in enumerate(zip(self.lr_lambdas, self._current_lrs()))
+        ]
+
+
+def _lambdas(owner: str, lr_lambda: Any, groups: int) -> list[LambdaT]:
     """`lr_lambda` as one callable per param group, with errors naming what is wrong."""
     if not isinstance(lr_lambda, list | tuple):
         lr_lambda = [lr_lambda] * groups
     elif len(lr_lambda) != groups:
         raise ValueError(
-            f"LambdaLR: expected one lr_lambda per param group ({groups}), got {len(lr_lambda)}"
+            f"{owner}: expected one lr_lambda per param group ({groups}), got {len(lr_lambda)}"
         )
     for i, fn in enumerate(lr_lambda):
         if not callable(fn):
             raise TypeError(
-                f"LambdaLR: lr_lambda[{i}] must be a function of the epoch, got {type(fn).__name__}"
+                f"{owner}: lr_lambda[{i}] must be a function of the epoch, got {type(fn).__name__}"
             )
     return list(lr_lambda)
 
 
-def _is_function(fn: Any) -> bool:
+def is_function(fn: Any) -> bool:
     """Whether `fn` has no state of its own to save: a function, lambda or builtin."""
     return isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
 
@@ -224,3 +238,66 @@ class LinearLR(LRScheduler):
         return [
             base_lr * (start + (end - start) * done / self.total_iters) for base_lr in self.base_lrs
         ]
+
+
+class ConstantLR(LRScheduler):
+    """Scale each group's rate by `factor` until epoch `total_iters`, then restore it.
+
+    `factor` is in (0, 1]: at `total_iters` the rate is divided by it, as in torch.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        factor: float = 1.0 / 3,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
+        check_number("ConstantLR", "factor", factor, 0.0, 1.0, upto=True)
+        if factor == 0:
+            raise ValueError("ConstantLR: invalid factor 0; it must be in (0, 1]")
+        check_count("ConstantLR", "total_iters", total_iters, 1)
+        self.factor = factor
+        self.total_iters = int(total_iters)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        done = self.last_epoch >= self.total_iters
+        return [base_lr * (self.factor + done * (1 - self.factor)) for base_lr in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay each group's rate as base_lr * (1 - epoch / total_iters) ** power, reaching 0 at
+    `total_iters` and staying there."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        total_iters: int = 5,
+        power: float = 1.0,
+        last_epoch: int = -1,
+    ) -> None:
+        check_count("PolynomialLR", "total_iters", total_iters, 1)
+        check_number("PolynomialLR", "power", power)
+        self.total_iters = int(total_iters)
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        t = self.last_epoch
+        if self._is_initial or t > self.total_iters:
+            return self._current_lrs()
+        # The ratio of this epoch's factor to the last one's.
+        decay = ((1.0 - t / self.total_iters) / (1.0 - (t - 1) / self.total_iters)) ** self.power
+        return [lr * decay for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        left = 1.0 - min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base_lr * left**self.power for base_lr in self.base_lrs]
