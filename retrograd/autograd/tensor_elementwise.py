@@ -122,8 +122,8 @@ class ElementwiseMethods:
         return 2.0**self
 
     def erf(self) -> Tensor:
-        """The error function, from the C library's erf element by element (about 0.1 us
-        per element: NumPy has none)."""
+        """The error function (NumPy has none): W. J. Cody's rational Chebyshev
+        approximations, vectorized, within 1e-15 relative of the C library's erf."""
         return record(ops.Erf, (_floating(self),))
 
     def pow(self, exponent: Any) -> Tensor:
