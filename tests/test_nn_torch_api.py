@@ -284,3 +284,25 @@ def test_recurrent_arguments_past_torchs_positional_ones_are_refused(name, args)
     ours to take by position: refused, not taken as another option."""
     with pytest.raises(TypeError, match="positional"):
         getattr(nn, name)(*args)
+
+
+def test_functional_call_swaps_a_tensor_into_a_buffer_registered_as_none():
+    """BCEWithLogitsLoss's unset pos_weight is a buffer registered as None; torch swaps a
+    tensor into it, and so do we, leaving it None afterwards."""
+    torch = pytest.importorskip("torch")
+    loss = nn.BCEWithLogitsLoss()
+    x, y = np.array([0.5, -1.0]), np.array([1.0, 0.0])
+    weight = np.array([3.0, 2.0])
+    ours = nn.functional_call(loss, {"pos_weight": rg.tensor(weight)}, rg.tensor(x), y)
+    theirs = torch.func.functional_call(
+        torch.nn.BCEWithLogitsLoss(),
+        {"pos_weight": torch.tensor(weight)},
+        (torch.tensor(x), torch.tensor(y)),
+    )
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-12)
+    assert loss.pos_weight is None
+
+
+def test_functional_call_refuses_a_value_that_is_not_a_tensor():
+    with pytest.raises(TypeError, match=r"the value for 'weight' must be a Tensor, got float"):
+        nn.functional_call(nn.Linear(2, 3), {"weight": 3.0}, rg.ones(1, 2))

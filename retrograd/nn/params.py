@@ -19,38 +19,51 @@ _Slot = tuple[dict[str, Any], str, Tensor, str]  # (registry, key in it, tensor,
 
 def _named_slots(module: Module) -> dict[str, _Slot]:
     """Every parameter and buffer of `module` under each dotted name it is reachable by,
-    with the registry that holds it, so a swap writes where the module reads."""
+    with the registry that holds it, so a swap writes where the module reads. Slots
+    registered as None (a Linear without bias, an unset loss weight) count too: as in
+    PyTorch, a tensor can be swapped into them."""
     slots = {}
     for path, owner in module.named_modules(remove_duplicate=False):
         dot = f"{path}." if path else ""
         for registry, kind in ((owner._parameters, "parameter"), (owner._buffers, "buffer")):
             for leaf, tensor in registry.items():
-                if tensor is not None:
-                    slots[dot + leaf] = (registry, leaf, tensor, kind)
+                slots[dot + leaf] = (registry, leaf, tensor, kind)
     return slots
+
+
+def _identity(name: str, slot: _Slot) -> Any:
+    """What makes two names one slot: the tensor they hold (tied parameters are one
+    tensor under several names); a None slot is its own."""
+    return ("none", name) if slot[2] is None else id(slot[2])
 
 
 def _tied_slots(module: Module, tensors: Mapping[str, Tensor]) -> list[tuple[dict, str, Tensor]]:
     """Every (registry, key, new tensor) to swap: a tied parameter or buffer is replaced
     under all of its names, as PyTorch's `functional_call` does, when any one is given."""
     slots = _named_slots(module)
-    given: dict[int, tuple[str, Tensor]] = {}  # id(original tensor) -> (first key, its tensor)
+    given: dict[Any, tuple[str, Tensor]] = {}  # slot identity -> (first key, its tensor)
     for key, tensor in tensors.items():
         if key not in slots:
             raise KeyError(
                 f"functional_call(): {type(module).__name__} has no parameter {key!r} and no "
                 "buffer of that name (named_parameters() and named_buffers() list them)"
             )
-        first = given.setdefault(id(slots[key][2]), (key, tensor))
+        if not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"functional_call(): the value for {key!r} must be a Tensor, got "
+                f"{type(tensor).__name__} (wrap an array with rg.tensor)"
+            )
+        first = given.setdefault(_identity(key, slots[key]), (key, tensor))
         if first[1] is not tensor:
             raise ValueError(
                 f"functional_call(): {first[0]!r} and {key!r} name one tied {slots[key][3]} "
                 "but were given different tensors"
             )
+    identities = {name: _identity(name, slot) for name, slot in slots.items()}
     swaps = {
-        (id(registry), leaf): (registry, leaf, given[id(original)][1])
-        for registry, leaf, original, _ in slots.values()
-        if id(original) in given
+        (id(registry), leaf): (registry, leaf, given[identities[name]][1])
+        for name, (registry, leaf, _, _) in slots.items()
+        if identities[name] in given
     }
     return list(swaps.values())
 
