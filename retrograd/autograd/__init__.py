@@ -7,22 +7,16 @@ from retrograd.autograd.creation import (
     arange,
     as_generator,
     as_tensor,
-    atleast_1d,
-    atleast_2d,
-    broadcast_tensors,
     empty,
     eye,
     from_numpy,
     full,
     full_like,
-    hstack,
     is_tensor,
     linspace,
-    meshgrid,
     ones,
     ones_like,
     tensor,
-    vstack,
     zeros,
     zeros_like,
 )
@@ -55,6 +49,14 @@ from retrograd.autograd.graph import (
     set_grad_enabled,
     time_steps,
     topological_order,
+)
+from retrograd.autograd.joining import (
+    atleast_1d,
+    atleast_2d,
+    broadcast_tensors,
+    hstack,
+    meshgrid,
+    vstack,
 )
 from retrograd.autograd.linalg_functions import (
     addmm,
