@@ -278,7 +278,22 @@ def test_new_schedulers_import_from_optim_and_lr_scheduler():
         (lambda o: OneCycleLR(o, 0.1, 10, pct_start=1.0), ValueError, "a phase of the schedule"),
         (lambda o: OneCycleLR(o, 0.1, 10, anneal_strategy="cosine"), ValueError, "anneal_strat"),
         (lambda o: OneCycleLR(o, 0.1, 10, div_factor=0), ValueError, "invalid div_factor 0"),
-        (lambda o: ChainedScheduler([]), TypeError, "ChainedScheduler: expected an Optimizer"),
+        (lambda o: ChainedScheduler([]), ValueError, "ChainedScheduler: schedulers is empty"),
+        (
+            lambda o: ChainedScheduler([StepLR]),
+            TypeError,
+            r"ChainedScheduler: schedulers\[0\] is a type, not a scheduler",
+        ),
+        (
+            lambda o: ChainedScheduler(StepLR(o, 2)),
+            TypeError,
+            "ChainedScheduler: schedulers must be a list of schedulers, got StepLR",
+        ),
+        (
+            lambda o: ChainedScheduler([StepLR(o, 2)], optimizer=[o]),
+            TypeError,
+            "ChainedScheduler: expected an Optimizer",
+        ),
         (lambda o: ChainedScheduler([], o), ValueError, "ChainedScheduler: schedulers is empty"),
         (
             lambda o: ChainedScheduler([ConstantLR(o), ReduceLROnPlateau(o)]),

@@ -185,11 +185,10 @@ class ChainedScheduler(_Composite):
     """
 
     def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None) -> None:
-        if optimizer is None and isinstance(schedulers, list | tuple) and schedulers:
-            optimizer = getattr(schedulers[0], "optimizer", None)
-        check_optimizer("ChainedScheduler", optimizer)
+        if optimizer is not None:
+            check_optimizer("ChainedScheduler", optimizer)
         self._schedulers = _schedulers("ChainedScheduler", optimizer, schedulers)
-        self.optimizer = optimizer
+        self.optimizer = self._schedulers[0].optimizer if optimizer is None else optimizer
         self._last_lr = self._current_lrs()
 
     def step(self) -> None:
@@ -199,25 +198,28 @@ class ChainedScheduler(_Composite):
         self._last_lr = self._current_lrs()
 
 
-def _schedulers(owner: str, optimizer: Optimizer, schedulers: Any) -> list[LRScheduler]:
+def _schedulers(owner: str, optimizer: Optimizer | None, schedulers: Any) -> list[LRScheduler]:
     """The schedulers a composite `owner` runs, refused with a clear error unless each is a
-    distinct schedule of `optimizer` that can take part in it."""
+    distinct schedule of `optimizer` (when None, of the first scheduler's) that can take
+    part in it."""
     if not isinstance(schedulers, list | tuple):
         raise TypeError(
             f"{owner}: schedulers must be a list of schedulers, got {type(schedulers).__name__}"
         )
     if not schedulers:
         raise ValueError(f"{owner}: schedulers is empty; give at least one scheduler")
+    refused = _refused(owner)
     for i, scheduler in enumerate(schedulers):
         kind = type(scheduler).__name__
         if not isinstance(scheduler, LRScheduler):
             raise TypeError(f"{owner}: schedulers[{i}] is a {kind}, not a scheduler")
-        refused = _refused(owner)
         why = next((text for cls, text in refused.items() if isinstance(scheduler, cls)), "")
         if why:
             raise ValueError(
                 f"{owner}: schedulers[{i}] is a {kind}, which cannot run in a {owner} ({why})"
             )
+        if optimizer is None:
+            optimizer = scheduler.optimizer
         if scheduler.optimizer is not optimizer:
             raise ValueError(
                 f"{owner}: schedulers[{i}] ({kind}) schedules another "
