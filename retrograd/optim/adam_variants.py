@@ -12,23 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from retrograd.optim.adaptive import check_betas, with_weight_decay
-from retrograd.optim.optimizer import Optimizer, ParamsT, check_number
+from retrograd.optim.adaptive import AdamLike, with_weight_decay
+from retrograd.optim.optimizer import ParamsT
 
 
-class _AdamLike(Optimizer):
-    """The checks shared by the optimizers with Adam's `betas`, `eps` and `weight_decay`."""
-
-    # Hyperparameters beyond Adam's that must be numbers >= 0.
-    _extra_numbers: tuple[str, ...] = ()
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        for name in ("lr", "eps", "weight_decay", *self._extra_numbers):
-            check_number(self._name, name, group[name])
-        check_betas(self._name, group)
-
-
-class NAdam(_AdamLike):
+class NAdam(AdamLike):
     """Adam with Nesterov momentum (Dozat), with torch's momentum schedule:
 
     mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay)), mu_product = mu_1 * ... * mu_t
@@ -92,7 +80,7 @@ class NAdam(_AdamLike):
         param += (-lr * mu_next / (1.0 - mu_product * mu_next)) * (exp_avg / denom)
 
 
-class RAdam(_AdamLike):
+class RAdam(AdamLike):
     """Adam with the variance of its adaptive rate rectified (Liu et al.):
 
     rho_inf = 2 / (1 - beta2) - 1;  rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)
@@ -153,7 +141,7 @@ class RAdam(_AdamLike):
             param -= corrected * lr
 
 
-class Adamax(_AdamLike):
+class Adamax(AdamLike):
     """Adam with the infinity norm in place of the second moment (Kingma & Ba):
 
     m = beta1 * m + (1 - beta1) * g;  u = max(beta2 * u, |g| + eps)

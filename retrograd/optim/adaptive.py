@@ -31,14 +31,22 @@ def with_weight_decay(param: np.ndarray, grad: np.ndarray, group: dict[str, Any]
     return grad
 
 
-def check_betas(owner: str, group: dict[str, Any]) -> None:
-    """Raise unless `group["betas"]` is a pair of numbers in [0, 1); store it as floats."""
-    betas = group["betas"]
-    if not isinstance(betas, tuple | list) or len(betas) != 2:
-        raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
-    for i, beta in enumerate(betas):
-        check_number(owner, f"betas[{i}]", beta, high=1.0)
-    group["betas"] = (float(betas[0]), float(betas[1]))
+class AdamLike(Optimizer):
+    """The checks shared by Adam and its relatives: `lr`, `eps`, `weight_decay` (and the
+    names in `_extra_numbers`) numbers >= 0, and `betas` a pair in [0, 1), kept as floats."""
+
+    # Hyperparameters beyond Adam's that must be numbers >= 0.
+    _extra_numbers: tuple[str, ...] = ()
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        for name in ("lr", "eps", "weight_decay", *self._extra_numbers):
+            check_number(self._name, name, group[name])
+        betas = group["betas"]
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise ValueError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            check_number(self._name, f"betas[{i}]", beta, high=1.0)
+        group["betas"] = (float(betas[0]), float(betas[1]))
 
 
 class Adagrad(Optimizer):
@@ -203,7 +211,7 @@ class RMSprop(Optimizer):
             param -= float(group["lr"]) * (grad / avg)
 
 
-class Adam(Optimizer):
+class Adam(AdamLike):
     """Adam with bias correction; `amsgrad` keeps the running maximum of the second moment.
 
     m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g^2
@@ -235,11 +243,6 @@ class Adam(Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        for name in ("lr", "eps", "weight_decay"):
-            check_number(self._name, name, group[name])
-        check_betas(self._name, group)
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]
