@@ -23,7 +23,7 @@ outputs back; the two directions' outputs are joined along the features.
 
 A `PackedSequence` input runs padded, one `_step` of the cell at a time, the
 rows whose sequence has ended keeping their state (`_packed_layer` in
-`recurrent_base`).
+`recurrent_packed`).
 
 Every step's ops are recorded under the scope `t=<step>`; with several
 layers each layer's ops sit under `layer<k>`, so steps read `layer1/t=3`.

@@ -4,9 +4,10 @@ It holds what the three share: construction (sizes, dropout, directions, the
 weights of every layer and direction in PyTorch's order), the checks of the
 input and of the initial state, the stacking of layers with dropout between
 them, each layer's input projection and the stack of its outputs, the reverse
-direction of a bidirectional module, packed input (`PackedSequence`), and the
-repr. Each subclass gives its `_layer`, the loop over time steps of its cell,
-its `_step`, one step of that cell, and the shape of its state.
+direction of a bidirectional module, and the repr; packed input
+(`PackedSequence`) comes from `_PackedInput` in `recurrent_packed`. Each
+subclass gives its `_layer`, the loop over time steps of its cell, its
+`_step`, one step of that cell, and the shape of its state.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from retrograd.autograd import (
     one_hot_linear,
     scope,
     stack,
-    time_steps,
-    where,
 )
 from retrograd.autograd.function import record
 from retrograd.autograd.graph import ShapeError, gc_paused
@@ -36,13 +35,14 @@ from retrograd.nn import functional as F
 from retrograd.nn.cells import GATES, check_state, drop_batch_axis, make_weights
 from retrograd.nn.layers import Seed, as_input, check_dtype, check_sizes, parameter_dtype
 from retrograd.nn.module import Module
-from retrograd.nn.rnn_utils import PackedSequence, check_packed, packed_positions, padded_sorted
+from retrograd.nn.recurrent_packed import _PackedInput
+from retrograd.nn.rnn_utils import PackedSequence
 
 State = Any
 WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
-class _Recurrent(Module):
+class _Recurrent(_PackedInput, Module):
     """Shared layers, checks and the layer loop of RNN, LSTM and GRU.
 
     The arguments up to `bidirectional` are positional in PyTorch's order;
@@ -150,47 +150,6 @@ class _Recurrent(Module):
             return output.squeeze(1), drop_batch_axis(self._final(finals), 1)
         output = output.transpose(0, 1) if self.batch_first else output
         return output, self._final(finals)
-
-    def _forward_packed(self, packed: PackedSequence, state: State) -> tuple:
-        """Run over a PackedSequence: its data padded to (T, B, D) in its sorted order, with
-        the rows whose sequence has ended holding their state (`_packed_layer`).
-
-        The cost is that of the padded batch, T * B steps, plus one `where` per
-        step that not every sequence runs. h0 (and c0) come in the original
-        batch order and are put in the sorted order; the final state goes back.
-        """
-        batch_sizes = check_packed(packed, type(self).__name__)
-        data = self._check_packed_data(packed.data)
-        padded = padded_sorted(data, batch_sizes)
-        batch = int(batch_sizes[0])
-        initial = self._initial(state, batch, self._parameters["weight_ih_l0"])
-        if packed.sorted_indices is not None:
-            initial = [_select_rows(s, packed.sorted_indices.data, 0) for s in initial]
-        running = np.arange(batch)[:, None]
-        active = [None if size == batch else running < size for size in batch_sizes]
-        output, finals = self._run_layers(padded, initial, active)
-        final = self._final(finals)
-        if packed.unsorted_indices is not None:
-            final = _select_rows(final, packed.unsorted_indices.data, 1)
-        output = output[packed_positions(batch_sizes)]
-        return PackedSequence(output, *packed[1:]), final
-
-    def _check_packed_data(self, data: Tensor) -> Tensor:
-        """Packed data (N, input_size) in the parameters' dtype, or integer indices (N,)."""
-        name = type(self).__name__
-        if data.dtype.kind in "iu":
-            if data.ndim != 1:
-                raise ShapeError(
-                    f"{name}: packed integer data must be (N,) class indices, got {data.shape}"
-                )
-        elif data.ndim != 2 or data.shape[1] != self.input_size:
-            raise ShapeError(
-                f"{name}: packed data must be (N, features) with {self.input_size} features, "
-                f"got {data.shape}"
-            )
-        else:
-            check_dtype(data, self._parameters["weight_ih_l0"], name)
-        return data
 
     def _run_layers(self, x: Tensor, initial: list, active: list | None) -> tuple:
         """Every layer and direction over x (T, B, D): (the last layer's outputs (T, B, D*H),
@@ -354,30 +313,6 @@ class _Recurrent(Module):
         the steps from last to first (`time_steps`)."""
         raise NotImplementedError
 
-    def _packed_layer(
-        self,
-        proj: Tensor,
-        state: Any,
-        w_hh: Tensor,
-        b_hh: Tensor | None,
-        w_hh_t: np.ndarray,
-        reverse: bool,
-        active: list,
-    ) -> tuple:
-        """`_layer` over a padded batch of sequences of different lengths, one `_step` at a
-        time: at step t the rows where `active[t]` (B, 1) is False keep their state
-        (a `where`; None: every row runs). Rows are sorted longest first, so a row is
-        inactive only after its sequence ends, or, over the reversed steps, before it
-        begins: its final state is its state at its own last step, and its reverse run
-        starts from the initial state at that step. Inactive rows' outputs are unused."""
-        outputs = []
-        with time_steps(proj.shape[0], reverse=reverse) as steps:
-            for t, x_proj in zip(steps, proj.unbind(0)):
-                new = self._step(x_proj, state, w_hh, b_hh, w_hh_t)
-                state = new if active[t] is None else _hold(active[t], new, state)
-                outputs.append(state[0] if isinstance(state, tuple) else state)
-        return outputs, state, {}
-
     def _step(
         self, x_proj: Tensor, state: Any, w_hh: Tensor, b_hh: Tensor | None, w_hh_t: np.ndarray
     ) -> Any:
@@ -397,17 +332,3 @@ class _Recurrent(Module):
         if self.bidirectional:
             parts.append("bidirectional=True")
         return ", ".join(parts)
-
-
-def _hold(running: np.ndarray, new: Any, old: Any) -> Any:
-    """The new state (or LSTM pair) where `running`, else the old one."""
-    if isinstance(new, tuple):
-        return tuple(where(running, n, o) for n, o in zip(new, old))
-    return where(running, new, old)
-
-
-def _select_rows(state: Any, index: np.ndarray, axis: int) -> Any:
-    """A state (or LSTM pair) with its batch axis `axis` taken at `index`."""
-    if isinstance(state, tuple):
-        return tuple(part.index_select(axis, index) for part in state)
-    return state.index_select(axis, index)
