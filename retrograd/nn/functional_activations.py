@@ -21,6 +21,7 @@ from retrograd.autograd.functional import is_integer
 from retrograd.autograd.graph import ShapeError
 from retrograd.autograd.loss_arguments import check_bound
 from retrograd.nn.functional import _check_floating, check_normalized_shape
+from retrograd.nn.layers import check_dims, check_dims_in_range
 
 __all__ = [
     "celu",
@@ -181,14 +182,9 @@ def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 
 def _dim(dim: Any, ndim: int, fn: str) -> int:
     """`dim` as a non-negative axis of an `ndim`-d input, or an error naming `fn`."""
-    if not is_integer(dim):
-        raise TypeError(f"{fn}: dim must be an integer, got {dim!r}")
-    span = max(ndim, 1)
-    if not -span <= dim < span:
-        raise ValueError(
-            f"{fn}: dim {dim} is out of range for a {ndim}-d input (it takes {-span} to {span - 1})"
-        )
-    return int(dim) % span
+    check_dims(fn, dim=dim)
+    check_dims_in_range(fn, ndim, dim=dim)
+    return int(dim) % max(ndim, 1)
 
 
 def softmin(input: Tensor, dim: int) -> Tensor:
