@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from retrograd.optim.optimizer import Optimizer, ParamsT, check_number
+from retrograd.optim.optimizer import Optimizer, ParamsT, check_number, check_pair
 
 
 def with_weight_decay(param: np.ndarray, grad: np.ndarray, group: dict[str, Any]) -> np.ndarray:
@@ -41,9 +41,7 @@ class AdamLike(Optimizer):
     def _validate(self, group: dict[str, Any]) -> None:
         for name in ("lr", "eps", "weight_decay", *self._extra_numbers):
             check_number(self._name, name, group[name])
-        betas = group["betas"]
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise ValueError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        betas = check_pair(self._name, "betas", group["betas"], "(beta1, beta2)")
         for i, beta in enumerate(betas):
             check_number(self._name, f"betas[{i}]", beta, high=1.0)
         group["betas"] = (float(betas[0]), float(betas[1]))

@@ -327,6 +327,16 @@ def check_number(
         raise ValueError(f"{owner}: invalid {name} {value!r}; it must be {bounds}")
 
 
+def check_pair(owner: str, name: str, value: Any, meaning: str) -> tuple[Any, Any]:
+    """`value` as a pair of real numbers, refused naming `name` unless it is one; `meaning`
+    says what the two are, as "(min, max)"."""
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise ValueError(f"{owner}: {name} must be a pair {meaning}, got {value!r}")
+    for i, item in enumerate(value):
+        check_number(owner, f"{name}[{i}]", item, low=-math.inf)
+    return value[0], value[1]
+
+
 def check_count(owner: str, name: str, value: Any, low: int) -> None:
     """Raise unless `value` is an integer >= `low`: a TypeError for a float or bool (cut or
     taken as 0 or 1 silently otherwise), a ValueError for one out of range."""

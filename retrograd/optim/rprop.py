@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from retrograd.optim.optimizer import Optimizer, ParamsT, check_number
+from retrograd.optim.optimizer import Optimizer, ParamsT, check_number, check_pair
 
 
 class Rprop(Optimizer):
@@ -32,14 +32,14 @@ class Rprop(Optimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         check_number(self._name, "lr", group["lr"])
-        etaminus, etaplus = _pair(self._name, "etas", group["etas"], "(etaminus, etaplus)")
+        etaminus, etaplus = check_pair(self._name, "etas", group["etas"], "(etaminus, etaplus)")
         check_number(self._name, "etas[0]", etaminus, high=1.0)
         if etaminus == 0 or etaplus <= 1:
             raise ValueError(
                 f"{self._name}: invalid etas {group['etas']!r}; they must satisfy "
                 "0 < etas[0] < 1 < etas[1]"
             )
-        low, high = _pair(self._name, "step_sizes", group["step_sizes"], "(min, max)")
+        low, high = check_pair(self._name, "step_sizes", group["step_sizes"], "(min, max)")
         check_number(self._name, "step_sizes[0]", low)
         check_number(self._name, "step_sizes[1]", high, low)
 
@@ -63,12 +63,3 @@ class Rprop(Optimizer):
         grad = np.where(sign < 0, 0, grad).astype(param.dtype, copy=False)
         param -= np.sign(grad) * step_size
         state["prev"][...] = grad
-
-
-def _pair(owner: str, name: str, value: Any, meaning: str) -> tuple[Any, Any]:
-    """`value` as a pair of numbers, refused naming `name` unless it is one."""
-    if not isinstance(value, tuple | list) or len(value) != 2:
-        raise ValueError(f"{owner}: {name} must be a pair {meaning}, got {value!r}")
-    for i, item in enumerate(value):
-        check_number(owner, f"{name}[{i}]", item, low=-np.inf)
-    return value[0], value[1]
