@@ -16,7 +16,7 @@ from typing import Any
 
 from retrograd.optim.optimizer import Optimizer, check_count, check_number
 from retrograd.optim.scheduler import LRScheduler, check_optimizer
-from retrograd.optim.schedules import is_function
+from retrograd.optim.schedules import callable_state, fits_callable, restore_callable
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -173,15 +173,13 @@ class CyclicLR(LRScheduler):
         """Its attributes; a custom `scale_fn` is saved as None if it is a function and as
         its attributes if it is a callable object (code is not state), as in torch."""
         state = super().state_dict()
-        fn = self._scale_fn_custom
-        state["_scale_fn_custom"] = None if fn is None or is_function(fn) else dict(fn.__dict__)
+        state["_scale_fn_custom"] = callable_state(self._scale_fn_custom)
         return state
 
     def _check_state(self, state_dict: Any) -> None:
         super()._check_state(state_dict)
         saved = state_dict["_scale_fn_custom"]
-        fn = self._scale_fn_custom
-        if saved is not None and (fn is None or is_function(fn) or not isinstance(saved, dict)):
+        if not fits_callable(saved, self._scale_fn_custom):
             raise ValueError(
                 f"CyclicLR.load_state_dict(): '_scale_fn_custom' is {saved!r}; expected None "
                 "unless scale_fn is a callable object, then a dict of its attributes"
@@ -190,8 +188,7 @@ class CyclicLR(LRScheduler):
     def _apply_state(self, state_dict: dict[str, Any]) -> None:
         saved = state_dict["_scale_fn_custom"]
         super()._apply_state({k: v for k, v in state_dict.items() if k != "_scale_fn_custom"})
-        if saved is not None:
-            self._scale_fn_custom.__dict__.update(saved)
+        restore_callable(self._scale_fn_custom, saved)
 
 
 class OneCycleLR(LRScheduler):

@@ -80,9 +80,7 @@ class _LambdaSchedule(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
-        state["lr_lambdas"] = [
-            None if is_function(fn) else dict(fn.__dict__) for fn in self.lr_lambdas
-        ]
+        state["lr_lambdas"] = [callable_state(fn) for fn in self.lr_lambdas]
         return state
 
     def _check_state(self, state_dict: Any) -> None:
@@ -95,7 +93,7 @@ class _LambdaSchedule(LRScheduler):
                 f"one per lr_lambda, got {saved!r}"
             )
         for i, (entry, fn) in enumerate(zip(saved, self.lr_lambdas)):
-            if entry is not None and (not isinstance(entry, dict) or is_function(fn)):
+            if not fits_callable(entry, fn):
                 raise ValueError(
                     f"{where}: 'lr_lambdas'[{i}] is {entry!r}; expected None for a function "
                     "or a dict of attributes for a callable object"
@@ -104,8 +102,7 @@ class _LambdaSchedule(LRScheduler):
     def _apply_state(self, state_dict: dict[str, Any]) -> None:
         super()._apply_state({k: v for k, v in state_dict.items() if k != "lr_lambdas"})
         for fn, attributes in zip(self.lr_lambdas, state_dict["lr_lambdas"]):
-            if attributes is not None:
-                fn.__dict__.update(attributes)
+            restore_callable(fn, attributes)
 
 
 class LambdaLR(_LambdaSchedule):
@@ -146,9 +143,28 @@ def _lambdas(owner: str, lr_lambda: Any, groups: int) -> list[LambdaT]:
     return list(lr_lambda)
 
 
-def is_function(fn: Any) -> bool:
-    """Whether `fn` has no state of its own to save: a function, lambda or builtin."""
-    return isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
+def _has_state(fn: Any) -> bool:
+    """Whether `fn` (a user's function, or None) is a callable object with attributes of its
+    own to save, not a function, lambda or builtin."""
+    return fn is not None and not isinstance(fn, types.FunctionType) and hasattr(fn, "__dict__")
+
+
+def callable_state(fn: Any) -> dict[str, Any] | None:
+    """What a scheduler's state dict keeps of a user's function, as torch: None for a
+    function (code is not state), the attributes of a callable object, so that one with
+    state resumes it."""
+    return dict(fn.__dict__) if _has_state(fn) else None
+
+
+def fits_callable(saved: Any, fn: Any) -> bool:
+    """Whether `saved`, read from a state dict, can be restored into `fn`."""
+    return saved is None or (isinstance(saved, dict) and _has_state(fn))
+
+
+def restore_callable(fn: Any, saved: dict[str, Any] | None) -> None:
+    """Put attributes kept by `callable_state` back into `fn` (nothing for a function)."""
+    if saved is not None:
+        fn.__dict__.update(saved)
 
 
 class CosineAnnealingLR(LRScheduler):
