@@ -126,6 +126,21 @@ def test_cosine_similarity_matches_torch_with_broadcasting():
     _compare(lambda x, y: F.cosine_similarity(x, y, -1), torch.cosine_similarity, a, b[0])
 
 
+def test_cosine_similarity_gradient_below_eps_matches_torch():
+    # torch floors each norm at eps without letting the floor change the gradient:
+    # a vector shorter than eps still gets the norm's own gradient term.
+    torch = pytest.importorskip("torch")
+    short, other = [[0.003, 0.004], [0.02, -0.01]], [[1.0, 0.0], [0.5, 2.0]]
+
+    def ours(a, b):
+        return F.cosine_similarity(a, b, eps=0.1)
+
+    def theirs(a, b):
+        return torch.nn.functional.cosine_similarity(a, b, eps=0.1)
+
+    _compare(ours, theirs, short, other)
+
+
 def test_cosine_similarity_of_a_zero_vector_is_zero():
     zero, other = (
         rg.tensor([[0.0, 0.0]], dtype=np.float64),

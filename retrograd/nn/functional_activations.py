@@ -219,9 +219,17 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
             "do not broadcast"
         ) from None
     axis = _dim(dim, a.ndim, "cosine_similarity()")
-    unit_a = a / a.norm(2, axis, True).clamp_min(eps)
-    unit_b = b / b.norm(2, axis, True).clamp_min(eps)
+    unit_a = a / _floored_norm(a, axis, eps)
+    unit_b = b / _floored_norm(b, axis, eps)
     return (unit_a * unit_b).sum(axis)
+
+
+def _floored_norm(x: Tensor, axis: int, eps: float) -> Tensor:
+    """The 2-norm of `x` along `axis`, raised to `eps` where below it, as PyTorch's
+    cosine_similarity: the floor is added as a constant, so the gradient stays the norm's
+    own (PyTorch clamps in place under no_grad); a `clamp_min` would cut it to 0."""
+    norm = x.norm(2, axis, True)
+    return norm + Tensor(np.maximum(norm.data, eps) - norm.data)
 
 
 def pairwise_distance(
