@@ -55,11 +55,7 @@ class SGD(Optimizer):
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]
     ) -> None:
         momentum = float(group["momentum"])
-        weight_decay = float(group["weight_decay"])
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
+        grad = with_weight_decay(param, grad, group)
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
