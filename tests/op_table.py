@@ -156,6 +156,7 @@ OPS: dict[str, OpCase] = {
     "scatter": OpCase(lambda a, s: a.scatter(1, ROWS.T[:2], s), fixed((2, 4), (2, 3))),
     "scatteradd": OpCase(lambda a, s: a.scatter_add(1, ROWS, s * s), fixed((2, 4), (3, 3))),
     "cumsum": OpCase(lambda a: a.cumsum(-1 if a.ndim else 0) * a, one()),
+    "cumprod": OpCase(lambda a: a.cumprod(-1 if a.ndim else 0), one((-2, 2))),
     "concat": OpCase(lambda a, b: rg.concat([a, b, a], axis=1), fixed((2, 3), (2, 1))),
     "stack": OpCase(lambda a, b: rg.stack([a, b * b], axis=-1), fixed((2, 3), (2, 3))),
     "split": OpCase(_split_case, fixed((3, 4))),

@@ -55,6 +55,7 @@ ARGUMENTS: dict[str, Arguments] = {
     "clip": _args(max=0),
     "clamp_max": _args(0),
     "clamp_min": _args(0),
+    "cumprod": _args(0),
     "cumsum": _args(0),
     "fill_": _args(1),
     "lerp": _with_self(0.5),

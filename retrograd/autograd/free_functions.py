@@ -43,6 +43,7 @@ NAMES = (
     "cos",
     "cosh",
     "count_nonzero",
+    "cumprod",
     "cumsum",
     "detach",
     "diag",

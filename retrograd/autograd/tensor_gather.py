@@ -1,5 +1,6 @@
 """Reading and writing a `Tensor` at an index along one axis (gather, scatter,
-index_select, masked_fill...), ordering it (sort, topk) and cumulative sums, a mixin.
+index_select, masked_fill...), ordering it (sort, topk) and cumulative sums and
+products, a mixin.
 
 The methods and their arguments are PyTorch's. Sorting's values are gathered at the
 sorted indices, so their gradient goes back to the sorted positions through `gather`.
@@ -192,6 +193,12 @@ class GatherMethods:
         if not self.ndim:
             return self.reshape(1).cumsum(0).reshape(())
         return record(ops.Cumsum, (self,), {"dim": _axis(dim, self.ndim, "cumsum")})
+
+    def cumprod(self, dim: int) -> Tensor:
+        """Running products along `dim`; the gradient is exact where values are zero."""
+        if not self.ndim:
+            return self.reshape(1).cumprod(0).reshape(())
+        return record(ops.Cumprod, (self,), {"dim": _axis(dim, self.ndim, "cumprod")})
 
 
 def _index_array(index: Any, op: str) -> np.ndarray:

@@ -20,7 +20,7 @@ from retrograd.autograd.ops.elementwise import (
     Tanh,
     Where,
 )
-from retrograd.autograd.ops.indexing import Cumsum, Gather, Scatter, ScatterAdd
+from retrograd.autograd.ops.indexing import Cumprod, Cumsum, Gather, Scatter, ScatterAdd
 from retrograd.autograd.ops.linalg import Linear, Matmul, OneHotLinear
 from retrograd.autograd.ops.loss import CrossEntropy
 from retrograd.autograd.ops.math_functions import (
@@ -67,6 +67,7 @@ __all__ = [
     "Cos",
     "Cosh",
     "CrossEntropy",
+    "Cumprod",
     "Cumsum",
     "Div",
     "Einsum",

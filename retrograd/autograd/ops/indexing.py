@@ -1,4 +1,5 @@
-"""Ops that read and write values at an index along one axis: gather, scatter, cumsum.
+"""Ops that read and write values at an index along one axis: gather, scatter, cumsum,
+cumprod.
 
 `gather`, `scatter` and `scatter_add` take PyTorch's index: an integer array of
 the input's number of axes, whose entry at each position names the place along
@@ -149,3 +150,27 @@ class Cumsum(Function):
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         dim = ctx.params["dim"]
         return (np.flip(np.cumsum(np.flip(grad, dim), axis=dim), dim),)
+
+
+class Cumprod(Function):
+    """d cumprod(a)_k = prod(a before k) * sum over j >= k of d out_j * prod(a in (k, j])"""
+
+    @staticmethod
+    def forward(ctx: Node, a: np.ndarray, dim: int) -> np.ndarray:
+        ctx.saved = a
+        return np.cumprod(a, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        # No division by a (0 / 0 at a zero): the products before each place times the
+        # sums after it, the latter by the recurrence s_k = g_k + a_{k+1} s_{k+1}.
+        dim = ctx.params["dim"]
+        a = np.moveaxis(ctx.saved, dim, 0)
+        g = np.moveaxis(grad, dim, 0)
+        before = np.cumprod(np.concatenate([np.ones_like(a[:1]), a[:-1]]), axis=0)
+        after = np.empty_like(g)
+        if len(g):
+            after[-1] = g[-1]
+        for k in range(len(g) - 2, -1, -1):
+            after[k] = g[k] + a[k + 1] * after[k + 1]
+        return (np.moveaxis(before * after, 0, dim),)
