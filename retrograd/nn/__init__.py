@@ -57,6 +57,7 @@ from retrograd.nn.losses import (
     SmoothL1Loss,
 )
 from retrograd.nn.module import IncompatibleKeys, Module, Parameter, StateDictError
+from retrograd.nn.normalization import BatchNorm1d
 from retrograd.nn.params import functional_call
 from retrograd.nn.recurrent import GRU, LSTM, RNN
 from retrograd.nn.torch_compat import from_torch_state_dict, to_torch_state_dict
@@ -65,6 +66,7 @@ from retrograd.nn.utils import clip_grad_norm_, clip_grad_value_
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
     "CELU",
     "CosineSimilarity",
     "CrossEntropyLoss",

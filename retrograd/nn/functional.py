@@ -433,3 +433,4 @@ def layer_norm(
 # The activations live in their own file; imported last, as they use the checks above.
 from retrograd.nn.functional_activations import *  # noqa: E402, F403
 from retrograd.nn.functional_attention import *  # noqa: E402, F403
+from retrograd.nn.normalization import batch_norm  # noqa: E402, F401
