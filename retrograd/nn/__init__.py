@@ -30,6 +30,7 @@ from retrograd.nn.activations import (
     Threshold,
     Unflatten,
 )
+from retrograd.nn.attention import MultiheadAttention
 from retrograd.nn.cells import GRUCell, LSTMCell, RNNCell
 from retrograd.nn.containers import ModuleList, Sequential
 from retrograd.nn.dict_containers import ModuleDict, ParameterDict, ParameterList
@@ -97,6 +98,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "PairwiseDistance",
     "Parameter",

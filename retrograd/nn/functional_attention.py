@@ -43,14 +43,15 @@ def attend(
     dropout_p: float,
     generator: Any,
 ) -> tuple[Tensor, Tensor]:
-    """(softmax(q k^T * scale + bias) v, the softmax weights), the weights dropped out with
-    probability `dropout_p` (drawn from `generator`) before they meet v."""
+    """(softmax(q k^T * scale + bias) v, those weights), the weights dropped out with
+    probability `dropout_p` (drawn from `generator`) before they meet v (and returned so,
+    as torch's MultiheadAttention returns them)."""
     scores = (query * scale) @ key.swapaxes(-2, -1)
     if bias is not None:
         scores = scores + bias
     weights = scores.softmax(-1)
     dropped = dropout(weights, dropout_p, True, generator=generator) if dropout_p else weights
-    return dropped @ value, weights
+    return dropped @ value, dropped
 
 
 def _check_shapes(query: Tensor, key: Tensor, value: Tensor, enable_gqa: bool) -> None:
