@@ -114,3 +114,90 @@ def test_batchnorm1d_refuses_a_wrong_shape():
         nn.BatchNorm1d(3)(rg.tensor(np.ones((2, 4), dtype=np.float32)))
     with pytest.raises(ShapeError, match="running_mean must have shape"):
         F.batch_norm(rg.tensor(np.ones((2, 3))), np.zeros(2), np.ones(2))
+
+
+def _bag_weight(padding_idx=None):
+    weight = np.random.default_rng(3).normal(size=(7, 4))
+    if padding_idx is not None:
+        weight[padding_idx] = 0
+    return weight
+
+
+BAG_INPUTS = [
+    (np.array([[1, 2, 2], [0, 6, 3], [4, 4, 5]]), None, False),
+    (np.array([3, 1, 2, 2, 0, 5, 6, 1]), np.array([0, 3, 3, 6]), False),
+    (np.array([3, 1, 2, 2, 0, 5, 6, 1]), np.array([0, 2, 2, 5, 8]), True),
+]
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+@pytest.mark.parametrize("indices, offsets, include_last_offset", BAG_INPUTS)
+def test_embedding_bag_matches_torch(mode, padding_idx, indices, offsets, include_last_offset):
+    torch = pytest.importorskip("torch")
+    ours = nn.EmbeddingBag(
+        7,
+        4,
+        mode=mode,
+        include_last_offset=include_last_offset,
+        padding_idx=padding_idx,
+        dtype=np.float64,
+    )
+    ours.weight.data[...] = _bag_weight(padding_idx)
+    theirs = torch.nn.EmbeddingBag(
+        7, 4, mode=mode, include_last_offset=include_last_offset, padding_idx=padding_idx
+    ).double()
+    theirs.load_state_dict(nn.to_torch_state_dict(ours))
+    their_offsets = None if offsets is None else torch.tensor(offsets)
+    out, tout = ours(indices, offsets), theirs(torch.tensor(indices), their_offsets)
+    upstream = np.random.default_rng(4).normal(size=out.shape)
+    (out * rg.tensor(upstream)).sum().backward()
+    (tout * torch.tensor(upstream)).sum().backward()
+    _close(out.data, tout)
+    _close(ours.weight.grad, theirs.weight.grad)
+
+
+@pytest.mark.parametrize("indices, offsets, include_last_offset", BAG_INPUTS)
+def test_embedding_bag_per_sample_weights_match_torch(indices, offsets, include_last_offset):
+    torch = pytest.importorskip("torch")
+    weight = _bag_weight()
+    scales = np.random.default_rng(5).normal(size=indices.shape)
+    w, s = rg.tensor(weight, requires_grad=True), rg.tensor(scales, requires_grad=True)
+    tw, ts = torch.tensor(weight, requires_grad=True), torch.tensor(scales, requires_grad=True)
+    out = F.embedding_bag(
+        indices,
+        w,
+        offsets,
+        mode="sum",
+        per_sample_weights=s,
+        include_last_offset=include_last_offset,
+    )
+    tout = torch.nn.functional.embedding_bag(
+        torch.tensor(indices),
+        tw,
+        None if offsets is None else torch.tensor(offsets),
+        mode="sum",
+        per_sample_weights=ts,
+        include_last_offset=include_last_offset,
+    )
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    _close(out.data, tout)
+    _close(w.grad, tw.grad)
+    _close(s.grad, ts.grad)
+
+
+def test_embedding_bag_errors_name_the_problem():
+    weight = rg.tensor(_bag_weight())
+    with pytest.raises(ValueError, match="offsets must be None for a 2-D input"):
+        F.embedding_bag(np.array([[1, 2]]), weight, np.array([0]))
+    with pytest.raises(ValueError, match="1-D with offsets"):
+        F.embedding_bag(np.array([1, 2]), weight)
+    with pytest.raises(ValueError, match="offsets must start at 0"):
+        F.embedding_bag(np.array([1, 2, 3]), weight, np.array([1, 2]))
+    with pytest.raises(ValueError, match="only supported for mode='sum'"):
+        F.embedding_bag(np.array([[1, 2]]), weight, per_sample_weights=np.ones((1, 2)))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        nn.EmbeddingBag(7, 4, mode="min")
+    with pytest.raises(IndexError, match="index 9"):
+        F.embedding_bag(np.array([[1, 9]]), weight)

@@ -34,6 +34,7 @@ from retrograd.nn.attention import MultiheadAttention
 from retrograd.nn.cells import GRUCell, LSTMCell, RNNCell
 from retrograd.nn.containers import ModuleList, Sequential
 from retrograd.nn.dict_containers import ModuleDict, ParameterDict, ParameterList
+from retrograd.nn.embedding_bag import EmbeddingBag
 from retrograd.nn.layers import (
     Dropout,
     Embedding,
@@ -74,6 +75,7 @@ __all__ = [
     "Dropout",
     "ELU",
     "Embedding",
+    "EmbeddingBag",
     "Flatten",
     "GELU",
     "GLU",

@@ -434,3 +434,4 @@ def layer_norm(
 from retrograd.nn.functional_activations import *  # noqa: E402, F403
 from retrograd.nn.functional_attention import *  # noqa: E402, F403
 from retrograd.nn.normalization import batch_norm  # noqa: E402, F401
+from retrograd.nn.embedding_bag import embedding_bag  # noqa: E402, F401
