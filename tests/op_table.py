@@ -219,6 +219,13 @@ EXTRA_CASES: dict[str, OpCase] = {
     "prod_zeros_keepdims": OpCase(
         lambda a: a.T.prod(axis=(0,), keepdims=True), zeroed((3, 2), {0: [1], 2: [0, 1]})
     ),
+    # Rows with one zero, two apart and two in a row: cumprod's gradient without division.
+    "cumprod_zeros": OpCase(
+        lambda a: a.cumprod(-1), zeroed((3, 4), {0: [2], 1: [0, 3], 2: [1, 2]})
+    ),
+    "median_dim": OpCase(lambda a: a.median(-1, keepdim=True).values, distinct(min_dims=1)),
+    "kthvalue": OpCase(lambda a: a.kthvalue(1, 0).values, distinct(min_dims=1)),
+    "mode": OpCase(lambda a: a.mode(0).values * a.median(), distinct(min_dims=1)),
     "std": OpCase(lambda a: a.std(axis=-1 if a.ndim else None), distinct()),
     "std_ddof_keepdims": OpCase(
         lambda a: a.std(axis=(0, 2), keepdims=True, ddof=1) * a, distinct(shape=(2, 3, 2))

@@ -78,6 +78,7 @@ ARGUMENTS: dict[str, Arguments] = {
     "new_tensor": _args(np.float64(2.0)),
     "roll": _args(1),
     "topk": _args(1),
+    "kthvalue": _args(1),
     "unsqueeze": _args(0),
 }
 SHAPES: dict[str, tuple[int, ...]] = {

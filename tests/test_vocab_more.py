@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
+from retrograd.autograd.graph import ShapeError
 
 RNG = np.random.default_rng(0)
 
@@ -74,3 +75,88 @@ def test_cumprod_of_0d_empty_and_integers_matches_torch() -> None:
 def test_cumprod_bad_dim_names_the_method() -> None:
     with pytest.raises(ValueError, match="cumprod"):
         rg.ones((2, 3)).cumprod(2)
+
+
+def _distinct(shape: tuple[int, ...]) -> np.ndarray:
+    """Values without ties (their indices are then the same in every implementation)."""
+    return RNG.permutation(int(np.prod(shape))).reshape(shape) * 0.5 - 3.0
+
+
+@pytest.mark.parametrize("method", ["median", "nanmedian"])
+@pytest.mark.parametrize("shape, dim", [((3, 4), 0), ((3, 5), 1), ((2, 3, 4), -1), ((), 0)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_median_along_dim_matches_torch(method: str, shape, dim: int, keepdim: bool) -> None:
+    ours, theirs = _both(_distinct(shape))
+    mine = getattr(ours, method)(dim, keepdim)
+    torchs = getattr(theirs, method)(dim, keepdim)
+    assert mine.indices.tolist() == torchs.indices.tolist()
+    _same_gradient(mine.values, torchs.values, ours, theirs)
+
+
+@pytest.mark.parametrize("method", ["median", "nanmedian"])
+@pytest.mark.parametrize("shape", [(4,), (3, 5), ()])
+def test_median_of_all_values_matches_torch(method: str, shape) -> None:
+    ours, theirs = _both(_distinct(shape))
+    _same_gradient(getattr(ours, method)(), getattr(theirs, method)(), ours, theirs)
+
+
+def test_median_with_nan_and_ties_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    nan = float("nan")
+    array = np.array([[1.0, nan, 0.0, 2.0], [2.0, 2.0, 1.0, 7.0], [nan, nan, 3.0, 1.0]])
+    for method in ("median", "nanmedian"):
+        mine = getattr(rg.tensor(array), method)(1)
+        torchs = getattr(torch.tensor(array), method)(1)
+        _same(mine.values, torchs.values)
+        _same(getattr(rg.tensor(array), method)(), getattr(torch.tensor(array), method)())
+    assert np.isnan(rg.zeros(0).median().item())
+
+
+@pytest.mark.parametrize("k, dim", [(1, 0), (3, 1), (5, -1), (2, -2)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_kthvalue_matches_torch(k: int, dim: int, keepdim: bool) -> None:
+    ours, theirs = _both(_distinct((3, 5)))
+    mine, torchs = ours.kthvalue(k, dim, keepdim), theirs.kthvalue(k, dim, keepdim)
+    assert mine.indices.tolist() == torchs.indices.tolist()
+    _same_gradient(mine.values, torchs.values, ours, theirs)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_mode_takes_the_smallest_of_ties_and_its_last_index_as_torch(
+    dim: int, keepdim: bool
+) -> None:
+    array = np.array([[3.0, 1.0, 2.0, 1.0, 3.0, 5.0], [2.0, 2.0, 2.0, 7.0, 7.0, 7.0]])
+    array = np.concatenate([array, array[::-1, ::-1]])
+    ours, theirs = _both(array)
+    mine, torchs = ours.mode(dim, keepdim), theirs.mode(dim, keepdim)
+    assert mine.indices.tolist() == torchs.indices.tolist()
+    _same_gradient(mine.values, torchs.values, ours, theirs)
+    ours, theirs = _both(np.array(1.5))
+    assert ours.mode().indices.tolist() == theirs.mode().indices.tolist()
+    _same_gradient(ours.mode().values, theirs.mode().values, ours, theirs)
+
+
+def test_order_statistics_refuse_bad_arguments_naming_the_method() -> None:
+    x = rg.ones((2, 3))
+    with pytest.raises(ValueError, match=r"kthvalue\(\): k 4 is out of range"):
+        x.kthvalue(4)
+    with pytest.raises(ValueError, match=r"kthvalue\(\): k 0"):
+        x.kthvalue(0)
+    with pytest.raises(TypeError, match=r"kthvalue\(\): k must be an int"):
+        x.kthvalue(1.5)
+    with pytest.raises(ValueError, match=r"median\(\): dim 2"):
+        x.median(2)
+    with pytest.raises(ValueError, match=r"mode\(\): dim -3"):
+        x.mode(-3)
+    with pytest.raises(ShapeError, match=r"median\(\): dim 0 .* empty"):
+        rg.ones((0, 2)).median(0)
+    assert rg.ones((2, 0)).median(0).values.shape == (0,)
+
+
+def test_order_statistics_are_module_functions_too() -> None:
+    x = rg.tensor([[3.0, 1.0, 2.0], [1.0, 1.0, 0.0]])
+    assert rg.median(x).item() == 1.0
+    assert rg.nanmedian(x, 1).values.tolist() == [2.0, 1.0]
+    assert rg.kthvalue(x, 3, 1).values.tolist() == [3.0, 1.0]
+    assert rg.mode(x, 1).values.tolist() == [1.0, 1.0]
