@@ -160,3 +160,67 @@ def test_order_statistics_are_module_functions_too() -> None:
     assert rg.nanmedian(x, 1).values.tolist() == [2.0, 1.0]
     assert rg.kthvalue(x, 3, 1).values.tolist() == [3.0, 1.0]
     assert rg.mode(x, 1).values.tolist() == [1.0, 1.0]
+
+
+PAD_CASES = [
+    ((2, 6), (2, 1)),
+    ((1, 2, 6), (5, 5)),
+    ((1, 2, 6), (-1, 2)),
+    ((1, 2, 6), (-3, 3)),
+    ((1, 2, 6), (0, 0)),
+    ((2, 4, 5), (1, 2, 3, 0)),
+    ((2, 3, 4, 5), (-1, 2, 2, -1)),
+    ((3, 4, 5, 2), (1, 1, 2, 0, 0, 3)),
+    ((2, 3, 4, 5, 2), (1, 0, 1, 2, 0, 2)),
+]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape, pad", PAD_CASES)
+def test_pad_modes_match_torch(mode: str, shape, pad) -> None:
+    torch = pytest.importorskip("torch")
+    ours, theirs = _both(RNG.normal(size=shape))
+    mine = rg.nn.functional.pad(ours, pad, mode=mode)
+    _same_gradient(mine, torch.nn.functional.pad(theirs, pad, mode=mode), ours, theirs)
+
+
+@pytest.mark.parametrize("mode", ["replicate", "circular"])
+def test_pad_modes_beyond_the_axis_match_torch(mode: str) -> None:
+    torch = pytest.importorskip("torch")
+    ours, theirs = _both(RNG.normal(size=(1, 2, 3)))
+    pad = (3, 2) if mode == "circular" else (7, 4)
+    mine = rg.nn.functional.pad(ours, pad, mode=mode)
+    _same_gradient(mine, torch.nn.functional.pad(theirs, pad, mode=mode), ours, theirs)
+
+
+def test_pad_circular_of_an_empty_batch_or_channel_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    for shape in [(0, 2, 3), (1, 0, 3)]:
+        mine = rg.nn.functional.pad(rg.zeros(shape), (1, 2), mode="circular")
+        assert mine.shape == tuple(
+            torch.nn.functional.pad(torch.zeros(shape), (1, 2), mode="circular").shape
+        )
+
+
+@pytest.mark.parametrize(
+    "mode, shape, pad, error, message",
+    [
+        ("reflect", (1, 1, 6), (6, 0), ValueError, r"'reflect': padding \(6, 0\) of axis 2 of"),
+        ("reflect", (1, 1, 6), (-7, 1), ValueError, "leaves no entries"),
+        ("circular", (1, 1, 6), (7, 0), ValueError, "wraps around more than once"),
+        ("replicate", (6,), (1, 1), NotImplementedError, "2 pad sizes needs a 2-d or 3-d"),
+        ("reflect", (2, 2, 2, 6), (1, 1), NotImplementedError, "got shape"),
+        ("circular", (2, 3, 6), (1,) * 6, NotImplementedError, "6 pad sizes needs a 4-d"),
+        ("replicate", (1, 0, 3), (1, 1), ShapeError, "axis 1 is empty"),
+        ("reflect", (0, 6), (1, 1), ShapeError, "axis 0 is empty"),
+        ("wrap", (1, 6), (1, 1), NotImplementedError, "mode 'wrap' is not supported"),
+    ],
+)
+def test_pad_mode_errors_name_mode_and_sizes(mode, shape, pad, error, message) -> None:
+    with pytest.raises(error, match=message):
+        rg.nn.functional.pad(rg.zeros(shape), pad, mode=mode)
+
+
+def test_pad_modes_take_no_value() -> None:
+    with pytest.raises(ValueError, match="mode 'reflect' takes no value"):
+        rg.nn.functional.pad(rg.zeros((1, 3)), (1, 1), mode="reflect", value=0.0)

@@ -288,18 +288,80 @@ def _pad_axis(x: Tensor, axis: int, before: int, after: int, value: float) -> Te
 
 
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
-    """`input` padded with `value` (0 by default), as torch.nn.functional.pad's constant
-    mode: `pad` gives (before, after) counts for the last axis, then the one before it, and
-    so on; negative counts crop. The other modes are refused."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad(): mode {mode!r} is not supported; only mode 'constant' is")
+    """`input` padded as torch.nn.functional.pad: `pad` gives (before, after) counts for the
+    last axis, then the one before it, and so on; negative counts crop. Mode 'constant'
+    fills with `value` (0 by default); 'reflect' mirrors the values next to each edge,
+    'replicate' repeats the edge value and 'circular' wraps around, each along the last 1,
+    2 or 3 axes of an input with one or two more axes (channels, and a batch)."""
+    if mode not in PAD_MODES:
+        raise NotImplementedError(
+            f"pad(): mode {mode!r} is not supported; the modes are {', '.join(PAD_MODES)}"
+        )
     counts = _check_pad(pad, input.ndim)
+    if mode != "constant":
+        return _pad_by_index(input, counts, mode, value)
     fill = 0.0 if value is None else check_number(value, "pad()", "value")
     out = input
     for pair in range(len(counts) // 2):
         before, after = counts[2 * pair], counts[2 * pair + 1]
         out = _pad_axis(out, input.ndim - 1 - pair, before, after, fill)
     return out
+
+
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_by_index(x: Tensor, counts: tuple[int, ...], mode: str, value: Any) -> Tensor:
+    """The 'reflect', 'replicate' or 'circular' padding of `x`: each padded axis read at
+    an index of its own positions (so the gradient adds up where a value is repeated)."""
+    pairs = len(counts) // 2
+    if value is not None:
+        raise ValueError(f"pad(): mode {mode!r} takes no value, got value={value!r}")
+    if x.ndim not in (pairs + 1, pairs + 2):
+        raise NotImplementedError(
+            f"pad(): mode {mode!r} with {len(counts)} pad sizes needs a {pairs + 1}-d or "
+            f"{pairs + 2}-d input (the padded axes after channels, or batch and channels), "
+            f"got shape {x.shape}"
+        )
+    batch = int(x.ndim == pairs + 2)  # a batch may be empty, the other axes not
+    empty = [axis for axis in range(batch, x.ndim) if not x.shape[axis]]
+    if empty and mode != "circular":
+        raise ShapeError(
+            f"pad(): mode {mode!r} cannot pad an input of shape {x.shape}, whose axis "
+            f"{empty[0]} is empty"
+        )
+    for pair in range(pairs):
+        axis = x.ndim - 1 - pair
+        index = _pad_index(mode, x.shape[axis], counts[2 * pair], counts[2 * pair + 1], axis)
+        x = x[(slice(None),) * axis + (index,)]
+    return x
+
+
+def _pad_index(mode: str, size: int, before: int, after: int, axis: int) -> np.ndarray:
+    """The positions along an axis of length `size` that its padding by `mode` reads, as
+    PyTorch's: 'reflect' and 'replicate' pad and then crop (negative counts); 'circular'
+    crops first and wraps around what is left."""
+    what = f"padding ({before}, {after}) of axis {axis} of length {size}"
+    low, high = max(-before, 0), size - max(-after, 0)
+    if high - low + max(before, 0) + max(after, 0) < 1:
+        raise ValueError(f"pad(): mode {mode!r}: {what} leaves no entries")
+    ahead, behind = np.arange(max(before, 0)), np.arange(max(after, 0))
+    if mode == "circular":
+        kept = np.arange(low, high)
+        if max(before, after) > kept.size:
+            raise ValueError(f"pad(): mode 'circular': {what} wraps around more than once")
+        return np.concatenate([kept[kept.size - ahead.size :], kept, kept[: behind.size]])
+    if mode == "reflect":
+        if max(before, after) >= size:
+            raise ValueError(
+                f"pad(): mode 'reflect': {what}; each padding must be smaller than the axis"
+            )
+        edges = ahead.size - ahead, size - 2 - behind
+    else:
+        edges = np.zeros_like(ahead), np.full_like(behind, size - 1)
+    return np.concatenate([edges[0], np.arange(size), edges[1]])[
+        low : ahead.size + high + behind.size
+    ]
 
 
 def rms_norm(
