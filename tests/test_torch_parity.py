@@ -210,6 +210,7 @@ CASES = [
     Case("scatter_add", ((4, 3), (3, 3)), lambda a, b: a.scatter_add(0, COLUMNS_REPEATED, b),
          lambda a, b: a.scatter_add(0, torch.as_tensor(COLUMNS_REPEATED), b)),
     Case("cumsum", ((3, 4),), lambda a: a.cumsum(1)),
+    Case("cumprod", ((3, 4),), lambda a: a.cumprod(1)),
     Case("cumsum_negative_dim", ((2, 3, 4),), lambda a: a.cumsum(-3)),
     Case("take_embedding", ((4, 3),), lambda w: rg.take(w, ROWS_2D),
          lambda w: F.embedding(torch.as_tensor(ROWS_2D), w)),
