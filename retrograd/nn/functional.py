@@ -430,8 +430,17 @@ def layer_norm(
     return out if bias is None else out + bias
 
 
-# The activations live in their own file; imported last, as they use the checks above.
+# The activations, attention, batch norm and bags live in their own files; imported last,
+# as they use the checks above, and listed in __all__ so a star import takes them too.
+from retrograd.nn import functional_activations, functional_attention  # noqa: E402
+from retrograd.nn.embedding_bag import embedding_bag  # noqa: E402
 from retrograd.nn.functional_activations import *  # noqa: E402, F403
 from retrograd.nn.functional_attention import *  # noqa: E402, F403
-from retrograd.nn.normalization import batch_norm  # noqa: E402, F401
-from retrograd.nn.embedding_bag import embedding_bag  # noqa: E402, F401
+from retrograd.nn.normalization import batch_norm  # noqa: E402
+
+__all__ += [
+    *functional_activations.__all__,
+    *functional_attention.__all__,
+    "batch_norm",
+    "embedding_bag",
+]
