@@ -22,11 +22,23 @@ if TYPE_CHECKING:
 
 
 class ValuesIndices(NamedTuple):
-    """What `sort`, `topk`, `max(dim=...)` and `min(dim=...)` return, as PyTorch's
-    torch.return_types: the `values` and their `indices` along the axis."""
+    """What `sort`, `topk`, `max(dim=...)`, `min(dim=...)`, `median(dim=...)`, `kthvalue`
+    and `mode` return, as PyTorch's torch.return_types: the `values` and their `indices`
+    along the axis."""
 
     values: Tensor
     indices: Tensor
+
+
+def picked(source: Tensor, indices: np.ndarray, axis: int, keepdim: bool) -> ValuesIndices:
+    """The values of `source` at `indices` (one per place, along `axis` kept with size 1)
+    and those indices, that axis dropped unless `keepdim`: the one element each of
+    max(dim), median(dim), kthvalue and mode picks, which alone takes the gradient."""
+    values = source.gather(axis, indices)
+    positions = source._make(np.asarray(indices, dtype=np.int64), None, 0)
+    if keepdim:
+        return ValuesIndices(values, positions)
+    return ValuesIndices(values.squeeze(axis), positions.squeeze(axis))
 
 
 class GatherMethods:

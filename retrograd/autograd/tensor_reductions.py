@@ -16,7 +16,7 @@ from retrograd.autograd import ops
 from retrograd.autograd.arguments import Axis, _as_dim, _axes, _axis, _conflict
 from retrograd.autograd.function import record
 from retrograd.autograd.graph import ShapeError
-from retrograd.autograd.tensor_gather import ValuesIndices
+from retrograd.autograd.tensor_gather import ValuesIndices, picked
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
@@ -168,12 +168,7 @@ class ReductionMethods:
         indices = self._arg_extreme(find, axis, True, op, extreme)
         if axis is None:  # a 0-d tensor: its value, at index 0
             return ValuesIndices(self[()], indices)
-        index = list(np.ogrid[tuple(slice(n) for n in indices.shape)])
-        index[axis] = indices._data
-        values = self[tuple(index)]
-        if keepdims:
-            return ValuesIndices(values, indices)
-        return ValuesIndices(values.squeeze(axis), indices.squeeze(axis))
+        return picked(self, indices._data, axis, keepdims)
 
     def logsumexp(
         self,

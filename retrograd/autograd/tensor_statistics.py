@@ -20,7 +20,7 @@ from retrograd.autograd import ops
 from retrograd.autograd.arguments import Axis, _as_dim, _axis, _ddof
 from retrograd.autograd.function import record
 from retrograd.autograd.graph import ShapeError
-from retrograd.autograd.tensor_gather import ValuesIndices
+from retrograd.autograd.tensor_gather import ValuesIndices, picked
 
 if TYPE_CHECKING:
     from retrograd.autograd.tensor import Tensor
@@ -123,14 +123,8 @@ class StatisticsMethods:
             flipped = np.flip(own.data, axis).argsort(axis, kind="stable")
             order = own.shape[axis] - 1 - flipped
         ordered = np.take_along_axis(own.data, order, axis)
-        indices = np.take_along_axis(order, place(ordered, axis), axis).astype(np.int64)
-        values = own.gather(axis, indices)
-        indices = self._make(indices, None, 0)
-        if not self.ndim:
-            return ValuesIndices(values.reshape(()), indices.reshape(()))
-        if keepdim:
-            return ValuesIndices(values, indices)
-        return ValuesIndices(values.squeeze(axis), indices.squeeze(axis))
+        indices = np.take_along_axis(order, place(ordered, axis), axis)
+        return picked(own, indices, axis, keepdim and bool(self.ndim))  # 0-d gives 0-d
 
     def var(
         self,
